@@ -1,0 +1,411 @@
+//! The typed IR: what the checker produces and what both backends (the reference
+//! interpreter and, later, the Cranelift JIT) consume. Every name is resolved to an
+//! index, every expression carries its type and source span.
+//!
+//! Architecture invariant: an IR [`Program`] is well typed. Backends may assume the
+//! operand types the checker guarantees (documented on each node) and never need
+//! to report type errors; they only report runtime faults (division by zero,
+//! overflow) as `eval_error` records.
+
+use crate::source::Span;
+use crate::types::{EnumId, RecordId, TableId, Type, TypeNames};
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
+
+/// A checked pack, ready to evaluate.
+#[derive(Clone, Debug, Default)]
+pub struct Program {
+    pub records: Vec<RecordDecl>,
+    pub enums: Vec<EnumDecl>,
+    pub tables: Vec<TableDecl>,
+    pub params: Vec<ParamDecl>,
+    pub functions: Vec<Function>,
+    /// In pack order: files sorted by path, rules in file order.
+    pub rules: Vec<Rule>,
+    /// The record type of one input line (`record Visit`).
+    pub visit: Option<RecordId>,
+    /// The built-in `Severity` enum: variants `violation`, `high`, `low` in that order.
+    pub severity: Option<EnumId>,
+}
+
+impl Program {
+    pub fn record(&self, id: RecordId) -> &RecordDecl {
+        &self.records[id.0 as usize]
+    }
+    pub fn enum_decl(&self, id: EnumId) -> &EnumDecl {
+        &self.enums[id.0 as usize]
+    }
+    pub fn table(&self, id: TableId) -> &TableDecl {
+        &self.tables[id.0 as usize]
+    }
+    pub fn param_index(&self, name: &str) -> Option<usize> {
+        self.params.iter().position(|p| p.name == name)
+    }
+}
+
+impl TypeNames for Program {
+    fn record_name(&self, id: RecordId) -> &str {
+        &self.record(id).name
+    }
+    fn enum_name(&self, id: EnumId) -> &str {
+        &self.enum_decl(id).name
+    }
+    fn table_name(&self, id: TableId) -> &str {
+        &self.table(id).name
+    }
+}
+
+/// A record type of the input schema, e.g. `Visit` or `FeeLine`.
+#[derive(Clone, Debug)]
+pub struct RecordDecl {
+    pub name: String,
+    pub doc: String,
+    pub fields: Vec<FieldDecl>,
+    pub span: Span,
+}
+
+impl RecordDecl {
+    pub fn field(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+}
+
+/// A field of a record or a column of a table. `ty` is `Type::Option(_)` when optional.
+#[derive(Clone, Debug)]
+pub struct FieldDecl {
+    pub name: String,
+    pub ty: Type,
+    pub doc: String,
+    pub span: Span,
+}
+
+impl FieldDecl {
+    pub fn optional(&self) -> bool {
+        matches!(self.ty, Type::Option(_))
+    }
+    /// The type without its option.
+    pub fn value_type(&self) -> &Type {
+        match &self.ty {
+            Type::Option(t) => t,
+            t => t,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct EnumDecl {
+    pub name: String,
+    pub doc: String,
+    pub variants: Vec<Variant>,
+    pub span: Span,
+}
+
+impl EnumDecl {
+    pub fn variant(&self, name: &str) -> Option<u32> {
+        self.variants
+            .iter()
+            .position(|v| v.name == name)
+            .map(|i| i as u32)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Variant {
+    pub name: String,
+    /// Chinese label shown in messages, e.g. `住院`.
+    pub label: String,
+}
+
+/// A knowledge-base table, loaded from `tables/<name>.csv`.
+#[derive(Clone, Debug)]
+pub struct TableDecl {
+    pub name: String,
+    pub doc: String,
+    /// Index of the key column: exact lookups compare it, prefix lookups match
+    /// the longest key that the looked-up code starts with.
+    pub key: usize,
+    pub columns: Vec<FieldDecl>,
+    pub span: Span,
+}
+
+/// A typed constant with its default value.
+#[derive(Clone, Debug)]
+pub struct ParamDecl {
+    pub name: String,
+    pub ty: Type,
+    pub default: Const,
+    pub doc: String,
+    pub span: Span,
+}
+
+/// A compile-time constant value.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Const {
+    Bool(bool),
+    Int(i64),
+    Decimal(Decimal),
+    Text(String),
+    Code(String),
+    Date(NaiveDate),
+    DateTime(NaiveDateTime),
+    /// Enum and variant index.
+    Enum(EnumId, u32),
+    Prefixes(Vec<String>),
+}
+
+/// A pure helper function. Parameters occupy locals `0..params.len()`.
+#[derive(Clone, Debug)]
+pub struct Function {
+    pub name: String,
+    pub doc: String,
+    pub params: Vec<(String, Type)>,
+    pub ret: Type,
+    pub body: Expr,
+    /// Number of local slots the body needs (parameters included).
+    pub frame_size: u32,
+    pub span: Span,
+}
+
+/// A local variable slot in the current rule's or function's frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LocalId(pub u32);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FuncId(pub u32);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ParamId(pub u32);
+
+/// In a rule frame, local 0 always holds the visit.
+pub const VISIT_LOCAL: LocalId = LocalId(0);
+/// In an `each line` rule frame, local 1 holds the current fee line.
+pub const LINE_LOCAL: LocalId = LocalId(1);
+
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// Stable snake_case id, e.g. `age_limit`.
+    pub id: String,
+    /// Chinese name, e.g. `限儿童/限年龄使用`.
+    pub name: String,
+    /// National rule code (GZ…), when one exists.
+    pub code: Option<String>,
+    pub doc: String,
+    pub scope: Scope,
+    /// `let`, `when` and `unless` in source order.
+    pub steps: Vec<Step>,
+    /// Type: the `Severity` enum.
+    pub severity: Expr,
+    /// Type: Decimal (Int widened). `None` means 0.
+    pub amount: Option<Expr>,
+    /// Type: `List<FeeLine>`: the lines the finding names. `None` means the current
+    /// line in `each line` rules and no lines in `each visit` rules.
+    pub lines: Option<Expr>,
+    pub message: Vec<Piece>,
+    /// Named values written to the finding's `evidence` object, in source order.
+    pub evidence: Vec<(String, Expr)>,
+    pub frame_size: u32,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Once per fee line of the visit (after refunds); the line is [`LINE_LOCAL`].
+    Line,
+    /// Once per visit.
+    Visit,
+}
+
+#[derive(Clone, Debug)]
+pub enum Step {
+    Let(LocalId, Expr),
+    /// The rule fires only if this Bool holds.
+    When(Expr),
+    /// The rule does not fire if this Bool holds.
+    Unless(Expr),
+}
+
+/// A piece of a message template.
+#[derive(Clone, Debug)]
+pub enum Piece {
+    Text(String),
+    /// Any non-list type; absent options print as empty text.
+    Expr(Expr),
+}
+
+#[derive(Clone, Debug)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub ty: Type,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum ExprKind {
+    Const(Const),
+    /// The absent value (`none`); type `Option<_>`.
+    None,
+    Local(LocalId),
+    Param(ParamId),
+    /// Field of a record or column of a table row; `base` is never an option.
+    Field {
+        base: Box<Expr>,
+        index: u32,
+    },
+    Call {
+        func: FuncId,
+        args: Vec<Expr>,
+    },
+    Builtin {
+        op: Builtin,
+        args: Vec<Expr>,
+    },
+    Unary {
+        op: UnOp,
+        expr: Box<Expr>,
+    },
+    /// Arithmetic on Int/Decimal (Int op Int stays Int except `/`, which is always
+    /// Decimal); comparisons on two values of the same non-option type (Int and
+    /// Decimal compare with each other); `and`/`or` short-circuit.
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    If {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
+    /// Compares the scrutinee (Code, Text, Int or an enum) with each arm's
+    /// constants in order; an enum match without `default` is exhaustive.
+    Match {
+        scrutinee: Box<Expr>,
+        arms: Vec<(Vec<Const>, Expr)>,
+        default: Option<Box<Expr>>,
+    },
+    /// Table lookup by a Code key; type `Option<Row<table>>`.
+    Lookup {
+        table: TableId,
+        mode: LookupMode,
+        key: Box<Expr>,
+    },
+    /// `expr is some(x)`: true when the option is present, and then the value is
+    /// stored into `bind` (when given) before evaluation continues.
+    IsSome {
+        expr: Box<Expr>,
+        bind: Option<LocalId>,
+    },
+    /// `expr is none`.
+    IsNone {
+        expr: Box<Expr>,
+    },
+    /// `expr otherwise default`: the option's value, or the default when absent.
+    Otherwise {
+        expr: Box<Expr>,
+        default: Box<Expr>,
+    },
+    /// `expr in [a, b, c]`: exact equality with any item.
+    InList {
+        expr: Box<Expr>,
+        items: Vec<Expr>,
+    },
+    /// An aggregate over a list. `var` is bound to each element in turn, `filter`
+    /// (Bool) selects elements, `body` is the value aggregated (`sum`, `min`, `max`).
+    Aggregate {
+        kind: AggKind,
+        var: LocalId,
+        list: Box<Expr>,
+        filter: Option<Box<Expr>>,
+        body: Option<Box<Expr>>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LookupMode {
+    /// The row whose key equals the code.
+    Exact,
+    /// The row with the longest key that the code starts with.
+    Prefix,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggKind {
+    /// Bool: some element passes the filter.
+    Any,
+    /// Bool: every element passes the filter.
+    All,
+    /// Int: elements passing the filter.
+    Count,
+    /// Sum of `body` (Int or Decimal) over elements passing the filter; 0 when none.
+    Sum,
+    /// Option of the least `body`; absent when no element passes.
+    Min,
+    /// Option of the greatest `body`; absent when no element passes.
+    Max,
+    /// List of the elements passing the filter, in order.
+    Filter,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    Not,
+    Neg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+}
+
+/// Built-in functions. Argument types are guaranteed by the checker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Builtin {
+    /// (Code|Text, Code|Text) -> Bool
+    StartsWith,
+    /// (Code, Prefixes) -> Bool: the code starts with one of the prefixes.
+    MatchesAny,
+    /// (DateTime) -> Date
+    DateOf,
+    /// (Date, Date) -> Int: whole years from the first to the second (birthday rule:
+    /// counted on its date; 29 Feb counts on 28 Feb in other years).
+    YearsBetween,
+    /// (Date, Date) -> Int: days from the first to the second (negative if earlier).
+    DaysBetween,
+    /// (Date, Int) -> Date
+    AddDays,
+    /// (Decimal, Decimal step) -> Decimal: half-up to a multiple of step (e.g. 0.01).
+    Round,
+    /// (n, n) -> n
+    Min,
+    /// (n, n) -> n
+    Max,
+    /// (List<_>) -> Int
+    Len,
+    /// (DateTime|Date) -> Text `YYYY-MM`
+    MonthOf,
+}
+
+impl Builtin {
+    pub const ALL: &[(&'static str, Builtin)] = &[
+        ("starts_with", Builtin::StartsWith),
+        ("matches_any", Builtin::MatchesAny),
+        ("date", Builtin::DateOf),
+        ("years_between", Builtin::YearsBetween),
+        ("days_between", Builtin::DaysBetween),
+        ("add_days", Builtin::AddDays),
+        ("round", Builtin::Round),
+        ("min", Builtin::Min),
+        ("max", Builtin::Max),
+        ("len", Builtin::Len),
+        ("month", Builtin::MonthOf),
+    ];
+}

@@ -1,0 +1,5 @@
+//! Heng's runtime: reads records and tables, evaluates a checked pack, writes
+//! findings, errors and a summary. The `heng` command is a thin layer over it.
+
+pub mod table;
+pub mod value;

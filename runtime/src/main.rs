@@ -1,0 +1,3 @@
+//! The `heng` command.
+
+fn main() {}

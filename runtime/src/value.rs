@@ -1,0 +1,72 @@
+//! Runtime values: what records, table rows, parameters and expressions hold while
+//! the interpreter runs. A record is a vector of field values in the order its
+//! `record` declaration lists them.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
+use std::sync::Arc;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// An absent optional value.
+    Absent,
+    Bool(bool),
+    Int(i64),
+    Decimal(Decimal),
+    /// Text and Code values.
+    Text(Arc<str>),
+    Prefixes(Arc<[Arc<str>]>),
+    Date(NaiveDate),
+    DateTime(NaiveDateTime),
+    /// Variant index of an enum.
+    Enum(u32),
+    Record(Arc<Record>),
+    /// A row of a table: table index, row index.
+    Row(u32, u32),
+    List(Arc<[Value]>),
+}
+
+/// One record (a visit, a fee line, a diagnosis …): field values in declaration order.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Record {
+    pub fields: Vec<Value>,
+}
+
+impl Value {
+    pub fn text(s: &str) -> Value {
+        Value::Text(Arc::from(s))
+    }
+
+    pub fn as_bool(&self) -> bool {
+        matches!(self, Value::Bool(true))
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_decimal(&self) -> Option<Decimal> {
+        match self {
+            Value::Decimal(d) => Some(*d),
+            Value::Int(i) => Some(Decimal::from(*i)),
+            _ => None,
+        }
+    }
+
+    pub fn as_record(&self) -> Option<&Arc<Record>> {
+        match self {
+            Value::Record(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn as_list(&self) -> &[Value] {
+        match self {
+            Value::List(l) => l,
+            _ => &[],
+        }
+    }
+}
