@@ -4,7 +4,9 @@
 //! the network, the clock or stdout; the runtime, the CLI and the editor hand it
 //! source texts and receive a [`ir::Program`] plus [`diagnostic::Diagnostic`]s.
 
+pub mod check;
 pub mod diagnostic;
 pub mod ir;
 pub mod source;
+pub mod syntax;
 pub mod types;

@@ -1,0 +1,967 @@
+//! The error-tolerant recursive-descent parser. Every syntax error is reported with
+//! a span and the parser resynchronises at the next clause or item, so one broken
+//! rule never hides the errors of another. Full-width punctuation is reported once
+//! and then read as the ASCII character it stands for.
+
+use super::ast::*;
+use super::lexer::{Tok, ascii_for, lex};
+use crate::diagnostic::{Diagnostic, Text, codes};
+use crate::source::{FileId, Span};
+use crate::text;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+/// Parses one source file. Never fails: returns the tree and every syntax error.
+pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
+    let mut p = Parser::new(file, text, 0);
+    let module = p.module();
+    (module, p.diags)
+}
+
+/// Parses one expression that starts at byte `offset` of a file (message
+/// placeholders). Spans point into the file.
+pub fn parse_expr_at(file: FileId, text: &str, offset: usize) -> (Expr, Vec<Diagnostic>) {
+    let mut p = Parser::new(file, text, offset);
+    let e = p.expr();
+    if !p.at(&Tok::Eof) {
+        let span = p.span();
+        p.error_unexpected(span, "the end of the placeholder", "占位符结束");
+    }
+    (e, p.diags)
+}
+
+const CLAUSES: &[&str] = &[
+    "each", "severity", "amount", "lines", "message", "evidence", "doc",
+];
+
+struct Parser {
+    toks: Vec<(Tok, Span)>,
+    pos: usize,
+    diags: Vec<Diagnostic>,
+}
+
+impl Parser {
+    fn new(file: FileId, text: &str, offset: usize) -> Parser {
+        let mut diags = Vec::new();
+        let mut toks = Vec::new();
+        for (tok, range) in lex(text) {
+            let span = Span::new(file, range.start + offset, range.end + offset);
+            match tok {
+                Tok::FullWidth(c) => {
+                    let ascii = ascii_for(c);
+                    diags.push(
+                        Diagnostic::error(
+                            codes::FULL_WIDTH,
+                            span,
+                            text!("误用了全角标点 `{}`", "full-width punctuation `{}`", c),
+                        )
+                        .label(text!("这里应为半角 `{}`", "did you mean `{}`?", ascii))
+                        .help(text!(
+                            "把 `{}` 改为半角的 `{}`(切换输入法到英文标点)",
+                            "replace `{}` with the ASCII `{}` (switch the input method to English punctuation)",
+                            c,
+                            ascii
+                        )),
+                    );
+                    if let Some(t) = ascii_token(ascii) {
+                        toks.push((t, span));
+                    }
+                }
+                Tok::Invalid => {
+                    let ch = &text[range.clone()];
+                    diags.push(
+                        Diagnostic::error(
+                            codes::INVALID_CHARACTER,
+                            span,
+                            text!("无法识别的字符 `{}`", "invalid character `{}`", ch),
+                        )
+                        .label(text!(
+                            "这个字符不属于规则语言",
+                            "this character is not part of the language"
+                        )),
+                    );
+                }
+                Tok::UnterminatedStr => {
+                    diags.push(
+                        Diagnostic::error(
+                            codes::UNTERMINATED_STRING,
+                            span,
+                            text!(
+                                "字符串缺少结束的引号",
+                                "string is missing its closing quote"
+                            ),
+                        )
+                        .label(text!("字符串从这里开始", "the string starts here"))
+                        .help(text!(
+                            "在这一行末尾加上 `\"`",
+                            "add `\"` at the end of the string"
+                        )),
+                    );
+                    let s = &text[range.start + 1..range.end];
+                    toks.push((Tok::Str(s.to_string()), span));
+                }
+                t => toks.push((t, span)),
+            }
+        }
+        Parser {
+            toks,
+            pos: 0,
+            diags,
+        }
+    }
+
+    // ---- token helpers ----
+
+    fn peek(&self) -> &Tok {
+        &self.toks[self.pos].0
+    }
+    fn peek_at(&self, n: usize) -> &Tok {
+        &self.toks[(self.pos + n).min(self.toks.len() - 1)].0
+    }
+    fn span(&self) -> Span {
+        self.toks[self.pos].1
+    }
+    fn prev_span(&self) -> Span {
+        self.toks[self.pos.saturating_sub(1)].1
+    }
+    fn at(&self, t: &Tok) -> bool {
+        self.peek() == t
+    }
+    fn at_ident(&self, name: &str) -> bool {
+        matches!(self.peek(), Tok::Ident(s) if s == name)
+    }
+    fn bump(&mut self) -> (Tok, Span) {
+        let t = self.toks[self.pos].clone();
+        if self.pos < self.toks.len() - 1 {
+            self.pos += 1;
+        }
+        t
+    }
+    fn eat(&mut self, t: &Tok) -> bool {
+        if self.at(t) {
+            self.bump();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn error_unexpected(&mut self, span: Span, expected_en: &str, expected_zh: &str) {
+        let found = self.peek().describe();
+        let found_zh = if self.at(&Tok::Eof) {
+            "文件结尾".to_string()
+        } else {
+            found.clone()
+        };
+        self.diags.push(
+            Diagnostic::error(
+                codes::UNEXPECTED_TOKEN,
+                span,
+                Text::new(
+                    format!("此处应为{expected_zh},却是 {found_zh}"),
+                    format!("expected {expected_en}, found {found}"),
+                ),
+            )
+            .label(Text::new(
+                format!("应为{expected_zh}"),
+                format!("expected {expected_en}"),
+            )),
+        );
+    }
+
+    /// Consumes `t` or reports what was expected; returns whether it was there.
+    fn expect(&mut self, t: Tok, what_en: &str, what_zh: &str) -> bool {
+        if self.eat(&t) {
+            return true;
+        }
+        let span = self.span();
+        self.error_unexpected(span, what_en, what_zh);
+        false
+    }
+
+    fn ident(&mut self, what_en: &str, what_zh: &str) -> Option<Ident> {
+        if let Tok::Ident(name) = self.peek().clone() {
+            let span = self.bump().1;
+            Some(Ident { name, span })
+        } else {
+            let span = self.span();
+            self.error_unexpected(span, what_en, what_zh);
+            None
+        }
+    }
+
+    fn opt_str(&mut self) -> Option<Str> {
+        if let Tok::Str(s) = self.peek().clone() {
+            let span = self.bump().1;
+            Some(Str {
+                value: unescape(&s),
+                span,
+            })
+        } else {
+            None
+        }
+    }
+
+    fn at_item_start(&self) -> bool {
+        matches!(
+            self.peek(),
+            Tok::Record | Tok::Enum | Tok::Table | Tok::Param | Tok::Fn | Tok::Rule | Tok::Eof
+        )
+    }
+
+    // ---- items ----
+
+    fn module(&mut self) -> Module {
+        let mut items = Vec::new();
+        while !self.at(&Tok::Eof) {
+            let start = self.pos;
+            match self.peek() {
+                Tok::Record => items.extend(self.record().map(Item::Record)),
+                Tok::Enum => items.extend(self.enum_item().map(Item::Enum)),
+                Tok::Table => items.extend(self.table().map(Item::Table)),
+                Tok::Param => items.extend(self.param().map(Item::Param)),
+                Tok::Fn => items.extend(self.function().map(Item::Fn)),
+                Tok::Rule => items.extend(self.rule().map(Item::Rule)),
+                _ => {
+                    let span = self.span();
+                    self.error_unexpected(
+                        span,
+                        "`rule`, `fn`, `param`, `table`, `record` or `enum`",
+                        " `rule`、`fn`、`param`、`table`、`record` 或 `enum`",
+                    );
+                }
+            }
+            if self.pos == start {
+                self.bump();
+            }
+            while !self.at_item_start() {
+                self.bump();
+            }
+        }
+        Module { items }
+    }
+
+    /// `{` … `}` containing members parsed by `member`; recovers at `}` or the next item.
+    fn braced(&mut self, mut member: impl FnMut(&mut Parser) -> bool) -> bool {
+        let open = self.span();
+        if !self.expect(Tok::LBrace, "`{`", " `{`") {
+            return false;
+        }
+        loop {
+            if self.eat(&Tok::RBrace) {
+                return true;
+            }
+            if self.at_item_start() {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::UNCLOSED_DELIMITER,
+                        open,
+                        text!("`{{` 没有对应的 `}}`", "unclosed `{{`"),
+                    )
+                    .label(text!("这个 `{{` 没有闭合", "this `{{` is never closed"))
+                    .help(text!(
+                        "在下一项之前加上 `}}`",
+                        "add `}}` before the next item"
+                    )),
+                );
+                return false;
+            }
+            let before = self.pos;
+            if !member(self) {
+                // skip to something that can start a member or close the block
+                while self.pos == before
+                    || !(self.at(&Tok::RBrace) || self.at_item_start() || self.at_member_start())
+                {
+                    if self.at_item_start() {
+                        break;
+                    }
+                    self.bump();
+                }
+            }
+        }
+    }
+
+    fn at_member_start(&self) -> bool {
+        match self.peek() {
+            Tok::Let | Tok::When | Tok::Unless => true,
+            Tok::Ident(s) => CLAUSES.contains(&s.as_str()) || matches!(self.peek_at(1), Tok::Colon),
+            _ => false,
+        }
+    }
+
+    fn fields(&mut self) -> Vec<FieldItem> {
+        let mut fields = Vec::new();
+        self.braced(|p| {
+            let Some(name) = p.ident("a field name", "字段名") else {
+                return false;
+            };
+            if !p.expect(Tok::Colon, "`:` and a type", " `:` 和类型") {
+                return false;
+            }
+            let ty = p.type_expr();
+            let doc = p.opt_str();
+            p.eat(&Tok::Comma);
+            fields.push(FieldItem { name, ty, doc });
+            true
+        });
+        fields
+    }
+
+    fn record(&mut self) -> Option<RecordItem> {
+        let start = self.bump().1;
+        let name = self.ident("a record name", "记录名")?;
+        let doc = self.opt_str();
+        let fields = self.fields();
+        Some(RecordItem {
+            name,
+            doc,
+            fields,
+            span: start.to(self.prev_span()),
+        })
+    }
+
+    fn enum_item(&mut self) -> Option<EnumItem> {
+        let start = self.bump().1;
+        let name = self.ident("an enum name", "枚举名")?;
+        let doc = self.opt_str();
+        let mut variants = Vec::new();
+        self.braced(|p| {
+            let Some(v) = p.ident("a variant name", "枚举取值名") else {
+                return false;
+            };
+            let label = p.opt_str();
+            p.eat(&Tok::Comma);
+            variants.push((v, label));
+            true
+        });
+        Some(EnumItem {
+            name,
+            doc,
+            variants,
+            span: start.to(self.prev_span()),
+        })
+    }
+
+    fn table(&mut self) -> Option<TableItem> {
+        let start = self.bump().1;
+        let name = self.ident("a table name", "表名")?;
+        let doc = self.opt_str();
+        let key = if self.at_ident("key") {
+            self.bump();
+            self.ident("the key column", "主键列名")
+        } else {
+            None
+        };
+        let columns = self.fields();
+        Some(TableItem {
+            name,
+            doc,
+            key,
+            columns,
+            span: start.to(self.prev_span()),
+        })
+    }
+
+    fn param(&mut self) -> Option<ParamItem> {
+        let start = self.bump().1;
+        let name = self.ident("a parameter name", "参数名")?;
+        self.expect(Tok::Colon, "`:` and a type", " `:` 和类型");
+        let ty = self.type_expr();
+        self.expect(Tok::Eq, "`=` and a default value", " `=` 和默认值");
+        let default = self.expr();
+        let doc = self.opt_str();
+        Some(ParamItem {
+            name,
+            ty,
+            default,
+            doc,
+            span: start.to(self.prev_span()),
+        })
+    }
+
+    fn function(&mut self) -> Option<FnItem> {
+        let start = self.bump().1;
+        let name = self.ident("a function name", "函数名")?;
+        let doc = self.opt_str();
+        let mut params = Vec::new();
+        if self.expect(Tok::LParen, "`(`", " `(`") {
+            while !self.at(&Tok::RParen) && !self.at_item_start() {
+                let Some(p) = self.ident("a parameter name", "参数名") else {
+                    break;
+                };
+                self.expect(Tok::Colon, "`:` and a type", " `:` 和类型");
+                let ty = self.type_expr();
+                params.push((p, ty));
+                if !self.eat(&Tok::Comma) {
+                    break;
+                }
+            }
+            self.expect(Tok::RParen, "`)`", " `)`");
+        }
+        self.expect(Tok::Arrow, "`->` and the result type", " `->` 和返回类型");
+        let ret = self.type_expr();
+        self.expect(Tok::Eq, "`=` and the function body", " `=` 和函数体");
+        let body = self.expr();
+        Some(FnItem {
+            name,
+            doc,
+            params,
+            ret,
+            body,
+            span: start.to(self.prev_span()),
+        })
+    }
+
+    fn type_expr(&mut self) -> TypeExpr {
+        let mut ty = match self.peek().clone() {
+            Tok::Ident(name) if name == "List" && self.peek_at(1) == &Tok::Lt => {
+                let start = self.bump().1;
+                self.bump();
+                let inner = self.type_expr();
+                self.expect(Tok::Gt, "`>`", " `>`");
+                TypeExpr::List(Box::new(inner), start.to(self.prev_span()))
+            }
+            Tok::Ident(name) => {
+                let span = self.bump().1;
+                TypeExpr::Named(Ident { name, span })
+            }
+            _ => {
+                let span = self.span();
+                self.error_unexpected(span, "a type", "类型");
+                return TypeExpr::Error(span);
+            }
+        };
+        while self.at(&Tok::Question) {
+            let q = self.bump().1;
+            let span = ty.span().to(q);
+            ty = TypeExpr::Option(Box::new(ty), span);
+        }
+        ty
+    }
+
+    fn rule(&mut self) -> Option<RuleItem> {
+        let start = self.bump().1;
+        let name = self.ident("the rule id", "规则标识")?;
+        let title = self.opt_str();
+        let code = if self.at_ident("code") {
+            self.bump();
+            let c = self.opt_str();
+            if c.is_none() {
+                let span = self.span();
+                self.error_unexpected(
+                    span,
+                    "the national rule code as a string",
+                    "字符串形式的国家规则编码",
+                );
+            }
+            c
+        } else {
+            None
+        };
+        let mut clauses = Vec::new();
+        self.braced(|p| match p.clause() {
+            Some(c) => {
+                clauses.push(c);
+                true
+            }
+            None => false,
+        });
+        Some(RuleItem {
+            name,
+            title,
+            code,
+            clauses,
+            span: start.to(self.prev_span()),
+        })
+    }
+
+    fn clause(&mut self) -> Option<Clause> {
+        let span = self.span();
+        let kind = match self.peek().clone() {
+            Tok::Let => {
+                self.bump();
+                let name = self.ident("a name", "变量名")?;
+                if !self.expect(Tok::Eq, "`=`", " `=`") {
+                    return None;
+                }
+                ClauseKind::Let(name, self.expr())
+            }
+            Tok::When => {
+                self.bump();
+                ClauseKind::When(self.expr())
+            }
+            Tok::Unless => {
+                self.bump();
+                ClauseKind::Unless(self.expr())
+            }
+            Tok::Ident(word) if CLAUSES.contains(&word.as_str()) => {
+                self.bump();
+                match word.as_str() {
+                    "each" => {
+                        ClauseKind::Each(self.ident("`line` or `visit`", " `line` 或 `visit`")?)
+                    }
+                    "severity" => ClauseKind::Severity(self.expr()),
+                    "amount" => ClauseKind::Amount(self.expr()),
+                    "lines" => ClauseKind::Lines(self.expr()),
+                    "message" | "doc" => {
+                        let Some(s) = self.opt_str() else {
+                            let span = self.span();
+                            self.error_unexpected(span, "a string", "字符串");
+                            return None;
+                        };
+                        if word == "doc" {
+                            ClauseKind::Doc(s)
+                        } else {
+                            ClauseKind::Message(s)
+                        }
+                    }
+                    _ => {
+                        let mut entries = Vec::new();
+                        self.braced(|p| {
+                            let Some(k) = p.ident("an evidence name", "证据名") else {
+                                return false;
+                            };
+                            if !p.expect(Tok::Colon, "`:`", " `:`") {
+                                return false;
+                            }
+                            let v = p.expr();
+                            p.eat(&Tok::Comma);
+                            entries.push((k, v));
+                            true
+                        });
+                        ClauseKind::Evidence(entries)
+                    }
+                }
+            }
+            _ => {
+                self.error_unexpected(
+                    span,
+                    "a rule clause (`each`, `severity`, `let`, `when`, `unless`, `amount`, `lines`, `message`, `evidence`, `doc`)",
+                    "规则子句(each、severity、let、when、unless、amount、lines、message、evidence、doc)",
+                );
+                return None;
+            }
+        };
+        Some(Clause { kind, span })
+    }
+
+    // ---- expressions ----
+
+    fn mk(&self, kind: ExprKind, start: Span) -> Expr {
+        Expr {
+            kind,
+            span: start.to(self.prev_span()),
+        }
+    }
+
+    pub(crate) fn expr(&mut self) -> Expr {
+        let mut lhs = self.and_expr();
+        while self.eat(&Tok::Or) {
+            let rhs = self.and_expr();
+            let span = lhs.span.to(rhs.span);
+            lhs = Expr {
+                kind: ExprKind::Binary(BinaryOp::Or, Box::new(lhs), Box::new(rhs)),
+                span,
+            };
+        }
+        lhs
+    }
+
+    fn and_expr(&mut self) -> Expr {
+        let mut lhs = self.not_expr();
+        while self.eat(&Tok::And) {
+            let rhs = self.not_expr();
+            let span = lhs.span.to(rhs.span);
+            lhs = Expr {
+                kind: ExprKind::Binary(BinaryOp::And, Box::new(lhs), Box::new(rhs)),
+                span,
+            };
+        }
+        lhs
+    }
+
+    fn not_expr(&mut self) -> Expr {
+        if self.at(&Tok::Not) {
+            let start = self.bump().1;
+            let e = self.not_expr();
+            return self.mk(ExprKind::Unary(UnaryOp::Not, Box::new(e)), start);
+        }
+        self.comparison()
+    }
+
+    fn comparison(&mut self) -> Expr {
+        let lhs = self.otherwise();
+        let start = lhs.span;
+        let op = match self.peek() {
+            Tok::EqEq => BinaryOp::Eq,
+            Tok::NotEq => BinaryOp::Ne,
+            Tok::Lt => BinaryOp::Lt,
+            Tok::Le => BinaryOp::Le,
+            Tok::Gt => BinaryOp::Gt,
+            Tok::Ge => BinaryOp::Ge,
+            Tok::Eq => {
+                let span = self.span();
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::UNEXPECTED_TOKEN,
+                        span,
+                        text!("比较相等要用 `==`", "comparison uses `==`"),
+                    )
+                    .label(text!("这里应为 `==`", "did you mean `==`?"))
+                    .help(text!(
+                        "`=` 只用于 let 和参数默认值;比较写作 `==`",
+                        "`=` only appears in `let` and parameter defaults; compare with `==`"
+                    )),
+                );
+                BinaryOp::Eq
+            }
+            Tok::Is => {
+                self.bump();
+                if self.eat(&Tok::None) {
+                    return self.mk(ExprKind::IsNone(Box::new(lhs)), start);
+                }
+                if !self.expect(Tok::Some, "`some` or `none`", " `some` 或 `none`") {
+                    return self.mk(ExprKind::Error, start);
+                }
+                let mut bind = None;
+                if self.eat(&Tok::LParen) {
+                    bind = self.ident("a name for the value", "值的名称");
+                    self.expect(Tok::RParen, "`)`", " `)`");
+                }
+                return self.mk(ExprKind::IsSome(Box::new(lhs), bind), start);
+            }
+            Tok::In => {
+                self.bump();
+                if self.eat(&Tok::LBracket) {
+                    let mut items = Vec::new();
+                    while !self.at(&Tok::RBracket) && !self.at(&Tok::Eof) {
+                        items.push(self.otherwise());
+                        if !self.eat(&Tok::Comma) {
+                            break;
+                        }
+                    }
+                    self.expect(Tok::RBracket, "`]`", " `]`");
+                    return self.mk(ExprKind::InList(Box::new(lhs), items), start);
+                }
+                let rhs = self.otherwise();
+                return self.mk(ExprKind::In(Box::new(lhs), Box::new(rhs)), start);
+            }
+            _ => return lhs,
+        };
+        self.bump();
+        let rhs = self.otherwise();
+        self.mk(ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), start)
+    }
+
+    fn otherwise(&mut self) -> Expr {
+        let mut lhs = self.additive();
+        while self.eat(&Tok::Otherwise) {
+            let rhs = self.additive();
+            let span = lhs.span.to(rhs.span);
+            lhs = Expr {
+                kind: ExprKind::Otherwise(Box::new(lhs), Box::new(rhs)),
+                span,
+            };
+        }
+        lhs
+    }
+
+    fn additive(&mut self) -> Expr {
+        let mut lhs = self.multiplicative();
+        loop {
+            let op = match self.peek() {
+                Tok::Plus => BinaryOp::Add,
+                Tok::Minus => BinaryOp::Sub,
+                _ => return lhs,
+            };
+            self.bump();
+            let rhs = self.multiplicative();
+            let span = lhs.span.to(rhs.span);
+            lhs = Expr {
+                kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                span,
+            };
+        }
+    }
+
+    fn multiplicative(&mut self) -> Expr {
+        let mut lhs = self.unary();
+        loop {
+            let op = match self.peek() {
+                Tok::Star => BinaryOp::Mul,
+                Tok::Slash => BinaryOp::Div,
+                _ => return lhs,
+            };
+            self.bump();
+            let rhs = self.unary();
+            let span = lhs.span.to(rhs.span);
+            lhs = Expr {
+                kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                span,
+            };
+        }
+    }
+
+    fn unary(&mut self) -> Expr {
+        if self.at(&Tok::Minus) {
+            let start = self.bump().1;
+            let e = self.unary();
+            return self.mk(ExprKind::Unary(UnaryOp::Neg, Box::new(e)), start);
+        }
+        self.postfix()
+    }
+
+    fn postfix(&mut self) -> Expr {
+        let mut e = self.primary();
+        loop {
+            if self.eat(&Tok::Dot) {
+                let Some(field) = self.ident("a field name", "字段名") else {
+                    return e;
+                };
+                let span = e.span.to(field.span);
+                e = Expr {
+                    kind: ExprKind::Field(Box::new(e), field),
+                    span,
+                };
+            } else if self.at(&Tok::LParen) {
+                self.bump();
+                let args = self.args();
+                let span = e.span.to(self.prev_span());
+                e = Expr {
+                    kind: ExprKind::Call(Box::new(e), args),
+                    span,
+                };
+            } else {
+                return e;
+            }
+        }
+    }
+
+    /// Arguments after `(`, through `)`.
+    fn args(&mut self) -> Vec<Expr> {
+        let mut args = Vec::new();
+        while !self.at(&Tok::RParen) && !self.at(&Tok::Eof) && !self.at_item_start() {
+            args.push(self.expr());
+            if !self.eat(&Tok::Comma) {
+                break;
+            }
+        }
+        self.expect(Tok::RParen, "`)`", " `)`");
+        args
+    }
+
+    fn number(&mut self, text: &str, span: Span, percent: bool) -> ExprKind {
+        let clean: String = text.chars().filter(|c| *c != '_' && *c != '%').collect();
+        let parsed = if !percent && !clean.contains('.') {
+            clean.parse::<i64>().ok().map(ExprKind::Int)
+        } else {
+            Decimal::from_str(&clean).ok().map(|d| {
+                if percent {
+                    ExprKind::Percent(d / Decimal::ONE_HUNDRED)
+                } else {
+                    ExprKind::Decimal(d)
+                }
+            })
+        };
+        parsed.unwrap_or_else(|| {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::INVALID_NUMBER,
+                    span,
+                    text!("数字 `{}` 超出范围", "number `{}` is out of range", text),
+                )
+                .label(text!("超出范围", "out of range")),
+            );
+            ExprKind::Error
+        })
+    }
+
+    fn primary(&mut self) -> Expr {
+        let start = self.span();
+        let kind = match self.peek().clone() {
+            Tok::Int(s) | Tok::Decimal(s) => {
+                self.bump();
+                self.number(&s, start, false)
+            }
+            Tok::Percent(s) => {
+                self.bump();
+                self.number(&s, start, true)
+            }
+            Tok::Str(s) => {
+                self.bump();
+                ExprKind::Str(unescape(&s))
+            }
+            Tok::True => {
+                self.bump();
+                ExprKind::Bool(true)
+            }
+            Tok::False => {
+                self.bump();
+                ExprKind::Bool(false)
+            }
+            Tok::None => {
+                self.bump();
+                ExprKind::None
+            }
+            Tok::LParen => {
+                self.bump();
+                let e = self.expr();
+                self.expect(Tok::RParen, "`)`", " `)`");
+                return Expr {
+                    kind: e.kind,
+                    span: start.to(self.prev_span()),
+                };
+            }
+            Tok::If => {
+                self.bump();
+                let c = self.expr();
+                self.expect(Tok::Then, "`then`", " `then`");
+                let a = self.expr();
+                self.expect(Tok::Else, "`else`", " `else`");
+                let b = self.expr();
+                ExprKind::If(Box::new(c), Box::new(a), Box::new(b))
+            }
+            Tok::Match => return self.match_expr(),
+            Tok::Ident(name) if name == "date" && matches!(self.peek_at(1), Tok::Str(_)) => {
+                self.bump();
+                let Tok::Str(s) = self.bump().0 else {
+                    unreachable!("checked above")
+                };
+                ExprKind::Date(s)
+            }
+            Tok::Ident(name)
+                if AGGREGATES.contains(&name.as_str()) && self.peek_at(1) == &Tok::LParen =>
+            {
+                return self.aggregate_or_call();
+            }
+            Tok::Ident(name) => {
+                let span = self.bump().1;
+                ExprKind::Name(Ident { name, span })
+            }
+            _ => {
+                self.error_unexpected(start, "a value", "一个值(字段、数字、字符串、函数调用……)");
+                return Expr {
+                    kind: ExprKind::Error,
+                    span: start,
+                };
+            }
+        };
+        self.mk(kind, start)
+    }
+
+    fn aggregate_or_call(&mut self) -> Expr {
+        let (Tok::Ident(name), start) = self.bump() else {
+            unreachable!("caller checked")
+        };
+        let kind = Ident { name, span: start };
+        self.bump(); // (
+        let binder_form = matches!(self.peek(), Tok::Ident(_)) && self.peek_at(1) == &Tok::In;
+        let body = if binder_form { None } else { Some(self.expr()) };
+        if binder_form || self.at(&Tok::For) {
+            if !binder_form {
+                self.bump(); // for
+            }
+            let var = self.ident("the element name", "元素名");
+            self.expect(Tok::In, "`in`", " `in`");
+            let list = self.expr();
+            let filter = if self.eat(&Tok::Where) {
+                Some(self.expr())
+            } else {
+                None
+            };
+            self.expect(Tok::RParen, "`)`", " `)`");
+            let Some(var) = var else {
+                return self.mk(ExprKind::Error, start);
+            };
+            let agg = Aggregate {
+                kind,
+                body,
+                var,
+                list,
+                filter,
+            };
+            return self.mk(ExprKind::Aggregate(Box::new(agg)), start);
+        }
+        // a plain call such as min(a, b)
+        let mut args: Vec<Expr> = body.into_iter().collect();
+        if self.eat(&Tok::Comma) {
+            args.extend(self.args());
+        } else {
+            self.expect(Tok::RParen, "`)`", " `)`");
+        }
+        let callee = Expr {
+            span: kind.span,
+            kind: ExprKind::Name(kind),
+        };
+        self.mk(ExprKind::Call(Box::new(callee), args), start)
+    }
+
+    fn match_expr(&mut self) -> Expr {
+        let start = self.bump().1;
+        let scrutinee = self.expr();
+        let mut arms = Vec::new();
+        let mut default = None;
+        self.braced(|p| {
+            if p.eat(&Tok::Else) {
+                p.expect(Tok::FatArrow, "`=>`", " `=>`");
+                default = Some(Box::new(p.expr()));
+                p.eat(&Tok::Comma);
+                return true;
+            }
+            let mut patterns = vec![p.unary()];
+            while p.eat(&Tok::Bar) {
+                patterns.push(p.unary());
+            }
+            if !p.expect(Tok::FatArrow, "`=>`", " `=>`") {
+                return false;
+            }
+            let body = p.expr();
+            p.eat(&Tok::Comma);
+            arms.push(MatchArm { patterns, body });
+            true
+        });
+        self.mk(ExprKind::Match(Box::new(scrutinee), arms, default), start)
+    }
+}
+
+fn ascii_token(s: &str) -> Option<Tok> {
+    Some(match s {
+        "," => Tok::Comma,
+        "(" => Tok::LParen,
+        ")" => Tok::RParen,
+        ":" => Tok::Colon,
+        "[" => Tok::LBracket,
+        "]" => Tok::RBracket,
+        "{" => Tok::LBrace,
+        "}" => Tok::RBrace,
+        "=" => Tok::Eq,
+        ">" => Tok::Gt,
+        "<" => Tok::Lt,
+        "." => Tok::Dot,
+        "?" => Tok::Question,
+        "+" => Tok::Plus,
+        "-" => Tok::Minus,
+        "*" => Tok::Star,
+        "/" => Tok::Slash,
+        "|" => Tok::Bar,
+        _ => return None,
+    })
+}
+
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

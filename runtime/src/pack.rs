@@ -1,0 +1,239 @@
+//! Loading a rule pack from disk: `heng.toml`, every `.heng` source (sorted by
+//! path, so rule order is stable), the compiler's check, parameter overrides and
+//! the knowledge-base tables. Everything that can go wrong becomes a diagnostic.
+
+use crate::table::{Table, load_table};
+use crate::value::Value;
+use heng_compiler::check::{self, value_text::parse_const};
+use heng_compiler::diagnostic::{Diagnostic, codes};
+use heng_compiler::ir::Program;
+use heng_compiler::source::{SourceMap, Span};
+use heng_compiler::text;
+use std::path::{Path, PathBuf};
+
+/// A checked pack with its parameter values and tables, ready to evaluate.
+#[derive(Debug)]
+pub struct Pack {
+    pub name: String,
+    pub program: Program,
+    /// Parameter values in `program.params` order (defaults, then overrides).
+    pub params: Vec<Value>,
+    pub tables: Vec<Table>,
+    /// Index of `feedetail` in the Visit record.
+    pub feedetail: usize,
+}
+
+/// What loading produced: the pack if nothing was an error, and all diagnostics.
+pub struct Loaded {
+    pub pack: Option<Pack>,
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    pack: Option<PackSection>,
+    #[serde(default)]
+    params: toml::Table,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct PackSection {
+    name: Option<String>,
+    #[allow(dead_code, reason = "shown by future `heng build` artefacts")]
+    version: Option<String>,
+    #[allow(dead_code, reason = "documentation for readers of heng.toml")]
+    description: Option<String>,
+}
+
+fn display_path(p: &Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    p.strip_prefix(&cwd).unwrap_or(p).display().to_string()
+}
+
+fn heng_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if path.is_dir() {
+            if !name.starts_with('.') && name != "tables" && name != "fixtures" && name != "target" {
+                heng_files(&path, out)?;
+            }
+        } else if name.ends_with(".heng") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// An error about the pack as a whole (no source text to point into).
+fn pack_error(sources: &mut SourceMap, path: &str, code: &'static str, msg: heng_compiler::diagnostic::Text) -> Diagnostic {
+    let file = sources.add(path, "");
+    Diagnostic::error(code, Span::new(file, 0, 0), msg)
+}
+
+/// Loads the pack in `dir`, applying `overrides` (`NAME=VALUE`) after heng.toml.
+pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
+    let mut sources = SourceMap::default();
+    let mut diags = Vec::new();
+    let manifest_path = dir.join("heng.toml");
+    let shown_manifest = display_path(&manifest_path);
+    let manifest_text = match std::fs::read_to_string(&manifest_path) {
+        Ok(t) => t,
+        Err(e) => {
+            let d = pack_error(
+                &mut sources,
+                &shown_manifest,
+                codes::PACK_IO,
+                text!("无法读取 {}:{}", "cannot read {}: {}", shown_manifest, e),
+            )
+            .help(text!("规则包是一个包含 heng.toml 和 .heng 文件的目录", "a pack is a folder holding heng.toml and .heng files"));
+            return Loaded { pack: None, sources, diagnostics: vec![d] };
+        }
+    };
+    let manifest_file = sources.add(shown_manifest.clone(), manifest_text.clone());
+    let manifest: Manifest = match toml::from_str(&manifest_text) {
+        Ok(m) => m,
+        Err(e) => {
+            let span = e.span().map_or(Span::new(manifest_file, 0, 0), |r| Span::new(manifest_file, r.start, r.end));
+            diags.push(
+                Diagnostic::error(codes::BAD_MANIFEST, span, text!("heng.toml 有误:{}", "invalid heng.toml: {}", e.message()))
+                    .label(text!("这里", "here")),
+            );
+            Manifest::default()
+        }
+    };
+
+    let mut files = Vec::new();
+    if let Err(e) = heng_files(dir, &mut files) {
+        let shown = display_path(dir);
+        diags.push(pack_error(&mut sources, &shown, codes::PACK_IO, text!("无法读取目录 {}:{}", "cannot read folder {}: {}", shown, e)));
+    }
+    files.sort();
+    for f in &files {
+        let shown = display_path(f);
+        match std::fs::read_to_string(f) {
+            Ok(t) => {
+                sources.add(shown, t);
+            }
+            Err(e) => diags.push(pack_error(&mut sources, &shown, codes::PACK_IO, text!("无法读取 {}:{}", "cannot read {}: {}", shown, e))),
+        }
+    }
+    let checked = check::check(&mut sources);
+    diags.extend(checked.diagnostics);
+    let program = checked.program;
+
+    // parameters: defaults, then heng.toml, then the command line
+    let mut params: Vec<Value> = program.params.iter().map(|p| crate::eval::const_value(&p.default)).collect();
+    for (name, value) in &manifest.params {
+        let text_value = match value {
+            toml::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let span = find_key_span(&manifest_text, name).map_or(Span::new(manifest_file, 0, 0), |r| Span::new(manifest_file, r.start, r.end));
+        if let Err(d) = set_param(&program, &mut params, name, &text_value, span) {
+            diags.push(d);
+        }
+    }
+    for (name, value) in overrides {
+        let file = sources.add("--param", format!("{name}={value}"));
+        let span = Span::new(file, 0, name.len() + 1 + value.len());
+        if let Err(d) = set_param(&program, &mut params, name, value, span) {
+            diags.push(d);
+        }
+    }
+
+    let feedetail = match program.visit.map(|v| program.record(v)).and_then(|r| r.field("feedetail")) {
+        Some(i) => i,
+        None => {
+            if !diags.iter().any(Diagnostic::is_error) {
+                diags.push(pack_error(
+                    &mut sources,
+                    &shown_manifest,
+                    codes::BAD_SCHEMA,
+                    text!("规则包缺少 `record Visit` 及其 `feedetail` 字段", "the pack has no `record Visit` with a `feedetail` field"),
+                ));
+            }
+            0
+        }
+    };
+
+    // tables
+    let mut tables = Vec::new();
+    for (i, decl) in program.tables.iter().enumerate() {
+        let path = dir.join("tables").join(format!("{}.csv", decl.name));
+        let shown = display_path(&path);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let file = sources.add(shown, text.clone());
+                match load_table(&program, heng_compiler::types::TableId(i as u32), file, &text) {
+                    Ok(t) => tables.push(t),
+                    Err(d) => {
+                        diags.extend(d);
+                        tables.push(Table::default());
+                    }
+                }
+            }
+            Err(e) => {
+                diags.push(
+                    Diagnostic::error(codes::TABLE_MISSING, decl.span, text!("找不到表 `{}` 的文件 {}:{}", "table `{}`: cannot read {}: {}", decl.name, shown, e))
+                        .label(text!("表在这里声明", "table declared here"))
+                        .help(text!("把表放在规则包的 tables/{}.csv", "put the table at tables/{}.csv in the pack", decl.name)),
+                );
+                tables.push(Table::default());
+            }
+        }
+    }
+
+    heng_compiler::diagnostic::sort(&mut diags);
+    let ok = !diags.iter().any(Diagnostic::is_error);
+    let name = manifest.pack.and_then(|p| p.name).unwrap_or_else(|| display_path(dir));
+    let pack = ok.then_some(Pack { name, program, params, tables, feedetail });
+    Loaded { pack, sources, diagnostics: diags }
+}
+
+fn set_param(program: &Program, params: &mut [Value], name: &str, value: &str, span: Span) -> Result<(), Diagnostic> {
+    let Some(i) = program.param_index(name) else {
+        let names: Vec<&str> = program.params.iter().map(|p| p.name.as_str()).collect();
+        let mut d = Diagnostic::error(codes::BAD_PARAM_OVERRIDE, span, text!("规则包没有参数 `{}`", "the pack has no parameter `{}`", name))
+            .label(text!("未知参数", "unknown parameter"));
+        d = match check::similar::closest(name, names.iter().copied()) {
+            Some(s) => d.help(text!("是不是 `{}`?", "did you mean `{}`?", s)),
+            None => d.help(text!("可用的参数:{}", "parameters: {}", names.join(", "))),
+        };
+        return Err(d);
+    };
+    let decl = &program.params[i];
+    match parse_const(program, &decl.ty, value) {
+        Ok(c) => {
+            params[i] = crate::eval::const_value(&c);
+            Ok(())
+        }
+        Err(msg) => Err(Diagnostic::error(codes::BAD_PARAM_OVERRIDE, span, text!("参数 `{}` 的值有误", "invalid value for parameter `{}`", name))
+            .label(msg)
+            .secondary(decl.span, text!("参数在这里声明", "parameter declared here"))),
+    }
+}
+
+/// Byte range of `key = …` in a TOML text (for pointing at an override).
+fn find_key_span(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            let start = offset + (line.len() - trimmed.len());
+            return Some(start..offset + line.trim_end().len());
+        }
+        offset += line.len();
+    }
+    None
+}
