@@ -1090,3 +1090,26 @@ fn malformed_input_gives_errors_not_panics() {
     let line_rule = rule(Scope::Line, vec![], 0);
     assert_eq!(run(&line_rule, &Value::Absent), RuleOutcome::default());
 }
+
+proptest::proptest! {
+    /// `round` lands on a multiple of the step, within half a step, with ties away
+    /// from zero.
+    #[test]
+    fn round_lands_on_the_nearest_multiple(
+        mantissa in -10_000_000_000i64..10_000_000_000,
+        scale in 0u32..7,
+        step in proptest::sample::select(vec!["0.01", "0.05", "0.1", "1", "0.0001"]),
+    ) {
+        let x = Decimal::new(mantissa, scale);
+        let step = d(step);
+        let r = builtins::round(x, step).map_err(|t| t.en);
+        let r = r.map_err(proptest::test_runner::TestCaseError::fail)?;
+        proptest::prop_assert!((r % step).is_zero());
+        let gap = (x - r).abs() * Decimal::TWO;
+        proptest::prop_assert!(gap <= step);
+        if gap == step {
+            proptest::prop_assert!(r.abs() > x.abs());
+        }
+        proptest::prop_assert_eq!(r.scale(), step.scale());
+    }
+}
