@@ -656,6 +656,7 @@ impl<R: BufRead> NdjsonReader<R> {
         let mut total: u64 = 0;
         let mut any = false;
         let mut too_long = false;
+        let mut last = b'\n';
         loop {
             let available = match self.reader.fill_buf() {
                 Ok(b) => b,
@@ -669,6 +670,9 @@ impl<R: BufRead> NdjsonReader<R> {
             let newline = available.iter().position(|&b| b == b'\n');
             let chunk = &available[..newline.unwrap_or(available.len())];
             total += chunk.len() as u64;
+            if let Some(&b) = chunk.last() {
+                last = b;
+            }
             if !too_long {
                 if self.buf.len() + chunk.len() > self.max_line_bytes.saturating_add(1) {
                     // One byte of slack for a `\r` before the `\n`.
@@ -688,9 +692,9 @@ impl<R: BufRead> NdjsonReader<R> {
             return Ok(RawLine::Eof);
         }
         self.line += 1;
-        if self.buf.last() == Some(&b'\r') {
+        if last == b'\r' {
             self.buf.pop();
-            total = total.saturating_sub(1);
+            total -= 1;
         }
         if too_long || self.buf.len() > self.max_line_bytes {
             self.buf.clear();

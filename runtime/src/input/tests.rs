@@ -758,7 +758,7 @@ fn very_long_line_is_rejected_and_reading_goes_on() {
         "{{\"mdtrt_id\": \"B\", \"padding\": \"{}\"}}",
         "x".repeat(10_000)
     );
-    let input = format!("{short}\n{long}\n{}\n", visit_line("C"));
+    let input = format!("{short}\n{long}\r\n{}\n", visit_line("C"));
     // A small buffer, so the long line arrives in many pieces.
     let results: Vec<_> = NdjsonReader::new(
         &schema(),
