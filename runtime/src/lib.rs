@@ -1,5 +1,8 @@
 //! Heng's runtime: reads records and tables, evaluates a checked pack, writes
 //! findings, errors and a summary. The `heng` command is a thin layer over it.
 
+pub mod eval;
+pub mod input;
+pub mod pack;
 pub mod table;
 pub mod value;

@@ -1,0 +1,537 @@
+//! The reference interpreter: a tree-walking evaluator over the typed IR.
+//!
+//! It is the semantic reference the Cranelift backend must match, so every choice
+//! that could differ between backends is written down here:
+//!
+//! - A rule frame has `frame_size` slots (at least two); local 0 is the visit
+//!   ([`VISIT_LOCAL`]), and in `each line` rules local 1 is the current fee line
+//!   ([`LINE_LOCAL`]). Line rules run once per element of the visit's fee-line list,
+//!   in list order, each with a fresh frame.
+//! - Steps run in source order; `when` false or `unless` true ends the rule without a
+//!   hit. Then severity, amount, lines, message pieces and evidence are evaluated in
+//!   that order.
+//! - A runtime fault (division by zero, overflow, a field of an absent value, a
+//!   `match` without a matching arm) stops the rule for that line (line rules go on
+//!   with the next line) or for the visit, and becomes an [`EvalError`] carrying the
+//!   span of the failing expression. The evaluator never panics on any input.
+//! - Evaluation order inside expressions is left to right; `and`/`or` short-circuit;
+//!   `in [..]` stops at the first equal item; `any`/`all` stop at the first deciding
+//!   element. Faults in parts that are not evaluated therefore do not occur.
+//! - Arithmetic: Int op Int stays Int (checked) except `/`, which is always Decimal;
+//!   a mixed Int/Decimal operation widens to Decimal; Decimal operations are checked
+//!   and division keeps rust_decimal's full 28-digit precision.
+//! - `min`/`max` aggregates and builtins keep the first of equal values.
+//! - The `lines` of a hit are mapped back to indices of the visit's fee-line list by
+//!   pointer identity; a record that is not one of this visit's lines (e.g. a line of
+//!   another visit of the patient) is not named. Indices are sorted and deduplicated.
+
+mod builtins;
+mod ops;
+mod render;
+#[cfg(test)]
+mod tests;
+
+pub use render::{const_value, display, evidence_json};
+
+use crate::table::Table;
+use crate::value::Value;
+use heng_compiler::diagnostic::Text;
+use heng_compiler::ir::{
+    AggKind, BinOp, Expr, ExprKind, LINE_LOCAL, LocalId, LookupMode, Piece, Program, Rule, Scope,
+    Step, UnOp, VISIT_LOCAL,
+};
+use heng_compiler::source::Span;
+use heng_compiler::text;
+use heng_compiler::types::Type;
+use rust_decimal::Decimal;
+use std::sync::Arc;
+
+/// Evaluates the rules of one checked program against visits.
+///
+/// `params` holds the parameter values in [`Program::params`] order (defaults or
+/// overrides); `tables` holds the loaded tables in [`Program::tables`] order.
+pub struct Evaluator<'a> {
+    program: &'a Program,
+    params: &'a [Value],
+    tables: &'a [Table],
+}
+
+/// Everything one rule produced on one visit.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RuleOutcome {
+    pub hits: Vec<Hit>,
+    pub errors: Vec<EvalError>,
+}
+
+/// One finding of a rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hit {
+    /// Indices into the visit's fee-line list, in list order, deduplicated.
+    pub lines: Vec<usize>,
+    /// Variant index of the `Severity` enum.
+    pub severity: u32,
+    pub amount: Decimal,
+    pub message: String,
+    pub evidence: Vec<(String, Value)>,
+}
+
+/// A runtime fault while evaluating a rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvalError {
+    /// The failing expression.
+    pub span: Span,
+    /// The fee-line index, for `each line` rules.
+    pub line: Option<usize>,
+    pub message: Text,
+}
+
+/// A fault on its way up from the failing expression.
+#[derive(Clone, Debug, PartialEq)]
+struct Fault {
+    span: Span,
+    message: Text,
+}
+
+type Eval<T> = Result<T, Fault>;
+
+/// Attaches a span to a message-only fault from the helpers in `ops`/`builtins`.
+fn at(span: Span) -> impl FnOnce(Text) -> Fault {
+    move |message| Fault { span, message }
+}
+
+/// A fault that a well-typed program cannot produce; reported, never panicked on.
+fn internal(what: &str) -> Text {
+    text!(
+        "内部错误:{}(类型检查应已排除)",
+        "internal error: {} (the checker should have ruled this out)",
+        what
+    )
+}
+
+impl<'a> Evaluator<'a> {
+    pub fn new(program: &'a Program, params: &'a [Value], tables: &'a [Table]) -> Self {
+        Evaluator {
+            program,
+            params,
+            tables,
+        }
+    }
+
+    /// Evaluates one rule on one visit (`visit` is a `Value::Record` of
+    /// `Program.visit`'s type, refunds already applied). `feedetail_field` is the index
+    /// of the fee-line list in the visit record.
+    pub fn eval_rule(&self, rule: &Rule, visit: &Value, feedetail_field: usize) -> RuleOutcome {
+        let mut outcome = RuleOutcome::default();
+        let lines: &[Value] = match visit {
+            Value::Record(r) => r.fields.get(feedetail_field).map_or(&[], Value::as_list),
+            _ => &[],
+        };
+        match rule.scope {
+            Scope::Visit => match self.run(rule, visit, None, lines) {
+                Ok(Some(hit)) => outcome.hits.push(hit),
+                Ok(None) => {}
+                Err(f) => outcome.errors.push(EvalError {
+                    span: f.span,
+                    line: None,
+                    message: f.message,
+                }),
+            },
+            Scope::Line => {
+                for (i, line) in lines.iter().enumerate() {
+                    match self.run(rule, visit, Some((i, line)), lines) {
+                        Ok(Some(hit)) => outcome.hits.push(hit),
+                        Ok(None) => {}
+                        Err(f) => outcome.errors.push(EvalError {
+                            span: f.span,
+                            line: Some(i),
+                            message: f.message,
+                        }),
+                    }
+                }
+            }
+        }
+        outcome
+    }
+
+    /// One run of a rule: for the visit, or for one of its lines.
+    fn run(
+        &self,
+        rule: &Rule,
+        visit: &Value,
+        line: Option<(usize, &Value)>,
+        all_lines: &[Value],
+    ) -> Eval<Option<Hit>> {
+        let mut frame = vec![Value::Absent; (rule.frame_size as usize).max(2)];
+        frame[VISIT_LOCAL.0 as usize] = visit.clone();
+        if let Some((_, l)) = line {
+            frame[LINE_LOCAL.0 as usize] = l.clone();
+        }
+        for step in &rule.steps {
+            match step {
+                Step::Let(local, e) => {
+                    let v = self.eval(e, &mut frame)?;
+                    store(&mut frame, *local, v, e.span)?;
+                }
+                Step::When(c) => {
+                    if !self.eval_bool(c, &mut frame)? {
+                        return Ok(None);
+                    }
+                }
+                Step::Unless(c) => {
+                    if self.eval_bool(c, &mut frame)? {
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+        let severity = match self.eval(&rule.severity, &mut frame)? {
+            Value::Enum(v) => v,
+            _ => {
+                return Err(Fault {
+                    span: rule.severity.span,
+                    message: internal("severity is not an enum value"),
+                });
+            }
+        };
+        let amount = match &rule.amount {
+            None => Decimal::ZERO,
+            Some(e) => self
+                .eval(e, &mut frame)?
+                .as_decimal()
+                .ok_or_else(|| Fault {
+                    span: e.span,
+                    message: internal("amount is not a number"),
+                })?,
+        };
+        let lines = match &rule.lines {
+            None => line.map(|(i, _)| vec![i]).unwrap_or_default(),
+            Some(e) => line_indices(&self.eval(e, &mut frame)?, all_lines),
+        };
+        let mut message = String::new();
+        for piece in &rule.message {
+            match piece {
+                Piece::Text(t) => message.push_str(t),
+                Piece::Expr(e) => {
+                    let v = self.eval(e, &mut frame)?;
+                    message.push_str(&display(&v, &e.ty, self.program));
+                }
+            }
+        }
+        let mut evidence = Vec::with_capacity(rule.evidence.len());
+        for (name, e) in &rule.evidence {
+            evidence.push((name.clone(), self.eval(e, &mut frame)?));
+        }
+        Ok(Some(Hit {
+            lines,
+            severity,
+            amount,
+            message,
+            evidence,
+        }))
+    }
+
+    fn eval_bool(&self, e: &Expr, frame: &mut [Value]) -> Eval<bool> {
+        match self.eval(e, frame)? {
+            Value::Bool(b) => Ok(b),
+            _ => Err(Fault {
+                span: e.span,
+                message: internal("condition is not a Bool"),
+            }),
+        }
+    }
+
+    fn eval(&self, e: &Expr, frame: &mut [Value]) -> Eval<Value> {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Const(c) => Ok(const_value(c)),
+            ExprKind::None => Ok(Value::Absent),
+            ExprKind::Local(l) => frame
+                .get(l.0 as usize)
+                .cloned()
+                .ok_or_else(|| at(span)(internal("local slot out of range"))),
+            ExprKind::Param(p) => self
+                .params
+                .get(p.0 as usize)
+                .cloned()
+                .ok_or_else(|| at(span)(internal("parameter out of range"))),
+            ExprKind::Field { base, index } => {
+                let base = self.eval(base, frame)?;
+                self.field(&base, *index as usize).map_err(at(span))
+            }
+            ExprKind::Call { func, args } => {
+                let f = self
+                    .program
+                    .functions
+                    .get(func.0 as usize)
+                    .ok_or_else(|| at(span)(internal("function out of range")))?;
+                let mut callee = vec![Value::Absent; (f.frame_size as usize).max(args.len())];
+                for (slot, arg) in callee.iter_mut().zip(args) {
+                    *slot = self.eval(arg, frame)?;
+                }
+                self.eval(&f.body, &mut callee)
+            }
+            ExprKind::Builtin { op, args } => {
+                let mut values = Vec::with_capacity(args.len());
+                for arg in args {
+                    values.push(self.eval(arg, frame)?);
+                }
+                builtins::call(*op, &values).map_err(at(span))
+            }
+            ExprKind::Unary { op, expr } => {
+                let v = self.eval(expr, frame)?;
+                match op {
+                    UnOp::Not => match v {
+                        Value::Bool(b) => Ok(Value::Bool(!b)),
+                        _ => Err(at(span)(internal("`not` of a non-Bool"))),
+                    },
+                    UnOp::Neg => ops::neg(&v).map_err(at(span)),
+                }
+            }
+            ExprKind::Binary { op, lhs, rhs } => match op {
+                BinOp::And => Ok(Value::Bool(
+                    self.eval_bool(lhs, frame)? && self.eval_bool(rhs, frame)?,
+                )),
+                BinOp::Or => Ok(Value::Bool(
+                    self.eval_bool(lhs, frame)? || self.eval_bool(rhs, frame)?,
+                )),
+                _ => {
+                    let a = self.eval(lhs, frame)?;
+                    let b = self.eval(rhs, frame)?;
+                    ops::binary(*op, &a, &b, &e.ty).map_err(at(span))
+                }
+            },
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                if self.eval_bool(cond, frame)? {
+                    self.eval(then, frame)
+                } else {
+                    self.eval(otherwise, frame)
+                }
+            }
+            ExprKind::Match {
+                scrutinee,
+                arms,
+                default,
+            } => {
+                let v = self.eval(scrutinee, frame)?;
+                for (consts, arm) in arms {
+                    if consts.iter().any(|c| ops::equals_const(&v, c)) {
+                        return self.eval(arm, frame);
+                    }
+                }
+                match default {
+                    Some(d) => self.eval(d, frame),
+                    None => {
+                        let shown = display(&v, &scrutinee.ty, self.program);
+                        Err(Fault {
+                            span,
+                            message: text!(
+                                "没有与值“{}”匹配的分支",
+                                "no match arm for the value `{}`",
+                                shown
+                            ),
+                        })
+                    }
+                }
+            }
+            ExprKind::Lookup { table, mode, key } => {
+                let key = self.eval(key, frame)?;
+                let Value::Text(code) = &key else {
+                    return Err(at(span)(internal("lookup key is not a code")));
+                };
+                let t = self
+                    .tables
+                    .get(table.0 as usize)
+                    .ok_or_else(|| at(span)(internal("table out of range")))?;
+                let row = match mode {
+                    LookupMode::Exact => t.get(code),
+                    LookupMode::Prefix => t.prefix(code),
+                };
+                Ok(row.map_or(Value::Absent, |r| Value::Row(table.0, r)))
+            }
+            ExprKind::IsSome { expr, bind } => {
+                let v = self.eval(expr, frame)?;
+                if matches!(v, Value::Absent) {
+                    return Ok(Value::Bool(false));
+                }
+                if let Some(b) = bind {
+                    store(frame, *b, v, span)?;
+                }
+                Ok(Value::Bool(true))
+            }
+            ExprKind::IsNone { expr } => Ok(Value::Bool(matches!(
+                self.eval(expr, frame)?,
+                Value::Absent
+            ))),
+            ExprKind::Otherwise { expr, default } => match self.eval(expr, frame)? {
+                Value::Absent => self.eval(default, frame),
+                v => Ok(v),
+            },
+            ExprKind::InList { expr, items } => {
+                let v = self.eval(expr, frame)?;
+                for item in items {
+                    if ops::equals(&v, &self.eval(item, frame)?) {
+                        return Ok(Value::Bool(true));
+                    }
+                }
+                Ok(Value::Bool(false))
+            }
+            ExprKind::Aggregate {
+                kind,
+                var,
+                list,
+                filter,
+                body,
+            } => self.aggregate(
+                e,
+                *kind,
+                *var,
+                list,
+                filter.as_deref(),
+                body.as_deref(),
+                frame,
+            ),
+        }
+    }
+
+    /// A field of a record or a column of a table row.
+    fn field(&self, base: &Value, index: usize) -> Result<Value, Text> {
+        match base {
+            Value::Record(r) => r
+                .fields
+                .get(index)
+                .cloned()
+                .ok_or_else(|| internal("record field out of range")),
+            Value::Row(t, row) => self
+                .tables
+                .get(*t as usize)
+                .filter(|t| (*row as usize) < t.len())
+                .and_then(|t| t.row(*row).get(index))
+                .cloned()
+                .ok_or_else(|| internal("table cell out of range")),
+            Value::Absent => Err(text!(
+                "取了缺失值的字段:该值不存在(例如表中没有这个代码),请先用 `is some` 判断",
+                "field of an absent value: the value is missing (e.g. the code is not in the table); check it with `is some` first"
+            )),
+            _ => Err(internal(
+                "field of a value that is neither a record nor a row",
+            )),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn aggregate(
+        &self,
+        e: &Expr,
+        kind: AggKind,
+        var: LocalId,
+        list: &Expr,
+        filter: Option<&Expr>,
+        body: Option<&Expr>,
+        frame: &mut [Value],
+    ) -> Eval<Value> {
+        let list_value = self.eval(list, frame)?;
+        let Value::List(items) = &list_value else {
+            return Err(at(list.span)(internal("aggregate over a non-list")));
+        };
+        let mut count: i64 = 0;
+        let mut sum = if e.ty == Type::Int {
+            Value::Int(0)
+        } else {
+            Value::Decimal(Decimal::ZERO)
+        };
+        let mut best: Option<Value> = None;
+        let mut kept: Vec<Value> = Vec::new();
+        for item in items.iter() {
+            store(frame, var, item.clone(), e.span)?;
+            let passes = match filter {
+                Some(f) => self.eval_bool(f, frame)?,
+                None => true,
+            };
+            match kind {
+                AggKind::Any if passes => return Ok(Value::Bool(true)),
+                AggKind::All if !passes => return Ok(Value::Bool(false)),
+                _ if !passes => {}
+                AggKind::Any | AggKind::All => {}
+                AggKind::Count => count += 1,
+                AggKind::Filter => kept.push(item.clone()),
+                AggKind::Sum | AggKind::Min | AggKind::Max => {
+                    let v = match body {
+                        Some(b) => self.eval(b, frame)?,
+                        None => item.clone(),
+                    };
+                    let span = body.map_or(e.span, |b| b.span);
+                    match kind {
+                        AggKind::Sum => {
+                            sum = ops::binary(BinOp::Add, &sum, &v, &e.ty).map_err(at(span))?;
+                        }
+                        _ => {
+                            let better = match &best {
+                                None => true,
+                                Some(b) => {
+                                    let ord = ops::compare(&v, b).map_err(at(span))?;
+                                    if kind == AggKind::Min {
+                                        ord.is_lt()
+                                    } else {
+                                        ord.is_gt()
+                                    }
+                                }
+                            };
+                            if better {
+                                best = Some(v);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(match kind {
+            AggKind::Any => Value::Bool(false),
+            AggKind::All => Value::Bool(true),
+            AggKind::Count => Value::Int(count),
+            AggKind::Sum => sum,
+            AggKind::Min | AggKind::Max => best.unwrap_or(Value::Absent),
+            // Every element kept: share the original list instead of copying it.
+            AggKind::Filter if kept.len() == items.len() => list_value.clone(),
+            AggKind::Filter => Value::List(kept.into()),
+        })
+    }
+}
+
+/// Stores a value into a frame slot.
+fn store(frame: &mut [Value], local: LocalId, value: Value, span: Span) -> Eval<()> {
+    match frame.get_mut(local.0 as usize) {
+        Some(slot) => {
+            *slot = value;
+            Ok(())
+        }
+        None => Err(at(span)(internal("local slot out of range"))),
+    }
+}
+
+/// Maps a list of fee-line records back to indices of the visit's fee-line list by
+/// pointer identity: sorted, deduplicated; records of other visits are skipped.
+fn line_indices(named: &Value, all_lines: &[Value]) -> Vec<usize> {
+    let mut out = Vec::new();
+    // Named lines usually come in list order, so search from the last match onwards.
+    let mut from = 0;
+    for v in named.as_list() {
+        let Value::Record(r) = v else { continue };
+        let same = |l: &Value| matches!(l, Value::Record(x) if Arc::ptr_eq(x, r));
+        let found = all_lines[from..]
+            .iter()
+            .position(same)
+            .map(|i| i + from)
+            .or_else(|| all_lines[..from].iter().position(same));
+        if let Some(i) = found {
+            out.push(i);
+            from = i;
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}

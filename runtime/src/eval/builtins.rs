@@ -1,0 +1,119 @@
+//! Built-in functions of the language: codes, dates, rounding, min/max, lengths.
+//! Faults come back as message-only [`Text`]s; the caller attaches the span.
+
+use super::internal;
+use super::ops::{self, decimal_overflow, division_by_zero};
+use crate::value::Value;
+use chrono::{Datelike, NaiveDate, TimeDelta};
+use heng_compiler::diagnostic::Text;
+use heng_compiler::ir::Builtin;
+use heng_compiler::text;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// Applies a builtin to its evaluated arguments.
+pub(super) fn call(op: Builtin, args: &[Value]) -> Result<Value, Text> {
+    match (op, args) {
+        (Builtin::StartsWith, [Value::Text(s), Value::Text(p)]) => {
+            Ok(Value::Bool(s.starts_with(&**p)))
+        }
+        (Builtin::MatchesAny, [Value::Text(code), Value::Prefixes(ps)]) => {
+            Ok(Value::Bool(matches_any(code, ps.iter().map(|p| &**p))))
+        }
+        (Builtin::DateOf, [Value::DateTime(dt)]) => Ok(Value::Date(dt.date())),
+        (Builtin::DateOf, [Value::Date(d)]) => Ok(Value::Date(*d)),
+        (Builtin::YearsBetween, [Value::Date(a), Value::Date(b)]) => {
+            Ok(Value::Int(years_between(*a, *b)))
+        }
+        (Builtin::DaysBetween, [Value::Date(a), Value::Date(b)]) => {
+            Ok(Value::Int(b.signed_duration_since(*a).num_days()))
+        }
+        (Builtin::AddDays, [Value::Date(d), Value::Int(n)]) => TimeDelta::try_days(*n)
+            .and_then(|delta| d.checked_add_signed(delta))
+            .map(Value::Date)
+            .ok_or_else(|| {
+                text!(
+                    "日期超出范围:{} 加 {} 天",
+                    "date out of range: {} plus {} days",
+                    d,
+                    n
+                )
+            }),
+        (Builtin::Round, [x, step]) => match (x.as_decimal(), step.as_decimal()) {
+            (Some(x), Some(step)) => round(x, step).map(Value::Decimal),
+            _ => Err(internal("round of non-numbers")),
+        },
+        (Builtin::Min | Builtin::Max, [a, b]) => {
+            let ord = ops::compare(a, b)?;
+            let pick_b = if op == Builtin::Min {
+                ord.is_gt()
+            } else {
+                ord.is_lt()
+            };
+            let v = if pick_b { b } else { a };
+            // Mixed Int/Decimal gives a Decimal.
+            Ok(match (a, b, v) {
+                (Value::Int(_), Value::Decimal(_), Value::Int(i))
+                | (Value::Decimal(_), Value::Int(_), Value::Int(i)) => {
+                    Value::Decimal(Decimal::from(*i))
+                }
+                _ => v.clone(),
+            })
+        }
+        (Builtin::Len, [Value::List(l)]) => Ok(Value::Int(l.len() as i64)),
+        (Builtin::MonthOf, [Value::DateTime(dt)]) => Ok(month_of(dt.date())),
+        (Builtin::MonthOf, [Value::Date(d)]) => Ok(month_of(*d)),
+        _ => Err(internal("builtin applied to arguments of the wrong types")),
+    }
+}
+
+/// Whether the code starts with one of the prefixes. Empty prefixes (from a stray
+/// `;` in a table cell) match nothing.
+pub(super) fn matches_any<'p>(code: &str, prefixes: impl IntoIterator<Item = &'p str>) -> bool {
+    prefixes
+        .into_iter()
+        .any(|p| !p.is_empty() && code.starts_with(p))
+}
+
+/// The anniversary of `birth` in `year`: 29 Feb falls on 28 Feb in other years.
+fn anniversary(birth: NaiveDate, year: i32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(year, birth.month(), birth.day())
+        .or_else(|| NaiveDate::from_ymd_opt(year, birth.month(), birth.day() - 1))
+}
+
+/// Whole years from `from` to `to`: the number of anniversaries of `from` reached on
+/// or before `to` (a birthday counts on its date; 29 Feb counts on 28 Feb in other
+/// years). Negative, by the same rule in reverse, when `to` is earlier.
+pub(super) fn years_between(from: NaiveDate, to: NaiveDate) -> i64 {
+    if to < from {
+        return -years_between(to, from);
+    }
+    let mut years = i64::from(to.year()) - i64::from(from.year());
+    // `anniversary` is only `None` outside chrono's year range; then `to` is the limit.
+    if anniversary(from, to.year()).is_none_or(|a| a > to) {
+        years -= 1;
+    }
+    years
+}
+
+/// Rounds `x` half-up (away from zero at the midpoint) to a multiple of `step`.
+pub(super) fn round(x: Decimal, step: Decimal) -> Result<Decimal, Text> {
+    let step = step.abs();
+    if step.is_zero() {
+        return Err(division_by_zero());
+    }
+    let units = x
+        .checked_div(step)
+        .ok_or_else(decimal_overflow)?
+        .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
+    let mut r = units.checked_mul(step).ok_or_else(decimal_overflow)?;
+    if r.is_zero() {
+        // rust_decimal drops the scale of a zero product; -0.001 rounds to 0.00.
+        r.set_sign_positive(true);
+        r.rescale(step.scale());
+    }
+    Ok(r)
+}
+
+fn month_of(d: NaiveDate) -> Value {
+    Value::text(&format!("{:04}-{:02}", d.year(), d.month()))
+}
