@@ -640,6 +640,11 @@ impl<R: BufRead> NdjsonReader<R> {
         &self.schema
     }
 
+    /// The underlying reader.
+    pub fn get_ref(&self) -> &R {
+        &self.reader
+    }
+
     /// Physical lines consumed so far (blank ones included).
     pub fn lines_read(&self) -> u64 {
         self.line

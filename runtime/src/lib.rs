@@ -1,6 +1,7 @@
 //! Heng's runtime: reads records and tables, evaluates a checked pack, writes
 //! findings, errors and a summary. The `heng` command is a thin layer over it.
 
+pub mod audit;
 pub mod eval;
 pub mod input;
 pub mod pack;

@@ -1,3 +1,7 @@
-//! The `heng` command.
+//! The `heng` command: a thin layer over the runtime library (see `cli/`).
 
-fn main() {}
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

@@ -21,6 +21,8 @@ pub struct Pack {
     pub tables: Vec<Table>,
     /// Index of `feedetail` in the Visit record.
     pub feedetail: usize,
+    /// Ids of rules the manifest disables.
+    pub disabled: Vec<String>,
 }
 
 /// What loading produced: the pack if nothing was an error, and all diagnostics.
@@ -42,6 +44,16 @@ struct Manifest {
     pack: Option<PackSection>,
     #[serde(default)]
     params: toml::Table,
+    #[serde(default)]
+    rules: RulesSection,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RulesSection {
+    /// Rule ids not evaluated by this pack.
+    #[serde(default)]
+    disable: Vec<String>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -193,9 +205,19 @@ pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
     }
 
     heng_compiler::diagnostic::sort(&mut diags);
-    let ok = !diags.iter().any(Diagnostic::is_error);
     let name = manifest.pack.and_then(|p| p.name).unwrap_or_else(|| display_path(dir));
-    let pack = ok.then_some(Pack { name, program, params, tables, feedetail });
+    let disabled = manifest.rules.disable;
+    for id in &disabled {
+        if !program.rules.iter().any(|r| &r.id == id) {
+            let span = find_key_span(&manifest_text, "disable").map_or(Span::new(manifest_file, 0, 0), |r| Span::new(manifest_file, r.start, r.end));
+            diags.push(
+                Diagnostic::error(codes::BAD_MANIFEST, span, text!("要停用的规则 `{}` 不存在", "cannot disable unknown rule `{}`", id))
+                    .label(text!("这里", "here")),
+            );
+        }
+    }
+    let ok = !diags.iter().any(Diagnostic::is_error);
+    let pack = ok.then_some(Pack { name, program, params, tables, feedetail, disabled });
     Loaded { pack, sources, diagnostics: diags }
 }
 

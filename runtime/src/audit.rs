@@ -1,0 +1,284 @@
+//! Auditing: a pack evaluated over visits, producing findings and evaluation
+//! errors in deterministic order (rule order in the pack, then line order), and
+//! the batch driver that streams a whole input through it on several threads.
+
+use crate::eval::{Evaluator, evidence_json};
+use crate::input::{InputError, NdjsonReader, Schema, Visit};
+use crate::pack::Pack;
+use crate::value::Value;
+use heng_compiler::diagnostic::{Lang, Text};
+use heng_compiler::source::SourceMap;
+use rust_decimal::{Decimal, RoundingStrategy};
+use std::io::{BufRead, Write};
+
+/// One finding, ready to be written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    pub mdtrt_id: String,
+    pub psn_no: String,
+    /// Index of the rule in `program.rules`.
+    pub rule: usize,
+    pub severity: u32,
+    pub feedetl_sn: Vec<String>,
+    /// Rounded half-up to the fen.
+    pub amount: Decimal,
+    pub message: String,
+    pub evidence: Vec<(String, serde_json::Value)>,
+}
+
+/// A runtime fault of one rule on one visit (or one of its lines).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvalFailure {
+    pub line: u64,
+    pub mdtrt_id: String,
+    pub rule: usize,
+    pub feedetl_sn: Option<String>,
+    /// `file:line:col` of the failing expression.
+    pub position: String,
+    pub reason: Text,
+}
+
+/// Money in output: exactly two decimals, half-up.
+pub fn money(d: Decimal) -> Decimal {
+    let mut r = d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    r.rescale(2);
+    r
+}
+
+fn sn_of(line: &Value, sn_field: usize) -> String {
+    match line.as_record().map(|r| &r.fields[sn_field]) {
+        Some(Value::Text(s)) => s.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Evaluates every rule of the pack on one visit.
+pub fn audit_visit(pack: &Pack, schema: &Schema, sources: &SourceMap, visit: &Visit) -> (Vec<Finding>, Vec<EvalFailure>) {
+    let evaluator = Evaluator::new(&pack.program, &pack.params, &pack.tables);
+    let fields = schema.fields();
+    let record = Value::Record(visit.record.clone());
+    let lines = visit.record.fields[fields.feedetail].as_list();
+    let mut findings = Vec::new();
+    let mut failures = Vec::new();
+    for (ri, rule) in pack.program.rules.iter().enumerate() {
+        if pack.disabled.contains(&rule.id) {
+            continue;
+        }
+        let outcome = evaluator.eval_rule(rule, &record, fields.feedetail);
+        for hit in outcome.hits {
+            let evidence = hit
+                .evidence
+                .iter()
+                .zip(&rule.evidence)
+                .map(|((k, v), (_, e))| (k.clone(), evidence_json(v, &e.ty, &pack.program)))
+                .collect();
+            findings.push(Finding {
+                mdtrt_id: visit.mdtrt_id.clone(),
+                psn_no: visit.psn_no.clone(),
+                rule: ri,
+                severity: hit.severity,
+                feedetl_sn: hit.lines.iter().map(|&i| sn_of(&lines[i], fields.feedetl_sn)).collect(),
+                amount: money(hit.amount),
+                message: hit.message,
+                evidence,
+            });
+        }
+        for e in outcome.errors {
+            let (l, c) = sources.line_col(e.span.file, e.span.start);
+            failures.push(EvalFailure {
+                line: visit.line,
+                mdtrt_id: visit.mdtrt_id.clone(),
+                rule: ri,
+                feedetl_sn: e.line.map(|i| sn_of(&lines[i], fields.feedetl_sn)),
+                position: format!("{}:{l}:{c}", sources.get(e.span.file).path),
+                reason: e.message,
+            });
+        }
+    }
+    (findings, failures)
+}
+
+/// The severity's output name (`violation`, `high`, `low`).
+pub fn severity_name(pack: &Pack, severity: u32) -> &str {
+    pack.program
+        .severity
+        .map(|s| pack.program.enum_decl(s).variants[severity as usize].name.as_str())
+        .unwrap_or("")
+}
+
+/// One finding as a JSON line, fields in the order of records.md.
+pub fn finding_json(pack: &Pack, f: &Finding) -> String {
+    let rule = &pack.program.rules[f.rule];
+    let mut out = String::with_capacity(256);
+    let s = |v: &str| serde_json::to_string(v).unwrap_or_default();
+    out.push_str(&format!(
+        "{{\"mdtrt_id\":{},\"psn_no\":{},\"rule\":{},\"rule_code\":{},\"rule_name\":{},\"severity\":{},\"feedetl_sn\":[",
+        s(&f.mdtrt_id),
+        s(&f.psn_no),
+        s(&rule.id),
+        rule.code.as_deref().map_or("null".to_string(), s),
+        s(&rule.name),
+        s(severity_name(pack, f.severity)),
+    ));
+    out.push_str(&f.feedetl_sn.iter().map(|x| s(x)).collect::<Vec<_>>().join(","));
+    out.push_str(&format!("],\"amount\":\"{}\",\"message\":{},\"evidence\":{{", f.amount, s(&f.message)));
+    let ev: Vec<String> = f.evidence.iter().map(|(k, v)| format!("{}:{}", s(k), v)).collect();
+    out.push_str(&ev.join(","));
+    out.push_str("}}");
+    out
+}
+
+/// An input error as a line of the errors file.
+pub fn input_error_json(e: &InputError, lang: Lang) -> String {
+    let mut v = e.to_json(lang);
+    if let Some(o) = v.as_object_mut() {
+        o.insert("kind".into(), "input_error".into());
+    }
+    v.to_string()
+}
+
+/// An evaluation error as a line of the errors file.
+pub fn eval_failure_json(pack: &Pack, e: &EvalFailure, lang: Lang) -> String {
+    serde_json::json!({
+        "kind": "eval_error",
+        "line": e.line,
+        "mdtrt_id": e.mdtrt_id,
+        "rule": pack.program.rules[e.rule].id,
+        "feedetl_sn": e.feedetl_sn,
+        "position": e.position,
+        "reason": e.reason.get(lang),
+    })
+    .to_string()
+}
+
+/// Totals of one rule in the summary.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RuleTotals {
+    /// Findings per severity variant (violation, high, low).
+    pub count: [u64; 3],
+    pub amount: [Decimal; 3],
+}
+
+/// What a batch run did.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    pub records_read: u64,
+    pub evaluated: u64,
+    pub rejected: u64,
+    pub fee_lines: u64,
+    pub eval_errors: u64,
+    pub findings: u64,
+    pub amount: Decimal,
+    /// Per rule, in pack order.
+    pub rules: Vec<RuleTotals>,
+    pub elapsed: std::time::Duration,
+}
+
+/// Where a batch run writes.
+pub struct Sinks<'a> {
+    pub findings: &'a mut dyn Write,
+    pub errors: &'a mut dyn Write,
+    pub lang: Lang,
+    /// Called with the number of input bytes consumed so far.
+    pub progress: &'a mut dyn FnMut(u64),
+}
+
+/// Visits evaluated together; results are written in input order.
+const CHUNK: usize = 1024;
+
+/// Runs the pack over an NDJSON input. Output order does not depend on `threads`.
+pub fn run_batch<R: BufRead>(
+    pack: &Pack,
+    schema: &Schema,
+    sources: &SourceMap,
+    input: R,
+    threads: usize,
+    sinks: &mut Sinks,
+) -> std::io::Result<Summary> {
+    let start = std::time::Instant::now();
+    let counting = CountingReader { inner: input, bytes: 0 };
+    let mut reader = NdjsonReader::new(schema, counting);
+    let mut summary = Summary { rules: vec![RuleTotals::default(); pack.program.rules.len()], ..Summary::default() };
+    let threads = threads.max(1);
+    loop {
+        // read a chunk, keeping rejected records in their place
+        let mut chunk: Vec<Result<Visit, InputError>> = Vec::with_capacity(CHUNK);
+        for item in reader.by_ref() {
+            chunk.push(item);
+            if chunk.len() == CHUNK {
+                break;
+            }
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        let visits: Vec<(usize, &Visit)> =
+            chunk.iter().enumerate().filter_map(|(i, r)| r.as_ref().ok().map(|v| (i, v))).collect();
+        let per = visits.len().div_ceil(threads).max(1);
+        let results: Vec<(Vec<Finding>, Vec<EvalFailure>)> = std::thread::scope(|s| {
+            let handles: Vec<_> = visits
+                .chunks(per)
+                .map(|part| s.spawn(move || part.iter().map(|(_, v)| audit_visit(pack, schema, sources, v)).collect::<Vec<_>>()))
+                .collect();
+            handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        });
+        let mut results = results.into_iter();
+        for item in &chunk {
+            summary.records_read += 1;
+            match item {
+                Err(e) => {
+                    summary.rejected += 1;
+                    writeln!(sinks.errors, "{}", input_error_json(e, sinks.lang))?;
+                }
+                Ok(v) => {
+                    summary.evaluated += 1;
+                    summary.fee_lines += v.record.fields[schema.fields().feedetail].as_list().len() as u64;
+                    let (findings, failures) = results.next().unwrap_or_default();
+                    for f in &findings {
+                        writeln!(sinks.findings, "{}", finding_json(pack, f))?;
+                        let t = &mut summary.rules[f.rule];
+                        let sev = (f.severity as usize).min(2);
+                        t.count[sev] += 1;
+                        t.amount[sev] += f.amount;
+                        summary.findings += 1;
+                        summary.amount += f.amount;
+                    }
+                    for e in &failures {
+                        summary.eval_errors += 1;
+                        writeln!(sinks.errors, "{}", eval_failure_json(pack, e, sinks.lang))?;
+                    }
+                }
+            }
+        }
+        (sinks.progress)(reader.get_ref().bytes);
+    }
+    if let Some(e) = reader.io_error() {
+        return Err(std::io::Error::new(e.kind(), e.to_string()));
+    }
+    summary.elapsed = start.elapsed();
+    Ok(summary)
+}
+
+/// Counts bytes read, for the progress bar.
+struct CountingReader<R> {
+    inner: R,
+    bytes: u64,
+}
+
+impl<R: BufRead> std::io::Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for CountingReader<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.bytes += amt as u64;
+        self.inner.consume(amt);
+    }
+}

@@ -1,0 +1,79 @@
+//! Command-line interface: argument parsing (clap) and one module per subcommand.
+
+mod check;
+mod explain_error;
+mod run;
+
+use clap::{Parser, Subcommand};
+use heng_compiler::diagnostic::{Diagnostic, Lang, render};
+use heng_compiler::source::SourceMap;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+/// 衡 Heng: medical-insurance coverage and audit rules, checked and run.
+#[derive(Parser)]
+#[command(name = "heng", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// Language of messages: zh or en (default: from HENG_LANG, LC_ALL, LC_MESSAGES or LANG).
+    #[arg(long, global = true, value_parser = parse_lang)]
+    lang: Option<Lang>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a rule pack and print every diagnostic (exit 2 on errors).
+    Check(check::Args),
+    /// Audit a batch of visits with a rule pack.
+    Run(run::Args),
+    /// Explain a diagnostic code, e.g. `heng explain-error H0012`.
+    ExplainError(explain_error::Args),
+}
+
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    Lang::parse(s).ok_or_else(|| format!("unknown language `{s}`: use zh or en"))
+}
+
+/// The message language from the environment.
+fn env_lang() -> Lang {
+    ["HENG_LANG", "LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.is_empty())
+        .and_then(|v| Lang::parse(&v))
+        .unwrap_or(Lang::Zh)
+}
+
+/// Output format of diagnostics.
+#[derive(Clone, Copy, Debug, Default, clap::ValueEnum)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+}
+
+/// Prints diagnostics to standard error (human) or standard output (json).
+pub fn print_diagnostics(diags: &[Diagnostic], sources: &SourceMap, lang: Lang, format: Format) {
+    match format {
+        Format::Human => {
+            if !diags.is_empty() {
+                let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+                eprint!("{}", render::terminal(diags, sources, lang, color));
+            }
+        }
+        Format::Json => {
+            println!("{}", serde_json::to_string_pretty(&render::json(diags, sources, lang)).unwrap_or_default());
+        }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let lang = cli.lang.unwrap_or_else(env_lang);
+    match cli.command {
+        Command::Check(a) => check::run(a, lang),
+        Command::Run(a) => run::run(a, lang),
+        Command::ExplainError(a) => explain_error::run(a, lang),
+    }
+}

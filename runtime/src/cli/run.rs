@@ -1,0 +1,241 @@
+//! `heng run PACK --input FILE`: audit a batch of visits and write findings,
+//! errors and a summary.
+
+use super::{Format, print_diagnostics};
+use heng_compiler::diagnostic::Lang;
+use heng_runtime::audit::{Sinks, Summary, run_batch, severity_name};
+use heng_runtime::pack::Pack;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The pack folder (holding heng.toml).
+    pack: PathBuf,
+    /// Visits, one JSON object per line (records.md).
+    #[arg(long)]
+    input: PathBuf,
+    /// Findings as NDJSON (default: standard output).
+    #[arg(long)]
+    findings: Option<PathBuf>,
+    /// Rejected records and evaluation errors as NDJSON (default: beside the
+    /// findings file as <name>.errors.ndjson, or standard error).
+    #[arg(long)]
+    errors: Option<PathBuf>,
+    /// The summary as JSON.
+    #[arg(long)]
+    summary: Option<PathBuf>,
+    /// Override a pack parameter, e.g. --param discharge_max_days=10.
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    params: Vec<(String, String)>,
+    /// Evaluation engine; `interp` is the reference interpreter.
+    #[arg(long, value_enum, default_value_t = Engine::Interp)]
+    engine: Engine,
+    /// Worker threads (default: every core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Exit with status 3 when any input record is rejected.
+    #[arg(long)]
+    strict: bool,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Engine {
+    Interp,
+}
+
+fn parse_param(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .ok_or_else(|| format!("`{s}` is not NAME=VALUE"))
+}
+
+fn create(path: &Path, lang: Lang) -> Result<Box<dyn Write>, ExitCode> {
+    match File::create(path) {
+        Ok(f) => Ok(Box::new(BufWriter::new(f))),
+        Err(e) => {
+            match lang {
+                Lang::Zh => eprintln!("错误:无法写入 {}:{e}", path.display()),
+                Lang::En => eprintln!("error: cannot write {}: {e}", path.display()),
+            }
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+pub fn run(args: Args, lang: Lang) -> ExitCode {
+    let _ = args.engine;
+    let loaded = heng_runtime::pack::load(&args.pack, &args.params);
+    print_diagnostics(&loaded.diagnostics, &loaded.sources, lang, Format::Human);
+    let Some(pack) = loaded.pack else { return ExitCode::from(2) };
+    let schema = match heng_runtime::input::check_schema(&pack.program) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("{}", msg.get(lang));
+            return ExitCode::from(2);
+        }
+    };
+    let input = match File::open(&args.input) {
+        Ok(f) => f,
+        Err(e) => {
+            match lang {
+                Lang::Zh => eprintln!("错误:无法读取输入 {}:{e}", args.input.display()),
+                Lang::En => eprintln!("error: cannot read input {}: {e}", args.input.display()),
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let total_bytes = input.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut findings: Box<dyn Write> = match &args.findings {
+        Some(p) => match create(p, lang) {
+            Ok(w) => w,
+            Err(c) => return c,
+        },
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    let errors_path = args.errors.clone().or_else(|| {
+        args.findings.as_ref().map(|f| {
+            let stem = f.file_stem().and_then(|s| s.to_str()).unwrap_or("findings");
+            f.with_file_name(format!("{stem}.errors.ndjson"))
+        })
+    });
+    let mut errors: Box<dyn Write> = match &errors_path {
+        Some(p) => match create(p, lang) {
+            Ok(w) => w,
+            Err(c) => return c,
+        },
+        None => Box::new(std::io::stderr()),
+    };
+
+    let show_progress = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    let bar = show_progress.then(|| {
+        let bar = indicatif::ProgressBar::new(total_bytes);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut progress = |bytes: u64| {
+        if let Some(b) = &bar {
+            b.set_position(bytes);
+        }
+    };
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let mut sinks = Sinks { findings: &mut *findings, errors: &mut *errors, lang, progress: &mut progress };
+    let result = run_batch(&pack, &schema, &loaded.sources, BufReader::with_capacity(1 << 20, input), threads, &mut sinks);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let summary = match result.and_then(|s| findings.flush().and(errors.flush()).map(|_| s)) {
+        Ok(s) => s,
+        Err(e) => {
+            match lang {
+                Lang::Zh => eprintln!("错误:{e}"),
+                Lang::En => eprintln!("error: {e}"),
+            }
+            return ExitCode::from(2);
+        }
+    };
+    eprint!("{}", summary_table(&pack, &summary, lang));
+    if let Some(p) = &args.summary {
+        let text = serde_json::to_string_pretty(&summary_json(&pack, &summary)).unwrap_or_default();
+        if let Err(e) = std::fs::write(p, text + "\n") {
+            eprintln!("error: cannot write {}: {e}", p.display());
+            return ExitCode::from(2);
+        }
+    }
+    if args.strict && summary.rejected > 0 {
+        return ExitCode::from(3);
+    }
+    ExitCode::SUCCESS
+}
+
+/// The summary as JSON (records.md: counts, findings by rule and severity, time).
+pub fn summary_json(pack: &Pack, s: &Summary) -> serde_json::Value {
+    let rules: Vec<serde_json::Value> = pack
+        .program
+        .rules
+        .iter()
+        .zip(&s.rules)
+        .filter(|(_, t)| t.count.iter().sum::<u64>() > 0)
+        .map(|(r, t)| {
+            let by: serde_json::Map<String, serde_json::Value> = (0..3)
+                .filter(|&i| t.count[i] > 0)
+                .map(|i| {
+                    (
+                        severity_name(pack, i as u32).to_string(),
+                        serde_json::json!({"findings": t.count[i], "amount": t.amount[i].to_string()}),
+                    )
+                })
+                .collect();
+            serde_json::json!({"rule": r.id, "rule_code": r.code, "rule_name": r.name, "by_severity": by})
+        })
+        .collect();
+    let secs = s.elapsed.as_secs_f64();
+    serde_json::json!({
+        "pack": pack.name,
+        "records_read": s.records_read,
+        "records_evaluated": s.evaluated,
+        "records_rejected": s.rejected,
+        "fee_lines": s.fee_lines,
+        "eval_errors": s.eval_errors,
+        "findings": s.findings,
+        "amount": s.amount.to_string(),
+        "rules": rules,
+        "elapsed_ms": s.elapsed.as_millis() as u64,
+        "visits_per_second": if secs > 0.0 { (s.evaluated as f64 / secs).round() as u64 } else { 0 },
+        "lines_per_second": if secs > 0.0 { (s.fee_lines as f64 / secs).round() as u64 } else { 0 },
+    })
+}
+
+/// The summary as a table for people.
+pub fn summary_table(pack: &Pack, s: &Summary, lang: Lang) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let secs = s.elapsed.as_secs_f64().max(1e-9);
+    let zh = lang == Lang::Zh;
+    let _ = writeln!(
+        out,
+        "{}",
+        if zh {
+            format!("读取 {} 条记录:评估 {},拒收 {};费用明细 {} 条", s.records_read, s.evaluated, s.rejected, s.fee_lines)
+        } else {
+            format!("records read {}: evaluated {}, rejected {}; fee lines {}", s.records_read, s.evaluated, s.rejected, s.fee_lines)
+        }
+    );
+    let header = if zh { ["规则", "名称", "违规", "高度可疑", "可疑", "金额"] } else { ["rule", "name", "violation", "high", "low", "amount"] };
+    let _ = writeln!(out, "{:<24} {:<28} {:>9} {:>9} {:>9} {:>14}", header[0], header[1], header[2], header[3], header[4], header[5]);
+    for (r, t) in pack.program.rules.iter().zip(&s.rules) {
+        if t.count.iter().sum::<u64>() == 0 {
+            continue;
+        }
+        let amount: rust_decimal::Decimal = t.amount.iter().sum();
+        let name = pad(&r.name, 28);
+        let _ = writeln!(out, "{:<24} {} {:>9} {:>9} {:>9} {:>14}", r.id, name, t.count[0], t.count[1], t.count[2], amount);
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        if zh {
+            format!(
+                "合计 {} 条发现,涉及金额 {} 元;评估错误 {};用时 {:.2} 秒({:.0} 条明细/秒)",
+                s.findings, s.amount, s.eval_errors, secs, s.fee_lines as f64 / secs
+            )
+        } else {
+            format!(
+                "total {} findings, amount {}; eval errors {}; {:.2} s ({:.0} lines/s)",
+                s.findings, s.amount, s.eval_errors, secs, s.fee_lines as f64 / secs
+            )
+        }
+    );
+    out
+}
+
+/// Pads text to a display width (CJK characters are two columns wide).
+fn pad(s: &str, width: usize) -> String {
+    let w: usize = s.chars().map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 }).sum();
+    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
+}
