@@ -337,3 +337,34 @@ fn json_output_en_warnings() {
         .expect("serializes");
     insta::assert_snapshot!(text);
 }
+
+/// `heng explain-error` prints these: each code explains itself in both languages, in
+/// 3 to 8 lines, with an example.
+#[test]
+fn every_code_is_explained() {
+    for info in crate::diagnostic::codes::CODES {
+        for lang in [Lang::Zh, Lang::En] {
+            let text = info.explanation(lang);
+            let lines = text.lines().count();
+            assert!(
+                (3..=8).contains(&lines),
+                "{} {lang:?}: {lines} lines",
+                info.code
+            );
+            assert!(
+                text.lines().any(|l| l.starts_with("    ")),
+                "{} {lang:?}: an indented example",
+                info.code
+            );
+            // Full-width punctuation appears only where it is the subject (H0002, and
+            // H0004's full-width closing quote).
+            if !["H0002", "H0004"].contains(&info.code) {
+                assert!(
+                    !text.contains(['，', '（', '）', '：', '“', '”']),
+                    "{} {lang:?}: full-width punctuation",
+                    info.code
+                );
+            }
+        }
+    }
+}
