@@ -53,7 +53,12 @@ fn sn_of(line: &Value, sn_field: usize) -> String {
 }
 
 /// Evaluates every rule of the pack on one visit.
-pub fn audit_visit(pack: &Pack, schema: &Schema, sources: &SourceMap, visit: &Visit) -> (Vec<Finding>, Vec<EvalFailure>) {
+pub fn audit_visit(
+    pack: &Pack,
+    schema: &Schema,
+    sources: &SourceMap,
+    visit: &Visit,
+) -> (Vec<Finding>, Vec<EvalFailure>) {
     let evaluator = Evaluator::new(&pack.program, &pack.params, &pack.tables);
     let fields = schema.fields();
     let record = Value::Record(visit.record.clone());
@@ -77,7 +82,11 @@ pub fn audit_visit(pack: &Pack, schema: &Schema, sources: &SourceMap, visit: &Vi
                 psn_no: visit.psn_no.clone(),
                 rule: ri,
                 severity: hit.severity,
-                feedetl_sn: hit.lines.iter().map(|&i| sn_of(&lines[i], fields.feedetl_sn)).collect(),
+                feedetl_sn: hit
+                    .lines
+                    .iter()
+                    .map(|&i| sn_of(&lines[i], fields.feedetl_sn))
+                    .collect(),
                 amount: money(hit.amount),
                 message: hit.message,
                 evidence,
@@ -102,7 +111,11 @@ pub fn audit_visit(pack: &Pack, schema: &Schema, sources: &SourceMap, visit: &Vi
 pub fn severity_name(pack: &Pack, severity: u32) -> &str {
     pack.program
         .severity
-        .map(|s| pack.program.enum_decl(s).variants[severity as usize].name.as_str())
+        .map(|s| {
+            pack.program.enum_decl(s).variants[severity as usize]
+                .name
+                .as_str()
+        })
         .unwrap_or("")
 }
 
@@ -120,9 +133,23 @@ pub fn finding_json(pack: &Pack, f: &Finding) -> String {
         s(&rule.name),
         s(severity_name(pack, f.severity)),
     ));
-    out.push_str(&f.feedetl_sn.iter().map(|x| s(x)).collect::<Vec<_>>().join(","));
-    out.push_str(&format!("],\"amount\":\"{}\",\"message\":{},\"evidence\":{{", f.amount, s(&f.message)));
-    let ev: Vec<String> = f.evidence.iter().map(|(k, v)| format!("{}:{}", s(k), v)).collect();
+    out.push_str(
+        &f.feedetl_sn
+            .iter()
+            .map(|x| s(x))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    out.push_str(&format!(
+        "],\"amount\":\"{}\",\"message\":{},\"evidence\":{{",
+        f.amount,
+        s(&f.message)
+    ));
+    let ev: Vec<String> = f
+        .evidence
+        .iter()
+        .map(|(k, v)| format!("{}:{}", s(k), v))
+        .collect();
     out.push_str(&ev.join(","));
     out.push_str("}}");
     out
@@ -196,9 +223,15 @@ pub fn run_batch<R: BufRead>(
     sinks: &mut Sinks,
 ) -> std::io::Result<Summary> {
     let start = std::time::Instant::now();
-    let counting = CountingReader { inner: input, bytes: 0 };
+    let counting = CountingReader {
+        inner: input,
+        bytes: 0,
+    };
     let mut reader = NdjsonReader::new(schema, counting);
-    let mut summary = Summary { rules: vec![RuleTotals::default(); pack.program.rules.len()], ..Summary::default() };
+    let mut summary = Summary {
+        rules: vec![RuleTotals::default(); pack.program.rules.len()],
+        ..Summary::default()
+    };
     let threads = threads.max(1);
     loop {
         // read a chunk, keeping rejected records in their place
@@ -212,15 +245,27 @@ pub fn run_batch<R: BufRead>(
         if chunk.is_empty() {
             break;
         }
-        let visits: Vec<(usize, &Visit)> =
-            chunk.iter().enumerate().filter_map(|(i, r)| r.as_ref().ok().map(|v| (i, v))).collect();
+        let visits: Vec<(usize, &Visit)> = chunk
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.as_ref().ok().map(|v| (i, v)))
+            .collect();
         let per = visits.len().div_ceil(threads).max(1);
         let results: Vec<(Vec<Finding>, Vec<EvalFailure>)> = std::thread::scope(|s| {
             let handles: Vec<_> = visits
                 .chunks(per)
-                .map(|part| s.spawn(move || part.iter().map(|(_, v)| audit_visit(pack, schema, sources, v)).collect::<Vec<_>>()))
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|(_, v)| audit_visit(pack, schema, sources, v))
+                            .collect::<Vec<_>>()
+                    })
+                })
                 .collect();
-            handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
         });
         let mut results = results.into_iter();
         for item in &chunk {
@@ -232,7 +277,8 @@ pub fn run_batch<R: BufRead>(
                 }
                 Ok(v) => {
                     summary.evaluated += 1;
-                    summary.fee_lines += v.record.fields[schema.fields().feedetail].as_list().len() as u64;
+                    summary.fee_lines +=
+                        v.record.fields[schema.fields().feedetail].as_list().len() as u64;
                     let (findings, failures) = results.next().unwrap_or_default();
                     for f in &findings {
                         writeln!(sinks.findings, "{}", finding_json(pack, f))?;

@@ -58,12 +58,17 @@ pub fn print_diagnostics(diags: &[Diagnostic], sources: &SourceMap, lang: Lang, 
     match format {
         Format::Human => {
             if !diags.is_empty() {
-                let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+                let color =
+                    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
                 eprint!("{}", render::terminal(diags, sources, lang, color));
             }
         }
         Format::Json => {
-            println!("{}", serde_json::to_string_pretty(&render::json(diags, sources, lang)).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&render::json(diags, sources, lang))
+                    .unwrap_or_default()
+            );
         }
     }
 }

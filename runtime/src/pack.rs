@@ -75,7 +75,8 @@ fn heng_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let path = entry?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if path.is_dir() {
-            if !name.starts_with('.') && name != "tables" && name != "fixtures" && name != "target" {
+            if !name.starts_with('.') && name != "tables" && name != "fixtures" && name != "target"
+            {
                 heng_files(&path, out)?;
             }
         } else if name.ends_with(".heng") {
@@ -86,7 +87,12 @@ fn heng_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 /// An error about the pack as a whole (no source text to point into).
-fn pack_error(sources: &mut SourceMap, path: &str, code: &'static str, msg: heng_compiler::diagnostic::Text) -> Diagnostic {
+fn pack_error(
+    sources: &mut SourceMap,
+    path: &str,
+    code: &'static str,
+    msg: heng_compiler::diagnostic::Text,
+) -> Diagnostic {
     let file = sources.add(path, "");
     Diagnostic::error(code, Span::new(file, 0, 0), msg)
 }
@@ -106,18 +112,31 @@ pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
                 codes::PACK_IO,
                 text!("无法读取 {}:{}", "cannot read {}: {}", shown_manifest, e),
             )
-            .help(text!("规则包是一个包含 heng.toml 和 .heng 文件的目录", "a pack is a folder holding heng.toml and .heng files"));
-            return Loaded { pack: None, sources, diagnostics: vec![d] };
+            .help(text!(
+                "规则包是一个包含 heng.toml 和 .heng 文件的目录",
+                "a pack is a folder holding heng.toml and .heng files"
+            ));
+            return Loaded {
+                pack: None,
+                sources,
+                diagnostics: vec![d],
+            };
         }
     };
     let manifest_file = sources.add(shown_manifest.clone(), manifest_text.clone());
     let manifest: Manifest = match toml::from_str(&manifest_text) {
         Ok(m) => m,
         Err(e) => {
-            let span = e.span().map_or(Span::new(manifest_file, 0, 0), |r| Span::new(manifest_file, r.start, r.end));
+            let span = e.span().map_or(Span::new(manifest_file, 0, 0), |r| {
+                Span::new(manifest_file, r.start, r.end)
+            });
             diags.push(
-                Diagnostic::error(codes::BAD_MANIFEST, span, text!("heng.toml 有误:{}", "invalid heng.toml: {}", e.message()))
-                    .label(text!("这里", "here")),
+                Diagnostic::error(
+                    codes::BAD_MANIFEST,
+                    span,
+                    text!("heng.toml 有误:{}", "invalid heng.toml: {}", e.message()),
+                )
+                .label(text!("这里", "here")),
             );
             Manifest::default()
         }
@@ -126,7 +145,12 @@ pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
     let mut files = Vec::new();
     if let Err(e) = heng_files(dir, &mut files) {
         let shown = display_path(dir);
-        diags.push(pack_error(&mut sources, &shown, codes::PACK_IO, text!("无法读取目录 {}:{}", "cannot read folder {}: {}", shown, e)));
+        diags.push(pack_error(
+            &mut sources,
+            &shown,
+            codes::PACK_IO,
+            text!("无法读取目录 {}:{}", "cannot read folder {}: {}", shown, e),
+        ));
     }
     files.sort();
     for f in &files {
@@ -135,7 +159,12 @@ pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
             Ok(t) => {
                 sources.add(shown, t);
             }
-            Err(e) => diags.push(pack_error(&mut sources, &shown, codes::PACK_IO, text!("无法读取 {}:{}", "cannot read {}: {}", shown, e))),
+            Err(e) => diags.push(pack_error(
+                &mut sources,
+                &shown,
+                codes::PACK_IO,
+                text!("无法读取 {}:{}", "cannot read {}: {}", shown, e),
+            )),
         }
     }
     let checked = check::check(&mut sources);
@@ -143,26 +172,37 @@ pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
     let program = checked.program;
 
     // parameters: defaults, then heng.toml, then the command line
-    let mut params: Vec<Value> = program.params.iter().map(|p| crate::eval::const_value(&p.default)).collect();
+    let mut params: Vec<Value> = program
+        .params
+        .iter()
+        .map(|p| crate::eval::const_value(&p.default))
+        .collect();
     for (name, value) in &manifest.params {
         let text_value = match value {
             toml::Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        let span = find_key_span(&manifest_text, name).map_or(Span::new(manifest_file, 0, 0), |r| Span::new(manifest_file, r.start, r.end));
+        let span = find_key_span(&manifest_text, name)
+            .map_or(Span::new(manifest_file, 0, 0), |r| {
+                Span::new(manifest_file, r.start, r.end)
+            });
         if let Err(d) = set_param(&program, &mut params, name, &text_value, span) {
-            diags.push(d);
+            diags.push(*d);
         }
     }
     for (name, value) in overrides {
         let file = sources.add("--param", format!("{name}={value}"));
         let span = Span::new(file, 0, name.len() + 1 + value.len());
         if let Err(d) = set_param(&program, &mut params, name, value, span) {
-            diags.push(d);
+            diags.push(*d);
         }
     }
 
-    let feedetail = match program.visit.map(|v| program.record(v)).and_then(|r| r.field("feedetail")) {
+    let feedetail = match program
+        .visit
+        .map(|v| program.record(v))
+        .and_then(|r| r.field("feedetail"))
+    {
         Some(i) => i,
         None => {
             if !diags.iter().any(Diagnostic::is_error) {
@@ -170,7 +210,10 @@ pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
                     &mut sources,
                     &shown_manifest,
                     codes::BAD_SCHEMA,
-                    text!("规则包缺少 `record Visit` 及其 `feedetail` 字段", "the pack has no `record Visit` with a `feedetail` field"),
+                    text!(
+                        "规则包缺少 `record Visit` 及其 `feedetail` 字段",
+                        "the pack has no `record Visit` with a `feedetail` field"
+                    ),
                 ));
             }
             0
@@ -185,7 +228,12 @@ pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
         match std::fs::read_to_string(&path) {
             Ok(text) => {
                 let file = sources.add(shown, text.clone());
-                match load_table(&program, heng_compiler::types::TableId(i as u32), file, &text) {
+                match load_table(
+                    &program,
+                    heng_compiler::types::TableId(i as u32),
+                    file,
+                    &text,
+                ) {
                     Ok(t) => tables.push(t),
                     Err(d) => {
                         diags.extend(d);
@@ -195,9 +243,23 @@ pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
             }
             Err(e) => {
                 diags.push(
-                    Diagnostic::error(codes::TABLE_MISSING, decl.span, text!("找不到表 `{}` 的文件 {}:{}", "table `{}`: cannot read {}: {}", decl.name, shown, e))
-                        .label(text!("表在这里声明", "table declared here"))
-                        .help(text!("把表放在规则包的 tables/{}.csv", "put the table at tables/{}.csv in the pack", decl.name)),
+                    Diagnostic::error(
+                        codes::TABLE_MISSING,
+                        decl.span,
+                        text!(
+                            "找不到表 `{}` 的文件 {}:{}",
+                            "table `{}`: cannot read {}: {}",
+                            decl.name,
+                            shown,
+                            e
+                        ),
+                    )
+                    .label(text!("表在这里声明", "table declared here"))
+                    .help(text!(
+                        "把表放在规则包的 tables/{}.csv",
+                        "put the table at tables/{}.csv in the pack",
+                        decl.name
+                    )),
                 );
                 tables.push(Table::default());
             }
@@ -205,32 +267,71 @@ pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
     }
 
     heng_compiler::diagnostic::sort(&mut diags);
-    let name = manifest.pack.and_then(|p| p.name).unwrap_or_else(|| display_path(dir));
+    let name = manifest
+        .pack
+        .and_then(|p| p.name)
+        .unwrap_or_else(|| display_path(dir));
     let disabled = manifest.rules.disable;
     for id in &disabled {
         if !program.rules.iter().any(|r| &r.id == id) {
-            let span = find_key_span(&manifest_text, "disable").map_or(Span::new(manifest_file, 0, 0), |r| Span::new(manifest_file, r.start, r.end));
+            let span = find_key_span(&manifest_text, "disable")
+                .map_or(Span::new(manifest_file, 0, 0), |r| {
+                    Span::new(manifest_file, r.start, r.end)
+                });
             diags.push(
-                Diagnostic::error(codes::BAD_MANIFEST, span, text!("要停用的规则 `{}` 不存在", "cannot disable unknown rule `{}`", id))
-                    .label(text!("这里", "here")),
+                Diagnostic::error(
+                    codes::BAD_MANIFEST,
+                    span,
+                    text!(
+                        "要停用的规则 `{}` 不存在",
+                        "cannot disable unknown rule `{}`",
+                        id
+                    ),
+                )
+                .label(text!("这里", "here")),
             );
         }
     }
     let ok = !diags.iter().any(Diagnostic::is_error);
-    let pack = ok.then_some(Pack { name, program, params, tables, feedetail, disabled });
-    Loaded { pack, sources, diagnostics: diags }
+    let pack = ok.then_some(Pack {
+        name,
+        program,
+        params,
+        tables,
+        feedetail,
+        disabled,
+    });
+    Loaded {
+        pack,
+        sources,
+        diagnostics: diags,
+    }
 }
 
-fn set_param(program: &Program, params: &mut [Value], name: &str, value: &str, span: Span) -> Result<(), Diagnostic> {
+fn set_param(
+    program: &Program,
+    params: &mut [Value],
+    name: &str,
+    value: &str,
+    span: Span,
+) -> Result<(), Box<Diagnostic>> {
     let Some(i) = program.param_index(name) else {
         let names: Vec<&str> = program.params.iter().map(|p| p.name.as_str()).collect();
-        let mut d = Diagnostic::error(codes::BAD_PARAM_OVERRIDE, span, text!("规则包没有参数 `{}`", "the pack has no parameter `{}`", name))
-            .label(text!("未知参数", "unknown parameter"));
+        let mut d = Diagnostic::error(
+            codes::BAD_PARAM_OVERRIDE,
+            span,
+            text!(
+                "规则包没有参数 `{}`",
+                "the pack has no parameter `{}`",
+                name
+            ),
+        )
+        .label(text!("未知参数", "unknown parameter"));
         d = match check::similar::closest(name, names.iter().copied()) {
             Some(s) => d.help(text!("是不是 `{}`?", "did you mean `{}`?", s)),
             None => d.help(text!("可用的参数:{}", "parameters: {}", names.join(", "))),
         };
-        return Err(d);
+        return Err(Box::new(d));
     };
     let decl = &program.params[i];
     match parse_const(program, &decl.ty, value) {
@@ -238,9 +339,20 @@ fn set_param(program: &Program, params: &mut [Value], name: &str, value: &str, s
             params[i] = crate::eval::const_value(&c);
             Ok(())
         }
-        Err(msg) => Err(Diagnostic::error(codes::BAD_PARAM_OVERRIDE, span, text!("参数 `{}` 的值有误", "invalid value for parameter `{}`", name))
-            .label(msg)
-            .secondary(decl.span, text!("参数在这里声明", "parameter declared here"))),
+        Err(msg) => Err(Box::new(Diagnostic::error(
+            codes::BAD_PARAM_OVERRIDE,
+            span,
+            text!(
+                "参数 `{}` 的值有误",
+                "invalid value for parameter `{}`",
+                name
+            ),
+        )
+        .label(msg)
+        .secondary(
+            decl.span,
+            text!("参数在这里声明", "parameter declared here"),
+        )),
     }
 }
 

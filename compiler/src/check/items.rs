@@ -388,9 +388,8 @@ impl Checker<'_> {
             }
             return None;
         };
-        if !checked.ty.fits(ty)
-            && !(checked.ty == Type::Text && matches!(ty, Type::Code | Type::Prefixes))
-        {
+        let text_for_code = checked.ty == Type::Text && matches!(ty, Type::Code | Type::Prefixes);
+        if !(checked.ty.fits(ty) || text_for_code) {
             let (want, got) = (self.show(ty), self.show(&checked.ty));
             self.diags.push(
                 Diagnostic::error(

@@ -18,13 +18,22 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
     };
     match codes::lookup(&code) {
         Some(info) => {
-            println!("{}: {}\n\n{}", info.code, info.title(lang), info.explanation(lang).trim_end());
+            println!(
+                "{}: {}\n\n{}",
+                info.code,
+                info.title(lang),
+                info.explanation(lang).trim_end()
+            );
             ExitCode::SUCCESS
         }
         None => {
             match lang {
-                Lang::Zh => eprintln!("错误:没有诊断代码 `{code}`;运行 `heng explain-error` 查看全部代码"),
-                Lang::En => eprintln!("error: no diagnostic code `{code}`; run `heng explain-error` to list them"),
+                Lang::Zh => {
+                    eprintln!("错误:没有诊断代码 `{code}`;运行 `heng explain-error` 查看全部代码")
+                }
+                Lang::En => eprintln!(
+                    "error: no diagnostic code `{code}`; run `heng explain-error` to list them"
+                ),
             }
             ExitCode::from(2)
         }

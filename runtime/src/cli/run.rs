@@ -69,7 +69,9 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
     let _ = args.engine;
     let loaded = heng_runtime::pack::load(&args.pack, &args.params);
     print_diagnostics(&loaded.diagnostics, &loaded.sources, lang, Format::Human);
-    let Some(pack) = loaded.pack else { return ExitCode::from(2) };
+    let Some(pack) = loaded.pack else {
+        return ExitCode::from(2);
+    };
     let schema = match heng_runtime::input::check_schema(&pack.program) {
         Ok(s) => s,
         Err(msg) => {
@@ -123,9 +125,23 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
             b.set_position(bytes);
         }
     };
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let mut sinks = Sinks { findings: &mut *findings, errors: &mut *errors, lang, progress: &mut progress };
-    let result = run_batch(&pack, &schema, &loaded.sources, BufReader::with_capacity(1 << 20, input), threads, &mut sinks);
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let mut sinks = Sinks {
+        findings: &mut *findings,
+        errors: &mut *errors,
+        lang,
+        progress: &mut progress,
+    };
+    let result = run_batch(
+        &pack,
+        &schema,
+        &loaded.sources,
+        BufReader::with_capacity(1 << 20, input),
+        threads,
+        &mut sinks,
+    );
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -201,20 +217,38 @@ pub fn summary_table(pack: &Pack, s: &Summary, lang: Lang) -> String {
         out,
         "{}",
         if zh {
-            format!("读取 {} 条记录:评估 {},拒收 {};费用明细 {} 条", s.records_read, s.evaluated, s.rejected, s.fee_lines)
+            format!(
+                "读取 {} 条记录:评估 {},拒收 {};费用明细 {} 条",
+                s.records_read, s.evaluated, s.rejected, s.fee_lines
+            )
         } else {
-            format!("records read {}: evaluated {}, rejected {}; fee lines {}", s.records_read, s.evaluated, s.rejected, s.fee_lines)
+            format!(
+                "records read {}: evaluated {}, rejected {}; fee lines {}",
+                s.records_read, s.evaluated, s.rejected, s.fee_lines
+            )
         }
     );
-    let header = if zh { ["规则", "名称", "违规", "高度可疑", "可疑", "金额"] } else { ["rule", "name", "violation", "high", "low", "amount"] };
-    let _ = writeln!(out, "{:<24} {:<28} {:>9} {:>9} {:>9} {:>14}", header[0], header[1], header[2], header[3], header[4], header[5]);
+    let header = if zh {
+        ["规则", "名称", "违规", "高度可疑", "可疑", "金额"]
+    } else {
+        ["rule", "name", "violation", "high", "low", "amount"]
+    };
+    let _ = writeln!(
+        out,
+        "{:<24} {:<28} {:>9} {:>9} {:>9} {:>14}",
+        header[0], header[1], header[2], header[3], header[4], header[5]
+    );
     for (r, t) in pack.program.rules.iter().zip(&s.rules) {
         if t.count.iter().sum::<u64>() == 0 {
             continue;
         }
         let amount: rust_decimal::Decimal = t.amount.iter().sum();
         let name = pad(&r.name, 28);
-        let _ = writeln!(out, "{:<24} {} {:>9} {:>9} {:>9} {:>14}", r.id, name, t.count[0], t.count[1], t.count[2], amount);
+        let _ = writeln!(
+            out,
+            "{:<24} {} {:>9} {:>9} {:>9} {:>14}",
+            r.id, name, t.count[0], t.count[1], t.count[2], amount
+        );
     }
     let _ = writeln!(
         out,
@@ -222,12 +256,20 @@ pub fn summary_table(pack: &Pack, s: &Summary, lang: Lang) -> String {
         if zh {
             format!(
                 "合计 {} 条发现,涉及金额 {} 元;评估错误 {};用时 {:.2} 秒({:.0} 条明细/秒)",
-                s.findings, s.amount, s.eval_errors, secs, s.fee_lines as f64 / secs
+                s.findings,
+                s.amount,
+                s.eval_errors,
+                secs,
+                s.fee_lines as f64 / secs
             )
         } else {
             format!(
                 "total {} findings, amount {}; eval errors {}; {:.2} s ({:.0} lines/s)",
-                s.findings, s.amount, s.eval_errors, secs, s.fee_lines as f64 / secs
+                s.findings,
+                s.amount,
+                s.eval_errors,
+                secs,
+                s.fee_lines as f64 / secs
             )
         }
     );
@@ -236,6 +278,9 @@ pub fn summary_table(pack: &Pack, s: &Summary, lang: Lang) -> String {
 
 /// Pads text to a display width (CJK characters are two columns wide).
 fn pad(s: &str, width: usize) -> String {
-    let w: usize = s.chars().map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 }).sum();
+    let w: usize = s
+        .chars()
+        .map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 })
+        .sum();
     format!("{s}{}", " ".repeat(width.saturating_sub(w)))
 }
