@@ -339,19 +339,21 @@ fn set_param(
             params[i] = crate::eval::const_value(&c);
             Ok(())
         }
-        Err(msg) => Err(Box::new(Diagnostic::error(
-            codes::BAD_PARAM_OVERRIDE,
-            span,
-            text!(
-                "参数 `{}` 的值有误",
-                "invalid value for parameter `{}`",
-                name
+        Err(msg) => Err(Box::new(
+            Diagnostic::error(
+                codes::BAD_PARAM_OVERRIDE,
+                span,
+                text!(
+                    "参数 `{}` 的值有误",
+                    "invalid value for parameter `{}`",
+                    name
+                ),
+            )
+            .label(msg)
+            .secondary(
+                decl.span,
+                text!("参数在这里声明", "parameter declared here"),
             ),
-        )
-        .label(msg)
-        .secondary(
-            decl.span,
-            text!("参数在这里声明", "parameter declared here"),
         )),
     }
 }
