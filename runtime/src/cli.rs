@@ -3,6 +3,7 @@
 mod check;
 mod explain_error;
 mod run;
+mod test;
 
 use clap::{Parser, Subcommand};
 use heng_compiler::diagnostic::{Diagnostic, Lang, render};
@@ -27,6 +28,8 @@ enum Command {
     Check(check::Args),
     /// Audit a batch of visits with a rule pack.
     Run(run::Args),
+    /// Run the pack's fixtures and compare their findings (exit 1 on failures).
+    Test(test::Args),
     /// Explain a diagnostic code, e.g. `heng explain-error H0012`.
     ExplainError(explain_error::Args),
 }
@@ -79,6 +82,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Check(a) => check::run(a, lang),
         Command::Run(a) => run::run(a, lang),
+        Command::Test(a) => test::run(a, lang),
         Command::ExplainError(a) => explain_error::run(a, lang),
     }
 }

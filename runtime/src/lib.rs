@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod eval;
+pub mod fixture;
 pub mod input;
 pub mod pack;
 pub mod table;

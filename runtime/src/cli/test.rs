@@ -1,0 +1,152 @@
+//! `heng test PACK`: run the pack's fixtures, show differences, write JUnit XML,
+//! report rules no fixture exercises.
+
+use super::{Format, print_diagnostics};
+use heng_compiler::diagnostic::Lang;
+use heng_runtime::fixture::{self, FixtureResult};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The pack folder (holding heng.toml and fixtures/).
+    pack: PathBuf,
+    /// Write a JUnit XML report here.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Record the current findings as each fixture's expectation.
+    #[arg(long)]
+    update: bool,
+}
+
+pub fn run(args: Args, lang: Lang) -> ExitCode {
+    let zh = lang == Lang::Zh;
+    let loaded = heng_runtime::pack::load(&args.pack, &[]);
+    print_diagnostics(&loaded.diagnostics, &loaded.sources, lang, Format::Human);
+    let Some(pack) = &loaded.pack else {
+        return ExitCode::from(2);
+    };
+    let schema = match heng_runtime::input::check_schema(&pack.program) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("{}", msg.get(lang));
+            return ExitCode::from(2);
+        }
+    };
+    let inputs = match fixture::fixture_inputs(&args.pack) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut results: Vec<FixtureResult> = Vec::new();
+    for input in &inputs {
+        match fixture::run_fixture(pack, &schema, &loaded.sources, input) {
+            Ok(r) => results.push(r),
+            Err(e) => {
+                eprintln!("error: {}: {e}", input.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let mut failed = 0;
+    for r in &results {
+        if args.update && r.errors.is_empty() {
+            if let Err(e) = fixture::update(r) {
+                eprintln!("error: {}: {e}", r.expected_path.display());
+                return ExitCode::from(2);
+            }
+            if r.expected.as_ref() != Some(&r.actual) {
+                println!(
+                    "{} {} ({})",
+                    if zh { "已更新" } else { "updated" },
+                    r.name,
+                    r.actual.len()
+                );
+            }
+            continue;
+        }
+        if r.passed() {
+            println!(
+                "ok   {} ({} {})",
+                r.name,
+                r.actual.len(),
+                if zh { "条发现" } else { "findings" }
+            );
+        } else {
+            failed += 1;
+            println!("FAIL {}", r.name);
+            if r.expected.is_none() {
+                println!(
+                    "  {} {}",
+                    if zh {
+                        "缺少期望结果文件"
+                    } else {
+                        "no expectation file"
+                    },
+                    r.expected_path.display()
+                );
+                println!(
+                    "  {}",
+                    if zh {
+                        "运行 `heng test --update` 记录当前结果并审阅"
+                    } else {
+                        "run `heng test --update` to record the current findings, then review them"
+                    }
+                );
+            }
+            print!("{}", r.diff());
+        }
+    }
+    let hit: BTreeSet<&str> = results
+        .iter()
+        .flat_map(|r| r.rules_hit.iter().map(String::as_str))
+        .collect();
+    let unexercised: Vec<&str> = pack
+        .program
+        .rules
+        .iter()
+        .map(|r| r.id.as_str())
+        .filter(|id| !hit.contains(id) && !pack.disabled.iter().any(|d| d == id))
+        .collect();
+    let total = results.len();
+    if zh {
+        println!("{} 个用例:{} 通过,{} 失败", total, total - failed, failed);
+        println!(
+            "规则覆盖:{}/{} 条规则被用例触发",
+            pack.program.rules.len() - unexercised.len(),
+            pack.program.rules.len()
+        );
+        if !unexercised.is_empty() {
+            println!("未被任何用例触发的规则:{}", unexercised.join(", "));
+        }
+    } else {
+        println!(
+            "{} fixtures: {} passed, {} failed",
+            total,
+            total - failed,
+            failed
+        );
+        println!(
+            "rule coverage: {}/{} rules hit by a fixture",
+            pack.program.rules.len() - unexercised.len(),
+            pack.program.rules.len()
+        );
+        if !unexercised.is_empty() {
+            println!("rules no fixture exercises: {}", unexercised.join(", "));
+        }
+    }
+    if let Some(path) = &args.junit
+        && let Err(e) = std::fs::write(path, fixture::junit(&pack.name, &results))
+    {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return ExitCode::from(2);
+    }
+    if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

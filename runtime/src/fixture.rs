@@ -1,0 +1,182 @@
+//! Pack fixtures: sample visits with the findings they must produce.
+//!
+//! A fixture is `fixtures/<name>.ndjson` (visits, records.md format) beside
+//! `fixtures/<name>.expected.ndjson` (the findings, exactly as `heng run` writes
+//! them). `heng test` runs every fixture through the whole pack and compares; with
+//! `--update` it records the current findings as the expectation, to be reviewed
+//! like a snapshot.
+
+use crate::audit::{Sinks, run_batch};
+use crate::input::Schema;
+use crate::pack::Pack;
+use heng_compiler::diagnostic::Lang;
+use heng_compiler::source::SourceMap;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// The outcome of one fixture.
+#[derive(Debug)]
+pub struct FixtureResult {
+    pub name: String,
+    pub input: PathBuf,
+    pub expected_path: PathBuf,
+    /// The findings the pack produced, one JSON line each.
+    pub actual: Vec<String>,
+    /// `None` when no expectation file exists yet.
+    pub expected: Option<Vec<String>>,
+    /// Rejected records and evaluation errors (a fixture must have none).
+    pub errors: Vec<String>,
+    /// Rule ids that produced a finding.
+    pub rules_hit: BTreeSet<String>,
+}
+
+impl FixtureResult {
+    pub fn passed(&self) -> bool {
+        self.errors.is_empty() && self.expected.as_ref() == Some(&self.actual)
+    }
+
+    /// A readable diff: `-` expected lines that are missing, `+` unexpected lines.
+    pub fn diff(&self) -> String {
+        let expected = self.expected.clone().unwrap_or_default();
+        let want: BTreeSet<&String> = expected.iter().collect();
+        let got: BTreeSet<&String> = self.actual.iter().collect();
+        let mut out = String::new();
+        for l in &expected {
+            if !got.contains(l) {
+                out.push_str(&format!("- {l}\n"));
+            }
+        }
+        for l in &self.actual {
+            if !want.contains(l) {
+                out.push_str(&format!("+ {l}\n"));
+            }
+        }
+        if out.is_empty() && expected != self.actual {
+            out.push_str("(same findings in a different order)\n");
+        }
+        for e in &self.errors {
+            out.push_str(&format!("! {e}\n"));
+        }
+        out
+    }
+}
+
+/// The fixture inputs of a pack, sorted by name.
+pub fn fixture_inputs(pack_dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let dir = pack_dir.join("fixtures");
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name.ends_with(".ndjson") && !name.ends_with(".expected.ndjson")
+        })
+        .collect();
+    inputs.sort();
+    Ok(inputs)
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Runs one fixture input through the pack.
+pub fn run_fixture(
+    pack: &Pack,
+    schema: &Schema,
+    sources: &SourceMap,
+    input: &Path,
+) -> std::io::Result<FixtureResult> {
+    let name = input
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .trim_end_matches(".ndjson")
+        .to_string();
+    let expected_path = input.with_file_name(format!("{name}.expected.ndjson"));
+    let text = std::fs::read(input)?;
+    let mut findings = Vec::new();
+    let mut errors = Vec::new();
+    let mut progress = |_| {};
+    let mut sinks = Sinks {
+        findings: &mut findings,
+        errors: &mut errors,
+        lang: Lang::En,
+        progress: &mut progress,
+    };
+    run_batch(pack, schema, sources, text.as_slice(), 1, &mut sinks)?;
+    let actual = lines(&String::from_utf8_lossy(&findings));
+    let rules_hit = actual
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v.get("rule").and_then(|r| r.as_str()).map(String::from))
+        .collect();
+    let expected = match std::fs::read_to_string(&expected_path) {
+        Ok(t) => Some(lines(&t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    Ok(FixtureResult {
+        name,
+        input: input.to_path_buf(),
+        expected_path,
+        actual,
+        expected,
+        errors: lines(&String::from_utf8_lossy(&errors)),
+        rules_hit,
+    })
+}
+
+/// Records the actual findings as the expectation.
+pub fn update(result: &FixtureResult) -> std::io::Result<()> {
+    let mut text = result.actual.join("\n");
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    std::fs::write(&result.expected_path, text)
+}
+
+/// JUnit XML for CI systems: one test case per fixture.
+pub fn junit(pack_name: &str, results: &[FixtureResult]) -> String {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let failures = results.iter().filter(|r| !r.passed()).count();
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n<testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n",
+        esc(pack_name),
+        results.len(),
+        failures
+    );
+    for r in results {
+        out.push_str(&format!(
+            "  <testcase classname=\"{}\" name=\"{}\"",
+            esc(pack_name),
+            esc(&r.name)
+        ));
+        if r.passed() {
+            out.push_str("/>\n");
+        } else {
+            let msg = if r.expected.is_none() {
+                "no expected findings recorded"
+            } else {
+                "findings differ"
+            };
+            out.push_str(&format!(
+                ">\n    <failure message=\"{}\">{}</failure>\n  </testcase>\n",
+                msg,
+                esc(&r.diff())
+            ));
+        }
+    }
+    out.push_str("</testsuite>\n</testsuites>\n");
+    out
+}
