@@ -1,0 +1,232 @@
+//! `heng run` as a user runs it: the sample batch, malformed input, determinism
+//! across thread counts, strict mode, and the README's commands.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn out_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("heng-cli-run-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn heng(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_heng"))
+        .current_dir(root())
+        .env("HENG_LANG", "en")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn summary(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn sample_batch_findings_are_exact() {
+    let dir = out_dir("sample");
+    let findings = dir.join("findings.ndjson");
+    let sum = dir.join("summary.json");
+    let out = heng(&[
+        "run",
+        "stdlib-rules",
+        "--input",
+        "examples/sample-batch.ndjson",
+        "--findings",
+        findings.to_str().unwrap(),
+        "--summary",
+        sum.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = summary(&sum);
+    assert_eq!(s["records_read"], 119);
+    assert_eq!(s["records_evaluated"], 119);
+    assert_eq!(s["records_rejected"], 0);
+    assert_eq!(s["eval_errors"], 0);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("records read 119: evaluated 119, rejected 0"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains('\r'),
+        "no progress bar when stderr is not a terminal"
+    );
+    insta::assert_snapshot!(
+        "sample_batch_findings",
+        std::fs::read_to_string(&findings).unwrap()
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("findings.errors.ndjson")).unwrap(),
+        ""
+    );
+}
+
+#[test]
+fn malformed_records_are_rejected_without_losing_the_rest() {
+    let dir = out_dir("malformed");
+    let findings = dir.join("f.ndjson");
+    let errors = dir.join("errors.ndjson");
+    let sum = dir.join("s.json");
+    let args = [
+        "run",
+        "stdlib-rules",
+        "--input",
+        "examples/malformed.ndjson",
+        "--findings",
+        findings.to_str().unwrap(),
+        "--errors",
+        errors.to_str().unwrap(),
+        "--summary",
+        sum.to_str().unwrap(),
+    ];
+    let out = heng(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = summary(&sum);
+    let (read, evaluated, rejected) = (
+        s["records_read"].as_u64().unwrap(),
+        s["records_evaluated"].as_u64().unwrap(),
+        s["records_rejected"].as_u64().unwrap(),
+    );
+    assert_eq!(read, evaluated + rejected);
+    assert_eq!((read, evaluated, rejected), (10, 2, 8));
+    insta::assert_snapshot!(
+        "malformed_errors",
+        std::fs::read_to_string(&errors).unwrap()
+    );
+    insta::assert_snapshot!(
+        "malformed_findings",
+        std::fs::read_to_string(&findings).unwrap()
+    );
+
+    let mut strict = args.to_vec();
+    strict.push("--strict");
+    assert_eq!(
+        heng(&strict).status.code(),
+        Some(3),
+        "--strict exits 3 when records are rejected"
+    );
+}
+
+#[test]
+fn output_does_not_depend_on_thread_count() {
+    let dir = out_dir("threads");
+    let mut outputs = Vec::new();
+    for threads in ["1", "2", "5"] {
+        let f = dir.join(format!("f{threads}.ndjson"));
+        let out = heng(&[
+            "run",
+            "stdlib-rules",
+            "--input",
+            "examples/sample-batch.ndjson",
+            "--threads",
+            threads,
+            "--findings",
+            f.to_str().unwrap(),
+        ]);
+        assert!(out.status.success());
+        outputs.push(std::fs::read(&f).unwrap());
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(outputs[0], outputs[2]);
+    assert!(!outputs[0].is_empty());
+}
+
+#[test]
+fn parameters_can_be_overridden_and_are_type_checked() {
+    let dir = out_dir("params");
+    let f = dir.join("f.ndjson");
+    let out = heng(&[
+        "run",
+        "stdlib-rules",
+        "--input",
+        "examples/sample-batch.ndjson",
+        "--param",
+        "discharge_max_days=30",
+        "--findings",
+        f.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(
+        !text.contains("discharge_overdose"),
+        "no take-home supply in the sample exceeds 30 days"
+    );
+
+    let bad = heng(&[
+        "run",
+        "stdlib-rules",
+        "--input",
+        "examples/sample-batch.ndjson",
+        "--param",
+        "discharge_max_days=abc",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("H0051") && stderr.contains("discharge_max_days"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn missing_input_is_a_clear_usage_error() {
+    let out = heng(&["run", "stdlib-rules", "--input", "no/such/file.ndjson"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read input no/such/file.ndjson"));
+}
+
+/// The README's two commands: the main job on the sample batch, and the test command CI runs.
+#[test]
+fn readme_commands_work() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let run_line = readme
+        .lines()
+        .find(|l| l.starts_with("cargo run --release -- run "))
+        .expect("README shows the main job");
+    assert!(
+        readme.lines().any(|l| l == "cargo test --workspace"),
+        "README shows the test command"
+    );
+    let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap();
+    assert!(
+        ci.lines().any(|l| l == "cargo test --workspace"),
+        ".ci/run calls the README's test command"
+    );
+
+    // run the main job exactly as written, with the findings redirected to a temp file
+    let dir = out_dir("readme");
+    let mut args: Vec<String> = run_line
+        .trim_start_matches("cargo run --release -- ")
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    let i = args.iter().position(|a| a == "--findings").unwrap();
+    args[i + 1] = dir.join("findings.ndjson").to_string_lossy().into_owned();
+    let out = heng(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("records read 119") && stderr.contains("total 36 findings"),
+        "{stderr}"
+    );
+}
