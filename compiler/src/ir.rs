@@ -373,6 +373,9 @@ pub enum Builtin {
     StartsWith,
     /// (Code, Prefixes) -> Bool: the code starts with one of the prefixes.
     MatchesAny,
+    /// (Code, Code lo, Code hi) -> Bool: the code's first `len(lo)` characters are
+    /// ≥ lo and its first `len(hi)` characters are ≤ hi (`"C00".."C97"` holds C34.900).
+    InCodeRange,
     /// (DateTime) -> Date
     DateOf,
     /// (Date, Date) -> Int: whole years from the first to the second (birthday rule:
@@ -398,6 +401,7 @@ impl Builtin {
     pub const ALL: &[(&'static str, Builtin)] = &[
         ("starts_with", Builtin::StartsWith),
         ("matches_any", Builtin::MatchesAny),
+        ("in_code_range", Builtin::InCodeRange),
         ("date", Builtin::DateOf),
         ("years_between", Builtin::YearsBetween),
         ("days_between", Builtin::DaysBetween),

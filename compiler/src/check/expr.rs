@@ -244,23 +244,58 @@ impl Checker<'_> {
             ast::ExprKind::InList(x, items) => {
                 let x = self.expr(x, scope);
                 self.no_option(&x);
-                let items: Vec<Expr> = items
-                    .iter()
-                    .map(|i| {
-                        let i = self.expr(i, scope);
-                        if !comparable(&x.ty, &i.ty) {
-                            self.not_comparable(&x, &i);
+                let mut singles = Vec::new();
+                let mut ranges = Vec::new();
+                for item in items {
+                    match item {
+                        ast::ListItem::One(i) => {
+                            let i = self.expr(i, scope);
+                            if !comparable(&x.ty, &i.ty) {
+                                self.not_comparable(&x, &i);
+                            }
+                            singles.push(i);
                         }
-                        i
-                    })
-                    .collect();
-                mk(
-                    ExprKind::InList {
-                        expr: Box::new(x),
-                        items,
-                    },
-                    Type::Bool,
-                )
+                        ast::ListItem::Range(lo, hi) => {
+                            self.expect_type(&x, &Type::Code);
+                            let lo = self.expr(lo, scope);
+                            let hi = self.expr(hi, scope);
+                            self.expect_type(&lo, &Type::Code);
+                            self.expect_type(&hi, &Type::Code);
+                            ranges.push(Expr {
+                                kind: ExprKind::Builtin {
+                                    op: Builtin::InCodeRange,
+                                    args: vec![x.clone(), lo, hi],
+                                },
+                                ty: Type::Bool,
+                                span,
+                            });
+                        }
+                    }
+                }
+                // `x in [a, "C00".."C97"]` is `x in [a] or in_code_range(x, "C00", "C97")`
+                let mut result = (!singles.is_empty() || ranges.is_empty()).then(|| {
+                    mk(
+                        ExprKind::InList {
+                            expr: Box::new(x),
+                            items: singles,
+                        },
+                        Type::Bool,
+                    )
+                });
+                for r in ranges {
+                    result = Some(match result {
+                        None => r,
+                        Some(l) => mk(
+                            ExprKind::Binary {
+                                op: BinOp::Or,
+                                lhs: Box::new(l),
+                                rhs: Box::new(r),
+                            },
+                            Type::Bool,
+                        ),
+                    });
+                }
+                result.unwrap_or_else(|| error(span))
             }
             ast::ExprKind::In(x, set) => {
                 let x = self.expr(x, scope);
@@ -718,6 +753,7 @@ impl Checker<'_> {
         let sig: (&[Type], Type) = match op {
             Builtin::StartsWith => (&[Type::Code, Type::Code], Type::Bool),
             Builtin::MatchesAny => (&[Type::Code, Type::Prefixes], Type::Bool),
+            Builtin::InCodeRange => (&[Type::Code, Type::Code, Type::Code], Type::Bool),
             Builtin::DateOf => (&[Type::DateTime], Type::Date),
             Builtin::YearsBetween | Builtin::DaysBetween => (&[Type::Date, Type::Date], Type::Int),
             Builtin::AddDays => (&[Type::Date, Type::Int], Type::Date),

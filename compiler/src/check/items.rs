@@ -188,6 +188,9 @@ impl Checker<'_> {
                 if let Some(e) = self.names.enums.get(&id.name) {
                     return Type::Enum(*e);
                 }
+                if let Some(t) = self.names.tables.get(&id.name) {
+                    return Type::Row(*t);
+                }
                 let mut candidates: Vec<&str> = SCALARS.iter().map(|(n, _)| *n).collect();
                 candidates.extend(self.names.records.keys().map(String::as_str));
                 candidates.extend(self.names.enums.keys().map(String::as_str));

@@ -180,12 +180,20 @@ pub enum ExprKind {
     IsSome(Box<Expr>, Option<Ident>),
     IsNone(Box<Expr>),
     Otherwise(Box<Expr>, Box<Expr>),
-    /// `x in [a, b]`
-    InList(Box<Expr>, Vec<Expr>),
+    /// `x in [a, b, "C00".."C97"]`
+    InList(Box<Expr>, Vec<ListItem>),
     /// `x in e` where `e` is not a list literal (e.g. a Prefixes value).
     In(Box<Expr>, Box<Expr>),
     Aggregate(Box<Aggregate>),
     Error,
+}
+
+/// An item of a list literal after `in`: one value, or an inclusive code range.
+#[derive(Clone, Debug)]
+pub enum ListItem {
+    One(Expr),
+    /// `"C00".."C97"`: codes whose first characters fall between the bounds.
+    Range(Expr, Expr),
 }
 
 #[derive(Clone, Debug)]

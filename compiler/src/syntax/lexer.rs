@@ -92,6 +92,8 @@ pub enum Tok {
     Colon,
     #[token(".")]
     Dot,
+    #[token("..")]
+    DotDot,
     #[token("=>")]
     FatArrow,
     #[token("->")]
@@ -213,6 +215,7 @@ impl Tok {
             Tok::Comma => ",",
             Tok::Colon => ":",
             Tok::Dot => ".",
+            Tok::DotDot => "..",
             Tok::FatArrow => "=>",
             Tok::Arrow => "->",
             Tok::Bar => "|",

@@ -635,7 +635,13 @@ impl Parser {
                 if self.eat(&Tok::LBracket) {
                     let mut items = Vec::new();
                     while !self.at(&Tok::RBracket) && !self.at(&Tok::Eof) {
-                        items.push(self.otherwise());
+                        let first = self.otherwise();
+                        if self.eat(&Tok::DotDot) {
+                            let last = self.otherwise();
+                            items.push(ListItem::Range(first, last));
+                        } else {
+                            items.push(ListItem::One(first));
+                        }
                         if !self.eat(&Tok::Comma) {
                             break;
                         }

@@ -19,6 +19,9 @@ pub(super) fn call(op: Builtin, args: &[Value]) -> Result<Value, Text> {
         (Builtin::MatchesAny, [Value::Text(code), Value::Prefixes(ps)]) => {
             Ok(Value::Bool(matches_any(code, ps.iter().map(|p| &**p))))
         }
+        (Builtin::InCodeRange, [Value::Text(code), Value::Text(lo), Value::Text(hi)]) => {
+            Ok(Value::Bool(in_code_range(code, lo, hi)))
+        }
         (Builtin::DateOf, [Value::DateTime(dt)]) => Ok(Value::Date(dt.date())),
         (Builtin::DateOf, [Value::Date(d)]) => Ok(Value::Date(*d)),
         (Builtin::YearsBetween, [Value::Date(a), Value::Date(b)]) => {
@@ -116,4 +119,27 @@ pub(super) fn round(x: Decimal, step: Decimal) -> Result<Decimal, Text> {
 
 fn month_of(d: NaiveDate) -> Value {
     Value::text(&format!("{:04}-{:02}", d.year(), d.month()))
+}
+
+/// Whether the code's leading characters fall within `lo..hi` (inclusive), each
+/// bound compared with as many leading characters of the code as it has.
+pub(crate) fn in_code_range(code: &str, lo: &str, hi: &str) -> bool {
+    let head = |n: usize| code.char_indices().nth(n).map_or(code, |(i, _)| &code[..i]);
+    head(lo.chars().count()) >= lo && head(hi.chars().count()) <= hi
+}
+
+#[cfg(test)]
+mod range_tests {
+    use super::in_code_range;
+
+    #[test]
+    fn icd_chapter_ranges() {
+        assert!(in_code_range("C34.900", "C00", "C97"));
+        assert!(in_code_range("C00", "C00", "C97"));
+        assert!(in_code_range("C97.x01", "C00", "C97"));
+        assert!(!in_code_range("C98.000", "C00", "C97"));
+        assert!(!in_code_range("B99", "C00", "C97"));
+        assert!(!in_code_range("D00.1", "C00", "C97"));
+        assert!(!in_code_range("C", "C00", "C97"));
+    }
 }
