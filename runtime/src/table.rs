@@ -6,23 +6,27 @@ mod load;
 pub use load::load_table;
 
 use crate::value::Value;
-use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::Arc;
+use std::sync::OnceLock;
+
+/// What [`Table::cell`] returns for an empty cell.
+static ABSENT: Value = Value::Absent;
+
+/// Rows per lazily built block of [`Table::row`] slices.
+const BLOCK_ROWS: usize = 64;
 
 /// A loaded table. Rows keep their file order; lookups return row indices.
 ///
-/// Cells are stored row-major in one vector (`width` cells per row), so a table of
-/// half a million rows is one allocation, not half a million.
+/// Knowledge-base tables are wide and mostly empty (item_limits has 18 columns,
+/// most rows fill four or five), so only present cells are stored: row-major in
+/// one vector, with a bit mask per row saying which columns they belong to.
+/// [`Table::cell`] finds a cell in constant time from the mask; [`Table::row`]
+/// expands a block of rows to full width the first time one of them is asked for.
 #[derive(Clone, Debug, Default)]
 pub struct Table {
-    cells: Vec<Value>,
-    /// Cells per row.
-    width: usize,
-    /// Number of rows (kept apart from `cells` so zero-width tables count rows).
-    len: usize,
-    /// Key text → row index.
-    index: HashMap<Arc<str>, u32, FxBuild>,
+    cells: Cells,
+    /// Full-width rows, built on demand, [`BLOCK_ROWS`] rows per block.
+    blocks: Box<[OnceLock<Box<[Value]>>]>,
     /// Distinct key lengths in bytes, longest first (for prefix lookups).
     key_lengths: Vec<usize>,
 }
@@ -33,56 +37,28 @@ impl Table {
     /// Shorter rows are padded with [`Value::Absent`] to the longest row's width.
     pub fn from_rows(key: usize, rows: Vec<Vec<Value>>) -> Table {
         let width = rows.iter().map(Vec::len).max().unwrap_or(0);
-        let len = rows.len();
-        let mut cells = Vec::with_capacity(width * len);
-        let mut index = HashMap::with_capacity_and_hasher(len, FxBuild);
-        let mut lengths = KeyLengths::default();
-        for (i, row) in rows.into_iter().enumerate() {
-            if let Some(Value::Text(k)) = row.get(key) {
-                index.entry(k.clone()).or_insert(i as u32);
-                lengths.add(k.len());
+        let mut cells = Cells::new(width, key, rows.len());
+        for row in rows {
+            cells.start_row();
+            for (c, v) in row.into_iter().enumerate() {
+                cells.push(c, v);
             }
-            let n = row.len();
-            cells.extend(row);
-            cells.extend((n..width).map(|_| Value::Absent));
         }
-        Table {
-            cells,
-            width,
-            len,
-            index,
-            key_lengths: lengths.finish(),
-        }
-    }
-
-    /// Assembles a table from parts the loader already checked (one key per row).
-    fn from_parts(
-        cells: Vec<Value>,
-        width: usize,
-        index: HashMap<Arc<str>, u32, FxBuild>,
-        lengths: KeyLengths,
-    ) -> Table {
-        let len = cells.len().checked_div(width).unwrap_or(0);
-        Table {
-            cells,
-            width,
-            len,
-            index,
-            key_lengths: lengths.finish(),
-        }
+        // A duplicate key keeps its cells but only the first row is indexed.
+        cells.finish().0
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.cells.rows()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// The row whose key equals `key`.
     pub fn get(&self, key: &str) -> Option<u32> {
-        self.index.get(key).copied()
+        self.cells.find(key)
     }
 
     /// The row with the longest key that `code` starts with. Costs one hash lookup
@@ -91,37 +67,229 @@ impl Table {
         self.key_lengths
             .iter()
             .filter(|&&n| n <= code.len() && code.is_char_boundary(n))
-            .find_map(|&n| self.index.get(&code[..n]).copied())
+            .find_map(|&n| self.cells.find(&code[..n]))
     }
 
     /// One cell. Panics if the row or column is out of range.
     pub fn cell(&self, row: u32, column: usize) -> &Value {
-        &self.row(row)[column]
+        assert!(
+            column < self.cells.width,
+            "column {column} out of range ({} columns)",
+            self.cells.width
+        );
+        self.cells.get(row as usize, column).unwrap_or(&ABSENT)
     }
 
     /// All cells of a row, in column order. Panics if the row is out of range.
     pub fn row(&self, row: u32) -> &[Value] {
-        let start = row as usize * self.width;
-        &self.cells[start..start + self.width]
+        let row = row as usize;
+        assert!(
+            row < self.len(),
+            "row {row} out of range ({} rows)",
+            self.len()
+        );
+        let width = self.cells.width;
+        let block = row / BLOCK_ROWS;
+        let cells = self.blocks[block].get_or_init(|| {
+            let rows = block * BLOCK_ROWS..((block + 1) * BLOCK_ROWS).min(self.len());
+            rows.flat_map(|r| (0..width).map(move |c| (r, c)))
+                .map(|(r, c)| self.cells.get(r, c).unwrap_or(&ABSENT).clone())
+                .collect()
+        });
+        let start = (row % BLOCK_ROWS) * width;
+        &cells[start..start + width]
     }
 }
 
-/// The distinct key lengths seen while building an index.
-#[derive(Default)]
-struct KeyLengths(Vec<usize>);
+/// The compact cells of a table and the index of its key column, built row by
+/// row (by the loader and by [`Table::from_rows`]).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Cells {
+    /// Columns per row.
+    width: usize,
+    /// Mask words per row: `width.div_ceil(64)`.
+    words: usize,
+    /// The key column.
+    key: usize,
+    /// The present (non-absent) cells, row by row, in column order.
+    present: Vec<Value>,
+    /// Per row: index in `present` of its first present cell.
+    starts: Vec<usize>,
+    /// Per row, `words` words: bit `c` set when column `c` is present.
+    masks: Vec<u64>,
+    /// Open-addressing hash index of the key column (see [`Cells::find`]). Each
+    /// slot is 0 (empty) or the low 32 bits of the key's hash (high half) and
+    /// row + 1 (low half); a key's home slot is given by the hash's high bits.
+    /// 8 bytes a row instead of a map entry holding an `Arc` and the row.
+    slots: Vec<u64>,
+    /// `64 - log2(slots.len())`: shifts a hash down to its home slot.
+    shift: u32,
+    /// While building: each key's hash and row, indexed all at once by `finish`.
+    pending: Vec<(u64, u32)>,
+    /// Distinct key lengths in bytes.
+    lengths: Vec<usize>,
+}
 
-impl KeyLengths {
-    fn add(&mut self, n: usize) {
-        if !self.0.contains(&n) {
-            self.0.push(n);
+impl Cells {
+    /// `rows_hint` sizes the per-row vectors and the index; all grow as needed.
+    pub(crate) fn new(width: usize, key: usize, rows_hint: usize) -> Cells {
+        let words = width.div_ceil(64);
+        Cells {
+            width,
+            words,
+            key,
+            present: Vec::with_capacity(rows_hint.saturating_mul(4)),
+            starts: Vec::with_capacity(rows_hint),
+            masks: Vec::with_capacity(rows_hint.saturating_mul(words)),
+            slots: Vec::new(),
+            shift: 64,
+            pending: Vec::with_capacity(rows_hint),
+            lengths: Vec::new(),
         }
     }
 
-    /// Longest first, as [`Table::prefix`] wants them.
-    fn finish(mut self) -> Vec<usize> {
-        self.0.sort_unstable_by(|a, b| b.cmp(a));
-        self.0
+    /// Rows started so far.
+    pub(crate) fn rows(&self) -> usize {
+        self.starts.len()
     }
+
+    pub(crate) fn start_row(&mut self) {
+        self.starts.push(self.present.len());
+        self.masks.extend(std::iter::repeat_n(0, self.words));
+    }
+
+    /// Sets a cell of the current row; columns must come in increasing order. A
+    /// text value in the key column will be indexed.
+    #[inline]
+    pub(crate) fn push(&mut self, column: usize, value: Value) {
+        if matches!(value, Value::Absent) || column >= self.width {
+            return;
+        }
+        if column == self.key
+            && let Value::Text(k) = &value
+        {
+            self.pending.push((hash_key(k), (self.rows() - 1) as u32));
+            if !self.lengths.contains(&k.len()) {
+                self.lengths.push(k.len());
+            }
+        }
+        let at = self.masks.len() - self.words + column / 64;
+        self.masks[at] |= 1 << (column % 64);
+        self.present.push(value);
+    }
+
+    /// Builds the key index from `pending`. Sorting by hash first puts equal keys
+    /// side by side and makes the slot writes sequential: at half a million rows,
+    /// random writes into the slot array cost more than all the sorting (each
+    /// one a cache and TLB miss). Returns (row, earlier row) for each duplicate
+    /// key; the duplicate is not indexed.
+    fn build_index(&mut self) -> Vec<(u32, u32)> {
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_unstable();
+        let len = slots_for(pending.len());
+        self.shift = 64 - len.trailing_zeros();
+        self.slots = vec![0; len];
+        let mask = len - 1;
+        let mut duplicates = Vec::new();
+        let mut group = 0;
+        for i in 0..pending.len() {
+            let (hash, row) = pending[i];
+            if pending[group].0 != hash {
+                group = i;
+            }
+            // Equal hashes (almost always equal keys) are adjacent, by row.
+            if group < i {
+                let key = self.key_of(row as usize);
+                let first = pending[group..i]
+                    .iter()
+                    .find(|&&(_, r)| self.key_of(r as usize) == key);
+                if let Some(&(_, first)) = first {
+                    duplicates.push((row, first));
+                    continue;
+                }
+            }
+            let mut at = (hash >> self.shift) as usize;
+            while self.slots[at] != 0 {
+                at = (at + 1) & mask;
+            }
+            self.slots[at] = (hash & 0xffff_ffff) << 32 | (u64::from(row) + 1);
+        }
+        duplicates.sort_unstable();
+        duplicates
+    }
+
+    /// The row whose key is `key`.
+    fn find(&self, key: &str) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let hash = hash_key(key);
+        let tag = hash & 0xffff_ffff;
+        let mask = self.slots.len() - 1;
+        let mut i = (hash >> self.shift) as usize;
+        loop {
+            let slot = self.slots[i];
+            if slot == 0 {
+                return None;
+            }
+            let row = (slot & 0xffff_ffff) as usize - 1;
+            if slot >> 32 == tag && self.key_of(row) == Some(key) {
+                return Some(row as u32);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn key_of(&self, row: usize) -> Option<&str> {
+        self.get(row, self.key)?.as_str()
+    }
+
+    /// A present cell, `None` when absent.
+    #[inline]
+    fn get(&self, row: usize, column: usize) -> Option<&Value> {
+        let mask = &self.masks[row * self.words..(row + 1) * self.words];
+        let (word, bit) = (column / 64, column % 64);
+        if mask[word] >> bit & 1 == 0 {
+            return None;
+        }
+        let before = mask[..word].iter().map(|m| m.count_ones()).sum::<u32>()
+            + (mask[word] & ((1u64 << bit) - 1)).count_ones();
+        self.present.get(self.starts[row] + before as usize)
+    }
+
+    /// The table, and (row, earlier row) for each duplicate key.
+    pub(crate) fn finish(mut self) -> (Table, Vec<(u32, u32)>) {
+        let duplicates = self.build_index();
+        let blocks = (0..self.rows().div_ceil(BLOCK_ROWS))
+            .map(|_| OnceLock::new())
+            .collect();
+        let mut key_lengths = std::mem::take(&mut self.lengths);
+        key_lengths.sort_unstable_by(|a, b| b.cmp(a));
+        let table = Table {
+            cells: self,
+            blocks,
+            key_lengths,
+        };
+        (table, duplicates)
+    }
+}
+
+/// Index slots for `rows` keys: a power of two, at most half full.
+fn slots_for(rows: usize) -> usize {
+    rows.saturating_mul(2).max(16).next_power_of_two()
+}
+
+/// The 64-bit hash of a key: FxHash words, then a final avalanche so that both
+/// the low bits (slot) and the high bits (tag) depend on every byte.
+fn hash_key(key: &str) -> u64 {
+    let mut h = FxHasher(0);
+    h.write(key.as_bytes());
+    h.add(key.len() as u64);
+    let mut x = h.0;
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x
 }
 
 /// Builds [`FxHasher`]s. Table keys come from the pack, not from an adversary, so
@@ -177,7 +345,9 @@ impl Hasher for FxHasher {
 
     #[inline]
     fn finish(&self) -> u64 {
-        self.0
+        // The multiply mixes upward: bring the well-mixed high bits down to where
+        // the table takes its bucket index.
+        self.0.rotate_left(26)
     }
 }
 
@@ -222,5 +392,51 @@ mod tests {
         assert_eq!(t.row(0), &[Value::text("A"), Value::Absent]);
         assert_eq!(t.cell(1, 1), &Value::Int(1));
         assert!(Table::default().is_empty());
+    }
+
+    #[test]
+    fn many_rows_wide_rows_and_blocks() {
+        // 70 columns (two mask words), 1000 rows (several row blocks), sparse cells.
+        let rows: Vec<Vec<Value>> = (0..1000)
+            .map(|i| {
+                let mut r = vec![Value::Absent; 70];
+                r[0] = Value::text(&format!("K{i}"));
+                if i % 3 == 0 {
+                    r[63] = Value::Int(i);
+                }
+                r[64] = Value::Int(-i);
+                if i % 2 == 0 {
+                    r[69] = Value::Bool(true);
+                }
+                r
+            })
+            .collect();
+        let t = Table::from_rows(0, rows.clone());
+        assert_eq!(t.len(), 1000);
+        for (i, r) in rows.iter().enumerate() {
+            assert_eq!(t.get(&format!("K{i}")), Some(i as u32));
+            assert_eq!(t.row(i as u32), r.as_slice());
+            for (c, v) in r.iter().enumerate() {
+                assert_eq!(t.cell(i as u32, c), v);
+            }
+        }
+        assert_eq!(t.get("K1000"), None);
+        assert_eq!(t.prefix("K999X"), Some(999));
+        assert_eq!(t.prefix("K12"), Some(12));
+    }
+
+    #[test]
+    fn repeated_keys_keep_the_first() {
+        let t = Table::from_rows(0, vec![row("A", 0), row("B", 1), row("A", 2), row("A", 3)]);
+        assert_eq!(t.get("A"), Some(0));
+        assert_eq!(t.get("B"), Some(1));
+        assert_eq!(t.cell(3, 1), &Value::Int(3));
+    }
+
+    #[test]
+    #[should_panic]
+    fn column_out_of_range_panics() {
+        let t = Table::from_rows(0, vec![row("A", 0)]);
+        let _ = t.cell(0, 2);
     }
 }

@@ -11,7 +11,7 @@
 //! Row numbers in messages count CSV records as a spreadsheet shows them: the
 //! header is row 1, the first data row is row 2.
 
-use super::{FxBuild, KeyLengths, Table};
+use super::{Cells, FxBuild, Table};
 use crate::value::Value;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use csv::{ByteRecord, ReaderBuilder};
@@ -22,7 +22,6 @@ use heng_compiler::text;
 use heng_compiler::types::{self, TableId, Type};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 /// At most this many diagnostics per table; the last one notes how many more there were.
@@ -90,10 +89,7 @@ pub fn load_table(
     // Data rows.
     let rows_hint = csv_text.bytes().filter(|&b| b == b'\n').count();
     let width = decl.columns.len();
-    let mut cells: Vec<Value> = Vec::with_capacity(rows_hint.saturating_mul(width));
-    let mut index: HashMap<Arc<str>, u32, FxBuild> =
-        HashMap::with_capacity_and_hasher(rows_hint, FxBuild);
-    let mut lengths = KeyLengths::default();
+    let mut cells = Cells::new(width, key, rows_hint);
     // Byte offset and row number of each loaded row, to point back at an earlier key.
     let mut starts: Vec<(u32, u32)> = Vec::with_capacity(rows_hint);
     let mut row_no: usize = 1;
@@ -154,17 +150,22 @@ pub fn load_table(
         if record.iter().all(|f| f.trim_ascii().is_empty()) {
             continue;
         }
-        let row_index = starts.len();
+        cells.start_row();
         for (c, col) in columns.iter_mut().enumerate() {
             let Some(source) = col.source else {
-                cells.push(Value::Absent);
                 continue;
             };
             let raw = record.get(source).unwrap_or_default();
-            let value = match std::str::from_utf8(raw) {
-                Ok(s) => col.parse(s.trim()),
-                // Cannot happen: the input is a `str` and fields split at ASCII bytes.
-                Err(_) => Err(Problem::NotUtf8),
+            // Most cells are empty: decide that before any UTF-8 or type work.
+            let trimmed = raw.trim_ascii();
+            let value = if trimmed.is_empty() {
+                col.parse("")
+            } else {
+                match std::str::from_utf8(trimmed) {
+                    Ok(s) => col.parse(s.trim()),
+                    // Cannot happen: the input is a `str` and fields split at ASCII bytes.
+                    Err(_) => Err(Problem::NotUtf8),
+                }
             };
             let value = match value {
                 Ok(v) => v,
@@ -175,28 +176,23 @@ pub fn load_table(
                     Value::Absent
                 }
             };
-            if c == key
-                && let Value::Text(k) = &value
-            {
-                match index.entry(k.clone()) {
-                    Entry::Vacant(v) => {
-                        v.insert(row_index as u32);
-                        lengths.add(k.len());
-                    }
-                    Entry::Occupied(o) => {
-                        let (first_start, first_row) = starts[*o.get() as usize];
-                        let span = loader.cell_span(start, source);
-                        let first_span = loader.cell_span(first_start as usize, source);
-                        loader.duplicate(row_no, k, span, first_span, first_row);
-                    }
-                }
-            }
-            cells.push(value);
+            cells.push(c, value);
         }
         starts.push((start as u32, row_no as u32));
     }
+    let (table, duplicates) = cells.finish();
+    let key_source = columns.get(key).and_then(|c| c.source);
+    for (row, first) in duplicates {
+        let (start, row_no) = starts[row as usize];
+        let (first_start, first_row) = starts[first as usize];
+        let source = key_source.unwrap_or_default();
+        let span = loader.cell_span(start as usize, source);
+        let first_span = loader.cell_span(first_start as usize, source);
+        let k = table.cell(row, key).as_str().unwrap_or_default();
+        loader.duplicate(row_no as usize, k, span, first_span, first_row);
+    }
     if loader.errors.is_empty() {
-        Ok(Table::from_parts(cells, width, index, lengths))
+        Ok(table)
     } else {
         Err(loader.finish())
     }
@@ -436,6 +432,7 @@ impl<'a> Loader<'a> {
     }
 
     fn finish(mut self) -> Vec<Diagnostic> {
+        heng_compiler::diagnostic::sort(&mut self.errors);
         if self.hidden > 0
             && let Some(last) = self.errors.pop()
         {
