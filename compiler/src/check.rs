@@ -3,7 +3,9 @@
 //! expression that is wrong gets `Type::Error` so the mistake is reported once.
 
 mod expr;
+mod forms;
 mod items;
+mod names;
 mod rule;
 mod scope;
 pub mod similar;

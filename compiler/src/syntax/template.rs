@@ -3,7 +3,7 @@
 //! literal braces.
 
 use super::ast::{Expr, Str};
-use super::parser::parse_expr_at;
+use super::parser::{parse_expr_at, unescape};
 use crate::diagnostic::{Diagnostic, codes};
 use crate::source::Span;
 use crate::text;
@@ -80,10 +80,4 @@ pub fn parse_template(s: &Str, source: &str) -> (Vec<TemplatePiece>, Vec<Diagnos
         pieces.push(TemplatePiece::Text(unescape(&text)));
     }
     (pieces, diags)
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("\\\"", "\"")
-        .replace("\\n", "\n")
-        .replace("\\\\", "\\")
 }
