@@ -67,6 +67,39 @@ impl Parser {
                         toks.push((t, span));
                     }
                 }
+                Tok::FullWidthStr(inner) => {
+                    diags.push(
+                        Diagnostic::error(
+                            codes::FULL_WIDTH,
+                            span,
+                            text!(
+                                "字符串用了全角引号 `“…”`",
+                                "string in full-width quotes `“…”`"
+                            ),
+                        )
+                        .label(text!("这里应为半角引号 `\"…\"`", "did you mean `\"…\"`?"))
+                        .help(text!(
+                            "把两端的 `“` 和 `”` 都改为半角的 `\"`(切换输入法到英文标点)",
+                            "replace both `“` and `”` with the ASCII `\"` (switch the input method to English punctuation)"
+                        )),
+                    );
+                    toks.push((Tok::Str(inner), span));
+                }
+                Tok::BadNumber(s) => {
+                    diags.push(
+                        Diagnostic::error(
+                            codes::INVALID_NUMBER,
+                            span,
+                            text!("数字 `{}` 有多个小数点", "number `{}` has more than one decimal point", s),
+                        )
+                        .label(text!("数字写法有误", "malformed number"))
+                        .help(text!(
+                            "数字只能有一个小数点,且不写千位分隔符,例如 1500.00",
+                            "a number has at most one decimal point and no thousands separators, e.g. 1500.00"
+                        )),
+                    );
+                    toks.push((Tok::BadNumber(s), span));
+                }
                 Tok::Invalid => {
                     let ch = &text[range.clone()];
                     diags.push(
@@ -724,11 +757,16 @@ impl Parser {
                     span,
                 };
             } else if self.at(&Tok::LParen) {
-                self.bump();
-                let args = self.args();
+                let open = self.bump().1;
+                let (args, closed) = self.call_args(open);
                 let span = e.span.to(self.prev_span());
                 e = Expr {
-                    kind: ExprKind::Call(Box::new(e), args),
+                    kind: if closed {
+                        ExprKind::Call(Box::new(e), args)
+                    } else {
+                        // reported as unclosed; its type would only add noise
+                        ExprKind::Error
+                    },
                     span,
                 };
             } else {
@@ -738,6 +776,36 @@ impl Parser {
     }
 
     /// Arguments after `(`, through `)`.
+    /// Arguments after the `(` at `open`, and whether the `)` was found. A missing `)`
+    /// is reported as an unclosed `(`, pointing at the `(`.
+    fn call_args(&mut self, open: Span) -> (Vec<Expr>, bool) {
+        let mut args = Vec::new();
+        while !self.at(&Tok::RParen) && !self.at(&Tok::Eof) && !self.at_item_start() {
+            args.push(self.expr());
+            if !self.eat(&Tok::Comma) {
+                break;
+            }
+        }
+        if self.eat(&Tok::RParen) {
+            return (args, true);
+        }
+        let here = self.span();
+        self.diags.push(
+            Diagnostic::error(
+                codes::UNCLOSED_DELIMITER,
+                open,
+                text!("`(` 没有对应的 `)`", "unclosed `(`"),
+            )
+            .label(text!("这个 `(` 没有闭合", "this `(` is never closed"))
+            .secondary(here, text!("到这里还没有 `)`", "no `)` before this"))
+            .help(text!(
+                "在参数的末尾加上 `)`",
+                "add `)` after the last argument"
+            )),
+        );
+        (args, false)
+    }
+
     fn args(&mut self) -> Vec<Expr> {
         let mut args = Vec::new();
         while !self.at(&Tok::RParen) && !self.at(&Tok::Eof) && !self.at_item_start() {
@@ -787,6 +855,11 @@ impl Parser {
                 self.bump();
                 self.number(&s, start, true)
             }
+            Tok::BadNumber(_) => {
+                // reported by the lexer pass
+                self.bump();
+                ExprKind::Error
+            }
             Tok::Str(s) => {
                 self.bump();
                 ExprKind::Str(unescape(&s))
@@ -827,6 +900,21 @@ impl Parser {
                 let Tok::Str(s) = self.bump().0 else {
                     unreachable!("checked above")
                 };
+                ExprKind::Date(s)
+            }
+            // `date("2026-03-01")` is the same date literal, written like a call
+            Tok::Ident(name)
+                if name == "date"
+                    && self.peek_at(1) == &Tok::LParen
+                    && matches!(self.peek_at(2), Tok::Str(_))
+                    && self.peek_at(3) == &Tok::RParen =>
+            {
+                self.bump();
+                self.bump();
+                let Tok::Str(s) = self.bump().0 else {
+                    unreachable!("checked above")
+                };
+                self.bump();
                 ExprKind::Date(s)
             }
             Tok::Ident(name)
