@@ -84,21 +84,30 @@ impl Checker<'_> {
             Box::new(body)
         });
         if default.is_none() {
+            // `match <scrutinee>`, not the whole (multi-line) match with its arms
+            let head = Span {
+                end: s.span.end.max(span.start),
+                ..span
+            };
             if let Type::Enum(e) = s.ty {
                 let decl = self.program.enum_decl(e);
-                let missing: Vec<String> = (0..decl.variants.len() as u32)
-                    .filter(|v| !covered.contains(v))
-                    .map(|v| decl.variants[v as usize].name.clone())
+                let missing: Vec<&crate::ir::Variant> = (0..decl.variants.len())
+                    .filter(|v| !covered.contains(&(*v as u32)))
+                    .map(|v| &decl.variants[v])
                     .collect();
                 if !missing.is_empty() {
+                    let zh: Vec<String> = missing
+                        .iter()
+                        .map(|v| format!("{}({})", v.name, v.label))
+                        .collect();
+                    let en: Vec<&str> = missing.iter().map(|v| v.name.as_str()).collect();
                     self.diags.push(
                         Diagnostic::error(
                             codes::NON_EXHAUSTIVE,
-                            span,
-                            text!(
-                                "match 没有覆盖 {}",
-                                "match does not cover {}",
-                                missing.join(", ")
+                            head,
+                            crate::diagnostic::Text::new(
+                                format!("match 没有覆盖 {}", zh.join("、")),
+                                format!("match does not cover {}", en.join(", ")),
                             ),
                         )
                         .label(text!("缺少分支", "missing arms"))
@@ -112,7 +121,7 @@ impl Checker<'_> {
                 self.diags.push(
                     Diagnostic::error(
                         codes::NON_EXHAUSTIVE,
-                        span,
+                        head,
                         text!("match 需要 `else` 分支", "match needs an `else` arm"),
                     )
                     .label(text!("可能没有分支匹配", "a value may match no arm"))

@@ -2,7 +2,7 @@
 
 use super::Checker;
 use super::scope::Scope;
-use crate::diagnostic::{Diagnostic, codes};
+use crate::diagnostic::{Diagnostic, Text, codes};
 use crate::ir::{Const, Expr, ExprKind, Piece, Rule, Scope as RuleScope, Step};
 use crate::source::Span;
 use crate::syntax::ast::{self, ClauseKind};
@@ -192,6 +192,10 @@ impl Checker<'_> {
                     if duplicate(self, "severity", c.span) {
                         continue;
                     }
+                    if let Some(x) = self.unknown_severity(e, &mut scope) {
+                        severity = Some(x);
+                        continue;
+                    }
                     let x = self.expr(e, &mut scope);
                     if let Some(sev) = self.program.severity {
                         self.expect_type(&x, &Type::Enum(sev));
@@ -328,6 +332,45 @@ impl Checker<'_> {
             evidence,
             frame_size,
             span: r.name.span,
+        })
+    }
+
+    /// `severity medium`: a bare word that names nothing is read as a misspelt
+    /// severity, reported with the variants of `Severity` rather than as an unknown name.
+    fn unknown_severity(&mut self, e: &ast::Expr, scope: &mut Scope) -> Option<Expr> {
+        let ast::ExprKind::Name(n) = &e.kind else {
+            return None;
+        };
+        let sev = self.program.severity?;
+        if scope.lookup(&n.name).is_some()
+            || self.names.params.contains_key(&n.name)
+            || self.names.variants.contains_key(&n.name)
+        {
+            return None;
+        }
+        let decl = self.program.enum_decl(sev);
+        let zh: Vec<String> = decl
+            .variants
+            .iter()
+            .map(|v| format!("{}({})", v.name, v.label))
+            .collect();
+        let en: Vec<&str> = decl.variants.iter().map(|v| v.name.as_str()).collect();
+        self.diags.push(
+            Diagnostic::error(
+                codes::UNKNOWN_VARIANT,
+                n.span,
+                text!("没有严重程度 `{}`", "there is no severity `{}`", n.name),
+            )
+            .label(text!("不是 Severity 的取值", "not a variant of Severity"))
+            .help(Text::new(
+                format!("严重程度可以是:{}", zh.join("、")),
+                format!("a severity is one of: {}", en.join(", ")),
+            )),
+        );
+        Some(Expr {
+            kind: ExprKind::None,
+            ty: Type::Error,
+            span: n.span,
         })
     }
 

@@ -68,11 +68,17 @@ pub enum Tok {
     Decimal(String),
     #[regex(r"[0-9][0-9_]*(\.[0-9][0-9_]*)?%", |lex| lex.slice().to_string())]
     Percent(String),
+    /// A number with several decimal points, such as `1.500.00`.
+    #[regex(r"[0-9][0-9_]*(\.[0-9][0-9_]*){2,}%?", |lex| lex.slice().to_string())]
+    BadNumber(String),
     /// A string literal, without its quotes, escapes not yet processed.
     #[regex(r#""([^"\\\n]|\\.)*""#, |lex| { let s = lex.slice(); s[1..s.len() - 1].to_string() })]
     Str(String),
     #[regex(r#""([^"\\\n]|\\.)*"#)]
     UnterminatedStr,
+    /// A string typed between full-width quotes `“…”`, without its quotes.
+    #[regex(r#"“[^“”"\n]*”"#, |lex| { let s = lex.slice(); s["“".len()..s.len() - "”".len()].to_string() })]
+    FullWidthStr(String),
 
     #[token("(")]
     LParen,
@@ -171,6 +177,8 @@ impl Tok {
             Tok::Ident(s) => format!("`{s}`"),
             Tok::Int(s) | Tok::Decimal(s) | Tok::Percent(s) => format!("`{s}`"),
             Tok::Str(s) => format!("\"{s}\""),
+            Tok::FullWidthStr(s) => format!("“{s}”"),
+            Tok::BadNumber(s) => format!("`{s}`"),
             Tok::UnterminatedStr => "\"…".into(),
             Tok::FullWidth(c) => format!("`{c}`"),
             Tok::Invalid => "?".into(),

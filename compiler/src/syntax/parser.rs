@@ -67,6 +67,39 @@ impl Parser {
                         toks.push((t, span));
                     }
                 }
+                Tok::FullWidthStr(inner) => {
+                    diags.push(
+                        Diagnostic::error(
+                            codes::FULL_WIDTH,
+                            span,
+                            text!(
+                                "字符串用了全角引号 `“…”`",
+                                "string in full-width quotes `“…”`"
+                            ),
+                        )
+                        .label(text!("这里应为半角引号 `\"…\"`", "did you mean `\"…\"`?"))
+                        .help(text!(
+                            "把两端的 `“` 和 `”` 都改为半角的 `\"`(切换输入法到英文标点)",
+                            "replace both `“` and `”` with the ASCII `\"` (switch the input method to English punctuation)"
+                        )),
+                    );
+                    toks.push((Tok::Str(inner), span));
+                }
+                Tok::BadNumber(s) => {
+                    diags.push(
+                        Diagnostic::error(
+                            codes::INVALID_NUMBER,
+                            span,
+                            text!("数字 `{}` 有多个小数点", "number `{}` has more than one decimal point", s),
+                        )
+                        .label(text!("数字写法有误", "malformed number"))
+                        .help(text!(
+                            "数字只能有一个小数点,且不写千位分隔符,例如 1500.00",
+                            "a number has at most one decimal point and no thousands separators, e.g. 1500.00"
+                        )),
+                    );
+                    toks.push((Tok::BadNumber(s), span));
+                }
                 Tok::Invalid => {
                     let ch = &text[range.clone()];
                     diags.push(

@@ -19,8 +19,18 @@ pub enum TemplatePiece {
 pub fn parse_template(s: &Str, source: &str) -> (Vec<TemplatePiece>, Vec<Diagnostic>) {
     let mut pieces = Vec::new();
     let mut diags = Vec::new();
-    let start = s.span.start as usize + 1;
-    let end = (s.span.end as usize).saturating_sub(1).max(start);
+    // the quotes are `"`, or the full-width `“”` (3 bytes each) already reported
+    let quote_len = |q: Option<char>| q.map_or(1, char::len_utf8);
+    let open = source
+        .get(s.span.start as usize..)
+        .and_then(|t| t.chars().next());
+    let close = source
+        .get(..s.span.end as usize)
+        .and_then(|t| t.chars().next_back());
+    let start = s.span.start as usize + quote_len(open);
+    let end = (s.span.end as usize)
+        .saturating_sub(quote_len(close))
+        .max(start);
     let raw = source.get(start..end).unwrap_or("");
     // The raw text keeps escapes; placeholders are located in it so spans are exact.
     let mut text = String::new();

@@ -45,6 +45,10 @@ pub fn terminal(diags: &[Diagnostic], sources: &SourceMap, lang: Lang, color: bo
     out
 }
 
+/// Label order of the first label in another file than the primary's: after every
+/// character offset of the primary's file that an `i32` can hold.
+const MAX_ORDER: i32 = i32::MAX / 2;
+
 /// ariadne's colour for help and note words (its `note_color`).
 const NOTE_COLOR: Color = Color::Fixed(115);
 /// Colour of secondary labels (a calm blue, apart from the level's red or yellow).
@@ -91,9 +95,20 @@ fn render_one(
     // ariadne underlines only labels that have a message: a primary without its own
     // text repeats the diagnostic's message, a secondary one gets an empty message.
     // Labels in the primary's file first, so ariadne shows that file first and
-    // does not split it into two excerpts around another file's.
+    // does not split it into two excerpts around another file's. Within that file
+    // they are ordered by line, the primary first on its line: ariadne starts a new
+    // excerpt whenever a label lies above the previous one, and heads that excerpt
+    // with the primary's line and column, which would then be wrong.
+    let in_file_order = |span: &AriadneSpan, secondary: i32| {
+        let line = cache.line_of(span);
+        i32::try_from(line)
+            .unwrap_or(MAX_ORDER / 2)
+            .saturating_mul(2)
+            .saturating_add(secondary)
+            .min(MAX_ORDER - 1)
+    };
     let mut primary_label = Label::new(primary.clone())
-        .with_order(0)
+        .with_order(in_file_order(&primary, 0))
         .with_priority(1)
         .with_message(
             diag.primary
@@ -110,9 +125,13 @@ fn render_one(
         let Some(span) = cache.span(label.span) else {
             continue;
         };
-        let other_file = i32::from(span.0 != primary.0);
+        let order = if span.0 == primary.0 {
+            in_file_order(&span, 1)
+        } else {
+            MAX_ORDER.saturating_add(i32::try_from(i).unwrap_or(i32::MAX))
+        };
         let mut l = Label::new(span)
-            .with_order(1 + other_file * 10_000 + i32::try_from(i).unwrap_or(9_999))
+            .with_order(order)
             .with_message(label.text.as_ref().map_or("", |t| t.get(lang)));
         if color {
             l = l.with_color(SECONDARY_COLOR);
@@ -218,6 +237,17 @@ impl<'s> SourceCache<'s> {
 
     fn file(&self, id: FileId) -> Option<&'s SourceFile> {
         file(self.map, id)
+    }
+
+    /// 0-based line of the start of an ariadne span.
+    fn line_of(&self, span: &AriadneSpan) -> usize {
+        self.file(span.0).map_or(0, |f| {
+            f.text
+                .chars()
+                .take(span.1.start)
+                .filter(|c| *c == '\n')
+                .count()
+        })
     }
 
     /// The span as ariadne wants it: clamped to its file, in characters; `None` if the

@@ -194,11 +194,16 @@ impl Parser {
                     span,
                 };
             } else if self.at(&Tok::LParen) {
-                self.bump();
-                let args = self.args();
+                let open = self.bump().1;
+                let (args, closed) = self.call_args(open);
                 let span = e.span.to(self.prev_span());
                 e = Expr {
-                    kind: ExprKind::Call(Box::new(e), args),
+                    kind: if closed {
+                        ExprKind::Call(Box::new(e), args)
+                    } else {
+                        // reported as unclosed; its type would only add noise
+                        ExprKind::Error
+                    },
                     span,
                 };
             } else {
@@ -208,6 +213,36 @@ impl Parser {
     }
 
     /// Arguments after `(`, through `)`.
+    /// Arguments after the `(` at `open`, and whether the `)` was found. A missing `)`
+    /// is reported as an unclosed `(`, pointing at the `(`.
+    fn call_args(&mut self, open: Span) -> (Vec<Expr>, bool) {
+        let mut args = Vec::new();
+        while !self.at(&Tok::RParen) && !self.at(&Tok::Eof) && !self.at_item_start() {
+            args.push(self.expr());
+            if !self.eat(&Tok::Comma) {
+                break;
+            }
+        }
+        if self.eat(&Tok::RParen) {
+            return (args, true);
+        }
+        let here = self.span();
+        self.diags.push(
+            Diagnostic::error(
+                codes::UNCLOSED_DELIMITER,
+                open,
+                text!("`(` 没有对应的 `)`", "unclosed `(`"),
+            )
+            .label(text!("这个 `(` 没有闭合", "this `(` is never closed"))
+            .secondary(here, text!("到这里还没有 `)`", "no `)` before this"))
+            .help(text!(
+                "在参数的末尾加上 `)`",
+                "add `)` after the last argument"
+            )),
+        );
+        (args, false)
+    }
+
     fn args(&mut self) -> Vec<Expr> {
         let mut args = Vec::new();
         while !self.at(&Tok::RParen) && !self.at(&Tok::Eof) && !self.at_item_start() {
@@ -257,6 +292,11 @@ impl Parser {
                 self.bump();
                 self.number(&s, start, true)
             }
+            Tok::BadNumber(_) => {
+                // reported by the lexer pass
+                self.bump();
+                ExprKind::Error
+            }
             Tok::Str(s) => {
                 self.bump();
                 ExprKind::Str(unescape(&s))
@@ -297,6 +337,21 @@ impl Parser {
                 let Tok::Str(s) = self.bump().0 else {
                     unreachable!("checked above")
                 };
+                ExprKind::Date(s)
+            }
+            // `date("2026-03-01")` is the same date literal, written like a call
+            Tok::Ident(name)
+                if name == "date"
+                    && self.peek_at(1) == &Tok::LParen
+                    && matches!(self.peek_at(2), Tok::Str(_))
+                    && self.peek_at(3) == &Tok::RParen =>
+            {
+                self.bump();
+                self.bump();
+                let Tok::Str(s) = self.bump().0 else {
+                    unreachable!("checked above")
+                };
+                self.bump();
                 ExprKind::Date(s)
             }
             Tok::Ident(name)
