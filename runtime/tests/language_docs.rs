@@ -1,0 +1,232 @@
+//! The language manual's examples are executed, so the manual cannot rot.
+//!
+//! Every fenced block of `docs/language.md` tagged `heng` becomes an extra source
+//! file (`example.heng`) of a temporary pack holding the standard pack's
+//! declarations (schema, tables, params, functions and their CSV tables, but not
+//! its rules) and must check without errors. A block tagged `heng-error H0021`
+//! must produce diagnostic H0021 and no error with another code.
+//!
+//! Blocks that follow a `heng` block (before the next `heng` block) belong to it:
+//! - ` ```csv NAME ` is written to `tables/NAME.csv` of the temporary pack;
+//! - ` ```toml ` replaces the pack's `heng.toml`;
+//! - ` ```json `: visits, one per line (records.md), run through the pack;
+//! - ` ```findings `: the findings those visits must produce, exactly as
+//!   `heng run` writes them (NDJSON, in output order).
+
+use heng_compiler::diagnostic::{Diagnostic, Lang, render};
+use heng_runtime::audit::{audit_visit, finding_json};
+use heng_runtime::input::{check_schema, read_visit};
+use heng_runtime::pack::{self, Loaded};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// A fenced code block: its info string split into words, its text and the
+/// 1-based line of its opening fence.
+#[derive(Debug)]
+struct Block {
+    info: Vec<String>,
+    text: String,
+    line: usize,
+}
+
+impl Block {
+    fn tag(&self) -> &str {
+        self.info.first().map_or("", String::as_str)
+    }
+}
+
+/// Every fenced block (```…```) of a Markdown text, in order.
+fn fenced_blocks(markdown: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut open: Option<Block> = None;
+    for (i, line) in markdown.lines().enumerate() {
+        match (&mut open, line.strip_prefix("```")) {
+            (None, Some(info)) => {
+                open = Some(Block {
+                    info: info.split_whitespace().map(String::from).collect(),
+                    text: String::new(),
+                    line: i + 1,
+                });
+            }
+            (Some(_), Some(rest)) if rest.trim().is_empty() => {
+                blocks.extend(open.take());
+            }
+            (Some(block), _) => {
+                block.text.push_str(line);
+                block.text.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    assert!(
+        open.is_none(),
+        "docs/language.md has an unclosed code block"
+    );
+    blocks
+}
+
+/// A `heng` or `heng-error` block with the blocks that belong to it.
+struct Example<'a> {
+    source: &'a Block,
+    attached: Vec<&'a Block>,
+}
+
+fn examples(blocks: &[Block]) -> Vec<Example<'_>> {
+    let mut out: Vec<Example> = Vec::new();
+    for b in blocks {
+        match b.tag() {
+            "heng" | "heng-error" => out.push(Example {
+                source: b,
+                attached: Vec::new(),
+            }),
+            "csv" | "toml" | "json" | "findings" => {
+                if let Some(last) = out.last_mut() {
+                    last.attached.push(b);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Writes the temporary pack of one example and loads it.
+fn load_example(ex: &Example) -> Loaded {
+    let stdlib = repo().join("stdlib-rules");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("language_docs")
+        .join(format!("line-{}", ex.source.line));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(dir.join("tables")).expect("create the example pack");
+    for f in [
+        "schema.heng",
+        "tables.heng",
+        "params.heng",
+        "functions.heng",
+    ] {
+        fs::copy(stdlib.join(f), dir.join(f)).expect("copy a standard source");
+    }
+    for entry in fs::read_dir(stdlib.join("tables")).expect("standard tables") {
+        let path = entry.expect("table entry").path();
+        if path.extension().is_some_and(|e| e == "csv") {
+            let name = path.file_name().expect("file name");
+            fs::copy(&path, dir.join("tables").join(name)).expect("copy a table");
+        }
+    }
+    let mut manifest = "[pack]\nname = \"doc-example\"\n".to_string();
+    for b in &ex.attached {
+        match b.tag() {
+            "toml" => manifest = b.text.clone(),
+            "csv" => {
+                let name = b.info.get(1).expect("```csv NAME names its table");
+                fs::write(dir.join("tables").join(format!("{name}.csv")), &b.text)
+                    .expect("write a table");
+            }
+            _ => {}
+        }
+    }
+    fs::write(dir.join("heng.toml"), manifest).expect("write heng.toml");
+    fs::write(dir.join("example.heng"), &ex.source.text).expect("write the example");
+    pack::load(&dir, &[])
+}
+
+/// The errors of a load, rendered for a failure message (warnings left out).
+fn rendered(loaded: &Loaded) -> String {
+    let errors: Vec<Diagnostic> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
+    render::terminal(&errors, &loaded.sources, Lang::En, false)
+}
+
+/// Checks (and, with visits, runs) one example; `Err` says what went wrong.
+fn run_example(ex: &Example) -> Result<(), String> {
+    let loaded = load_example(ex);
+    if ex.source.tag() == "heng-error" {
+        let want = ex.source.info.get(1).ok_or("heng-error needs a code")?;
+        let has = loaded.diagnostics.iter().any(|d| d.code == want);
+        let others = loaded
+            .diagnostics
+            .iter()
+            .any(|d| d.is_error() && d.code != want);
+        return if has && !others {
+            Ok(())
+        } else {
+            Err(format!("expected only {want}, got:\n{}", rendered(&loaded)))
+        };
+    }
+    if loaded.diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(format!("does not check:\n{}", rendered(&loaded)));
+    }
+    let Some(pack) = &loaded.pack else {
+        return Err("the pack did not load".into());
+    };
+    let visits = ex.attached.iter().find(|b| b.tag() == "json");
+    let expected = ex.attached.iter().find(|b| b.tag() == "findings");
+    let (visits, expected) = match (visits, expected) {
+        (None, None) => return Ok(()),
+        (Some(v), Some(f)) => (v, f),
+        _ => return Err("a ```json block needs a ```findings block and back".into()),
+    };
+    let schema = check_schema(&pack.program).map_err(|e| e.en)?;
+    let mut actual = Vec::new();
+    for (i, text) in visits.text.lines().enumerate() {
+        if text.trim().is_empty() {
+            continue;
+        }
+        let visit = read_visit(&schema, i as u64 + 1, text)
+            .map_err(|e| format!("visit {}: {} {}", i + 1, e.field, e.reason.en))?;
+        let (findings, failures) = audit_visit(pack, &schema, &loaded.sources, &visit);
+        if let Some(f) = failures.first() {
+            return Err(format!("eval error at {}: {}", f.position, f.reason.en));
+        }
+        actual.extend(findings.iter().map(|f| finding_json(pack, f)));
+    }
+    let want: Vec<&str> = expected
+        .text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    if actual == want {
+        Ok(())
+    } else {
+        Err(format!(
+            "findings differ\nexpected:\n{}\nactual:\n{}",
+            want.join("\n"),
+            actual.join("\n")
+        ))
+    }
+}
+
+#[test]
+fn every_manual_example_checks_and_runs() {
+    let manual = fs::read_to_string(repo().join("docs/language.md")).expect("docs/language.md");
+    let blocks = fenced_blocks(&manual);
+    let examples = examples(&blocks);
+    let failures: Vec<String> = examples
+        .iter()
+        .filter_map(|ex| {
+            run_example(ex)
+                .err()
+                .map(|e| format!("docs/language.md:{}: {e}", ex.source.line))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+
+    let executed = examples
+        .iter()
+        .filter(|ex| ex.attached.iter().any(|b| b.tag() == "findings"))
+        .count();
+    let errors = examples
+        .iter()
+        .filter(|ex| ex.source.tag() == "heng-error")
+        .count();
+    assert!(executed >= 8, "only {executed} examples are executed");
+    assert!(errors >= 3, "only {errors} error examples");
+}
