@@ -121,7 +121,24 @@ impl Checker<'_> {
         c
     }
 
+    /// Checks an expression. Names bound by `is some(x)` flow out of it only through
+    /// `and` chains (so a `when` clause can bind for the rest of the rule); inside any
+    /// other form they stay local to that form.
     pub(super) fn expr(&mut self, e: &ast::Expr, scope: &mut Scope) -> Expr {
+        let binds_outward = matches!(
+            e.kind,
+            ast::ExprKind::IsSome(..) | ast::ExprKind::Binary(ast::BinaryOp::And, ..)
+        );
+        if binds_outward {
+            return self.expr_form(e, scope);
+        }
+        scope.push();
+        let x = self.expr_form(e, scope);
+        scope.pop();
+        x
+    }
+
+    fn expr_form(&mut self, e: &ast::Expr, scope: &mut Scope) -> Expr {
         let span = e.span;
         let mk = |kind: ExprKind, ty: Type| Expr { kind, ty, span };
         match &e.kind {

@@ -156,7 +156,10 @@ impl Checker<'_> {
                 ClauseKind::Each(_) => {}
                 ClauseKind::Doc(s) => doc = s.value.clone(),
                 ClauseKind::Let(name, e) => {
+                    // `let ok = x is some(v)` binds `ok`, not `v`
+                    scope.push();
                     let x = self.expr(e, &mut scope);
+                    scope.pop();
                     let id = scope.bind(&name.name, x.ty.clone(), name.span, true);
                     steps.push(Step::Let(id, x));
                 }
