@@ -179,12 +179,11 @@ fn table_key_column_missing_from_header() {
     assert_pack_diagnostic!("H0061", pack, &[]);
 }
 
-/// What the loader does today: a misspelt header of an optional column is an extra
-/// column (ignored) and the declared column is absent in every row, without any
-/// diagnostic, so the restriction silently never applies. A warning naming the
-/// close header (`agemax` for `age_max`) is still missing.
+/// A misspelt header of an optional column would silently lift its restriction
+/// (`agemax` for `age_max`: every row without an age limit), so it is an error that
+/// names the close column.
 #[test]
-fn misspelt_optional_column_is_not_reported() {
+fn misspelt_optional_column() {
     let pack = TempPack::new(
         "misspelt_optional",
         &[(
@@ -192,8 +191,7 @@ fn misspelt_optional_column_is_not_reported() {
             Some("code,agemax,grade\nXA01,6,a\nXB02,,b\n"),
         )],
     );
-    let (codes, out) = pack.report(&[]);
-    assert!(codes.is_empty(), "{out}");
+    assert_pack_diagnostic!("H0061", pack, &[]);
 }
 
 #[test]

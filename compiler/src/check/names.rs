@@ -357,7 +357,7 @@ impl Checker<'_> {
             Builtin::StartsWith => (&[Type::Code, Type::Code], Type::Bool),
             Builtin::MatchesAny => (&[Type::Code, Type::Prefixes], Type::Bool),
             Builtin::InCodeRange => (&[Type::Code, Type::Code, Type::Code], Type::Bool),
-            Builtin::DateOf => (&[Type::DateTime], Type::Date),
+            Builtin::DateOf => (&[Type::Error], Type::Date),
             Builtin::YearsBetween | Builtin::DaysBetween => (&[Type::Date, Type::Date], Type::Int),
             Builtin::AddDays => (&[Type::Date, Type::Int], Type::Date),
             Builtin::Round => (&[Type::Decimal, Type::Decimal], Type::Decimal),
@@ -388,7 +388,12 @@ impl Checker<'_> {
                 }
                 Type::Text
             }
-            Builtin::DateOf if a[0].ty == Type::Date => Type::Date,
+            Builtin::DateOf => {
+                if !matches!(a[0].ty, Type::Date | Type::DateTime | Type::Error) {
+                    self.expect_type(&a[0], &Type::DateTime);
+                }
+                Type::Date
+            }
             _ => sig.1,
         };
         Expr {

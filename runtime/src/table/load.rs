@@ -491,6 +491,31 @@ impl<'a> Loader<'a> {
                 );
                 source = None;
             }
+            if source.is_none()
+                && !required
+                && let Some(i) = misspelt(&names, decl, &field.name)
+            {
+                // an optional column spelt wrong would silently lift its restriction
+                self.error(
+                    Diagnostic::error(
+                        codes::TABLE_MISSING_COLUMN,
+                        self.cell_span(header_start, i),
+                        text!(
+                            "表头 {} 不是知识库表 {} 的列,是不是 {}?",
+                            "header {} is not a column of table {}; did you mean {}?",
+                            names[i],
+                            decl.name,
+                            field.name
+                        ),
+                    )
+                    .label(text!("应为 {}", "did you mean {}?", field.name))
+                    .help(text!(
+                        "把表头改为 {};否则这一列会被忽略,它的限制条件全部失效",
+                        "rename the header to {}; otherwise the column is ignored and none of its restrictions apply",
+                        field.name
+                    )),
+                );
+            }
             if source.is_none() && required {
                 let similar = names.iter().find(|n| n.eq_ignore_ascii_case(&field.name));
                 let help = match similar {
@@ -790,4 +815,14 @@ fn shorten(s: &str) -> String {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_owned(),
     }
+}
+
+/// The header field that is probably a misspelling of the missing column `name`:
+/// an undeclared header within a small edit distance of it.
+fn misspelt(names: &[String], decl: &TableDecl, name: &str) -> Option<usize> {
+    let undeclared = names
+        .iter()
+        .filter(|n| !decl.columns.iter().any(|c| &c.name == *n));
+    let best = heng_compiler::check::similar::closest(name, undeclared.map(String::as_str))?;
+    names.iter().position(|n| n == best)
 }
