@@ -2,7 +2,8 @@
 //! errors in deterministic order (rule order in the pack, then line order), and
 //! the batch driver that streams a whole input through it on several threads.
 
-use crate::eval::{Evaluator, evidence_json};
+use crate::engine::Engine;
+use crate::eval::evidence_json;
 use crate::input::{InputError, NdjsonReader, Schema, Visit};
 use crate::pack::Pack;
 use crate::value::Value;
@@ -55,21 +56,18 @@ fn sn_of(line: &Value, sn_field: usize) -> String {
 /// Evaluates every rule of the pack on one visit.
 pub fn audit_visit(
     pack: &Pack,
+    engine: &dyn Engine,
     schema: &Schema,
     sources: &SourceMap,
     visit: &Visit,
 ) -> (Vec<Finding>, Vec<EvalFailure>) {
-    let evaluator = Evaluator::new(&pack.program, &pack.params, &pack.tables);
     let fields = schema.fields();
     let record = Value::Record(visit.record.clone());
     let lines = visit.record.fields[fields.feedetail].as_list();
     let mut findings = Vec::new();
     let mut failures = Vec::new();
-    for (ri, rule) in pack.program.rules.iter().enumerate() {
-        if pack.disabled.contains(&rule.id) {
-            continue;
-        }
-        let outcome = evaluator.eval_rule(rule, &record, fields.feedetail);
+    for (ri, outcome) in engine.eval_visit(&record) {
+        let rule = &pack.program.rules[ri];
         for hit in outcome.hits {
             let evidence = hit
                 .evidence
@@ -216,6 +214,7 @@ const CHUNK: usize = 1024;
 /// Runs the pack over an NDJSON input. Output order does not depend on `threads`.
 pub fn run_batch<R: BufRead>(
     pack: &Pack,
+    engine: &dyn Engine,
     schema: &Schema,
     sources: &SourceMap,
     input: R,
@@ -257,7 +256,7 @@ pub fn run_batch<R: BufRead>(
                 .map(|part| {
                     s.spawn(move || {
                         part.iter()
-                            .map(|(_, v)| audit_visit(pack, schema, sources, v))
+                            .map(|(_, v)| audit_visit(pack, engine, schema, sources, v))
                             .collect::<Vec<_>>()
                     })
                 })

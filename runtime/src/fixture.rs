@@ -7,6 +7,7 @@
 //! like a snapshot.
 
 use crate::audit::{Sinks, run_batch};
+use crate::engine::Engine;
 use crate::input::Schema;
 use crate::pack::Pack;
 use heng_compiler::diagnostic::Lang;
@@ -88,6 +89,7 @@ fn lines(text: &str) -> Vec<String> {
 /// Runs one fixture input through the pack.
 pub fn run_fixture(
     pack: &Pack,
+    engine: &dyn Engine,
     schema: &Schema,
     sources: &SourceMap,
     input: &Path,
@@ -109,7 +111,15 @@ pub fn run_fixture(
         lang: Lang::En,
         progress: &mut progress,
     };
-    run_batch(pack, schema, sources, text.as_slice(), 1, &mut sinks)?;
+    run_batch(
+        pack,
+        engine,
+        schema,
+        sources,
+        text.as_slice(),
+        1,
+        &mut sinks,
+    )?;
     let actual = lines(&String::from_utf8_lossy(&findings));
     let rules_hit = actual
         .iter()

@@ -308,6 +308,17 @@ pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
     }
 }
 
+impl Pack {
+    /// The rules this pack evaluates (not disabled), with their indices, in order.
+    pub fn active_rules(&self) -> impl Iterator<Item = (usize, &heng_compiler::ir::Rule)> {
+        self.program
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !self.disabled.contains(&r.id))
+    }
+}
+
 fn set_param(
     program: &Program,
     params: &mut [Value],

@@ -15,6 +15,7 @@
 
 use heng_compiler::diagnostic::{Diagnostic, Lang, render};
 use heng_runtime::audit::{audit_visit, finding_json};
+use heng_runtime::engine::Interpreter;
 use heng_runtime::input::{check_schema, read_visit};
 use heng_runtime::pack::{self, Loaded};
 use std::fs;
@@ -182,7 +183,13 @@ fn run_example(ex: &Example) -> Result<(), String> {
         }
         let visit = read_visit(&schema, i as u64 + 1, text)
             .map_err(|e| format!("visit {}: {} {}", i + 1, e.field, e.reason.en))?;
-        let (findings, failures) = audit_visit(pack, &schema, &loaded.sources, &visit);
+        let (findings, failures) = audit_visit(
+            pack,
+            &Interpreter::new(pack),
+            &schema,
+            &loaded.sources,
+            &visit,
+        );
         if let Some(f) = failures.first() {
             return Err(format!("eval error at {}: {}", f.position, f.reason.en));
         }

@@ -1,6 +1,7 @@
 //! Every fixture of the standard pack passes, and together they exercise every
 //! rule: a rule that changes what it flags shows up here as a failing fixture.
 
+use heng_runtime::engine::Interpreter;
 use heng_runtime::{fixture, input, pack};
 use std::path::Path;
 
@@ -15,7 +16,14 @@ fn standard_pack_fixtures_pass_and_cover_every_rule() {
     let inputs = fixture::fixture_inputs(&dir).expect("fixtures folder");
     assert!(!inputs.is_empty(), "the standard pack has fixtures");
     for input in inputs {
-        let r = fixture::run_fixture(pack, &schema, &loaded.sources, &input).expect("fixture runs");
+        let r = fixture::run_fixture(
+            pack,
+            &Interpreter::new(pack),
+            &schema,
+            &loaded.sources,
+            &input,
+        )
+        .expect("fixture runs");
         if !r.passed() {
             failures.push(format!("{}:\n{}", r.name, r.diff()));
         }

@@ -134,8 +134,10 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         lang,
         progress: &mut progress,
     };
+    let engine = heng_runtime::engine::Interpreter::new(&pack);
     let result = run_batch(
         &pack,
+        &engine,
         &schema,
         &loaded.sources,
         BufReader::with_capacity(1 << 20, input),

@@ -41,9 +41,10 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let engine = heng_runtime::engine::Interpreter::new(pack);
     let mut results: Vec<FixtureResult> = Vec::new();
     for input in &inputs {
-        match fixture::run_fixture(pack, &schema, &loaded.sources, input) {
+        match fixture::run_fixture(pack, &engine, &schema, &loaded.sources, input) {
             Ok(r) => results.push(r),
             Err(e) => {
                 eprintln!("error: {}: {e}", input.display());

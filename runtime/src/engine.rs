@@ -1,0 +1,44 @@
+//! Evaluation engines behind one interface: the reference interpreter (and, next,
+//! native code). The audit driver, fixtures and the embedding API run any of them,
+//! which is what lets the test suite compare them on the same inputs.
+
+use crate::eval::{Evaluator, RuleOutcome};
+use crate::pack::Pack;
+use crate::value::Value;
+
+/// Evaluates a pack's rules on visits. Implementations are shared across threads.
+pub trait Engine: Sync {
+    /// Evaluates every active rule on one visit (a `Value::Record` of the pack's
+    /// Visit type, refunds applied). Returns each rule's index in `program.rules`
+    /// with its outcome, in pack order.
+    fn eval_visit(&self, visit: &Value) -> Vec<(usize, RuleOutcome)>;
+}
+
+/// The reference interpreter over the typed IR.
+pub struct Interpreter<'p> {
+    pack: &'p Pack,
+    evaluator: Evaluator<'p>,
+}
+
+impl<'p> Interpreter<'p> {
+    pub fn new(pack: &'p Pack) -> Self {
+        Interpreter {
+            pack,
+            evaluator: Evaluator::new(&pack.program, &pack.params, &pack.tables),
+        }
+    }
+}
+
+impl Engine for Interpreter<'_> {
+    fn eval_visit(&self, visit: &Value) -> Vec<(usize, RuleOutcome)> {
+        self.pack
+            .active_rules()
+            .map(|(i, rule)| {
+                (
+                    i,
+                    self.evaluator.eval_rule(rule, visit, self.pack.feedetail),
+                )
+            })
+            .collect()
+    }
+}
