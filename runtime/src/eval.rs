@@ -25,8 +25,8 @@
 //!   pointer identity; a record that is not one of this visit's lines (e.g. a line of
 //!   another visit of the patient) is not named. Indices are sorted and deduplicated.
 
-mod builtins;
-mod ops;
+pub(crate) mod builtins;
+pub(crate) mod ops;
 mod render;
 #[cfg(test)]
 mod tests;
@@ -149,6 +149,34 @@ impl<'a> Evaluator<'a> {
                     }
                 }
             }
+        }
+        outcome
+    }
+
+    /// Evaluates one rule on the visit alone (`line: None`, for `each visit` rules) or
+    /// on one of its fee lines (`Some(index)`, for `each line` rules). Native code
+    /// decides quickly which lines need this; the interpreter then renders them.
+    pub fn eval_rule_at(
+        &self,
+        rule: &Rule,
+        visit: &Value,
+        feedetail_field: usize,
+        line: Option<usize>,
+    ) -> RuleOutcome {
+        let mut outcome = RuleOutcome::default();
+        let lines: &[Value] = match visit {
+            Value::Record(r) => r.fields.get(feedetail_field).map_or(&[], Value::as_list),
+            _ => &[],
+        };
+        let at_line = line.and_then(|i| lines.get(i).map(|l| (i, l)));
+        match self.run(rule, visit, at_line, lines) {
+            Ok(Some(hit)) => outcome.hits.push(hit),
+            Ok(None) => {}
+            Err(f) => outcome.errors.push(EvalError {
+                span: f.span,
+                line,
+                message: f.message,
+            }),
         }
         outcome
     }

@@ -6,6 +6,7 @@ pub mod engine;
 pub mod eval;
 pub mod fixture;
 pub mod input;
+pub mod native;
 pub mod pack;
 pub mod table;
 pub mod value;

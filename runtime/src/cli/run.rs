@@ -30,8 +30,9 @@ pub struct Args {
     /// Override a pack parameter, e.g. --param discharge_max_days=10.
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
     params: Vec<(String, String)>,
-    /// Evaluation engine; `interp` is the reference interpreter.
-    #[arg(long, value_enum, default_value_t = Engine::Interp)]
+    /// Evaluation engine: `jit` compiles rules to native code; `interp` is the
+    /// reference interpreter. Both give byte-identical output.
+    #[arg(long, value_enum, default_value_t = Engine::Jit)]
     engine: Engine,
     /// Worker threads (default: every core).
     #[arg(long)]
@@ -43,6 +44,7 @@ pub struct Args {
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 enum Engine {
+    Jit,
     Interp,
 }
 
@@ -66,7 +68,6 @@ fn create(path: &Path, lang: Lang) -> Result<Box<dyn Write>, ExitCode> {
 }
 
 pub fn run(args: Args, lang: Lang) -> ExitCode {
-    let _ = args.engine;
     let loaded = heng_runtime::pack::load(&args.pack, &args.params);
     print_diagnostics(&loaded.diagnostics, &loaded.sources, lang, Format::Human);
     let Some(pack) = loaded.pack else {
@@ -134,10 +135,29 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         lang,
         progress: &mut progress,
     };
-    let engine = heng_runtime::engine::Interpreter::new(&pack);
+    let interp;
+    let native;
+    let engine: &dyn heng_runtime::engine::Engine = match args.engine {
+        Engine::Interp => {
+            interp = heng_runtime::engine::Interpreter::new(&pack);
+            &interp
+        }
+        Engine::Jit => {
+            native = heng_runtime::native::NativeEngine::new(&pack);
+            for (id, why) in &native.report.interpreted {
+                match lang {
+                    Lang::Zh => eprintln!("警告:规则 {id} 未编译为本机代码,改用解释执行:{why}"),
+                    Lang::En => {
+                        eprintln!("warning: rule {id} runs interpreted, not as native code: {why}")
+                    }
+                }
+            }
+            &native
+        }
+    };
     let result = run_batch(
         &pack,
-        &engine,
+        engine,
         &schema,
         &loaded.sources,
         BufReader::with_capacity(1 << 20, input),

@@ -136,3 +136,8 @@ pub(super) fn equals_const(v: &Value, c: &Const) -> bool {
         _ => false,
     }
 }
+
+/// Decimal division as the interpreter does it: `None` for a zero divisor or overflow.
+pub(crate) fn decimal_div(x: Decimal, y: Decimal) -> Option<Decimal> {
+    if y.is_zero() { None } else { x.checked_div(y) }
+}

@@ -1,0 +1,81 @@
+//! Interning for native code: every Code and Text value becomes a `u32` id, so
+//! equality is one integer compare, and every table lookup the pack makes is
+//! resolved once per distinct code (when the code is first seen) into a dense
+//! array indexed by id: a lookup in compiled code is two loads.
+
+use crate::table::Table;
+use heng_compiler::ir::LookupMode;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+
+/// One table lookup the pack performs: which table, exact or by longest prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LookupSlot {
+    pub table: usize,
+    pub mode: LookupMode,
+}
+
+/// The interned strings and, per lookup slot, `row + 1` (0 = no row) for every id.
+#[derive(Default)]
+pub struct Interned {
+    ids: HashMap<Arc<str>, u32>,
+    pub texts: Vec<Arc<str>>,
+    pub rows: Vec<Vec<u32>>,
+}
+
+/// Thread-safe interner. Evaluation holds a read guard for a whole visit, so the
+/// arrays native code reads cannot move underneath it.
+pub struct Interner<'t> {
+    inner: RwLock<Interned>,
+    lookups: Vec<LookupSlot>,
+    tables: &'t [Table],
+}
+
+impl<'t> Interner<'t> {
+    pub fn new(lookups: Vec<LookupSlot>, tables: &'t [Table]) -> Self {
+        let rows = vec![Vec::new(); lookups.len()];
+        Interner {
+            inner: RwLock::new(Interned {
+                rows,
+                ..Interned::default()
+            }),
+            lookups,
+            tables,
+        }
+    }
+
+    /// Index of a lookup slot.
+    pub fn slot(&self, table: usize, mode: LookupMode) -> Option<usize> {
+        self.lookups
+            .iter()
+            .position(|l| l.table == table && l.mode == mode)
+    }
+
+    /// The id of `s`, interning it (and resolving its lookups) if it is new.
+    pub fn intern(&self, s: &str) -> u32 {
+        if let Some(&id) = self.read().ids.get(s) {
+            return id;
+        }
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(&id) = inner.ids.get(s) {
+            return id;
+        }
+        let id = inner.texts.len() as u32;
+        let text: Arc<str> = Arc::from(s);
+        inner.texts.push(text.clone());
+        inner.ids.insert(text, id);
+        for (k, l) in self.lookups.iter().enumerate() {
+            let table = &self.tables[l.table];
+            let row = match l.mode {
+                LookupMode::Exact => table.get(s),
+                LookupMode::Prefix => table.prefix(s),
+            };
+            inner.rows[k].push(row.map_or(0, |r| r + 1));
+        }
+        id
+    }
+
+    pub fn read(&self) -> RwLockReadGuard<'_, Interned> {
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+}

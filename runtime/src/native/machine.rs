@@ -1,0 +1,292 @@
+//! The one module of Heng with `unsafe` code: turning generated machine code into
+//! callable functions, calling them, and the `extern "C"` helpers that compiled
+//! rules call for decimal arithmetic and text operations.
+//!
+//! # Safety
+//! The argument for every `unsafe` block here rests on three facts:
+//! 1. Compiled rule functions only read memory: the visit arena and the table
+//!    arenas (`Vec<u64>` kept alive by the caller for the whole call; codegen only
+//!    emits loads at offsets the layout defines within a record's stride), and the
+//!    arrays a [`Ctx`] points at.
+//! 2. A [`Ctx`] is built from a read guard of the interner that outlives every call
+//!    made with it (see `Ctx::new`), so the row arrays and texts cannot move.
+//! 3. Ids passed to helpers come from the same interner (codegen and encoding
+//!    intern every code), so they index within `ntexts`; helpers still check bounds
+//!    and treat a bad id as an empty string rather than reading out of range.
+#![allow(
+    unsafe_code,
+    reason = "the JIT's single unsafe module; see the safety notes above"
+)]
+
+use super::intern::Interned;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::FuncId;
+use rust_decimal::{Decimal, RoundingStrategy};
+use std::sync::Arc;
+
+/// What compiled code needs at run time, passed as its first argument.
+#[repr(C)]
+pub struct Ctx {
+    /// Per lookup slot, a pointer to the `row + 1` array indexed by code id.
+    lookups: *const *const u32,
+    texts: *const Arc<str>,
+    ntexts: usize,
+    sets: *const Vec<Arc<str>>,
+    nsets: usize,
+}
+
+/// Byte offset of `Ctx::lookups` (codegen loads through it).
+pub const CTX_LOOKUPS: i32 = 0;
+
+/// A [`Ctx`] with the storage it points into.
+pub struct CtxHold<'g> {
+    ctx: Ctx,
+    _lookups: Vec<*const u32>,
+    _guard: &'g Interned,
+}
+
+impl<'g> CtxHold<'g> {
+    pub fn new(interned: &'g Interned, sets: &'g [Vec<Arc<str>>]) -> Self {
+        let lookups: Vec<*const u32> = interned.rows.iter().map(|r| r.as_ptr()).collect();
+        let ctx = Ctx {
+            lookups: lookups.as_ptr(),
+            texts: interned.texts.as_ptr(),
+            ntexts: interned.texts.len(),
+            sets: sets.as_ptr(),
+            nsets: sets.len(),
+        };
+        CtxHold {
+            ctx,
+            _lookups: lookups,
+            _guard: interned,
+        }
+    }
+}
+
+/// Signature of a compiled rule: (ctx, arena base, visit record, fee line record)
+/// → 0 the rule does not fire, 1 it fires, 2 a runtime fault.
+pub type RuleFn = extern "C" fn(*const Ctx, *const u64, *const u64, *const u64) -> i32;
+
+/// A JIT module with every helper symbol registered.
+pub fn new_module() -> Result<JITModule, String> {
+    let mut flags = settings::builder();
+    flags
+        .set("use_colocated_libcalls", "false")
+        .map_err(|e| e.to_string())?;
+    flags.set("is_pic", "false").map_err(|e| e.to_string())?;
+    flags.set("opt_level", "speed").map_err(|e| e.to_string())?;
+    let isa = cranelift_native::builder()
+        .map_err(|e| format!("this host is not supported by the code generator: {e}"))?
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| e.to_string())?;
+    let mut builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
+    for (name, ptr) in helper_symbols() {
+        builder.symbol(name, ptr);
+    }
+    Ok(JITModule::new(builder))
+}
+
+/// Links the module and returns the rule functions.
+pub fn finalize(module: &mut JITModule, ids: &[FuncId]) -> Result<Vec<RuleFn>, String> {
+    module.finalize_definitions().map_err(|e| e.to_string())?;
+    Ok(ids
+        .iter()
+        .map(|id| {
+            let code = module.get_finalized_function(*id);
+            // SAFETY: `code` was defined by codegen with exactly the RuleFn signature
+            // (four pointer-sized parameters, one i32 result, the host's C ABI), and the
+            // module (owning the code memory) lives as long as the engine holding it.
+            unsafe { std::mem::transmute::<*const u8, RuleFn>(code) }
+        })
+        .collect())
+}
+
+/// Calls a compiled rule on records of `arena` (word offsets).
+pub fn call(f: RuleFn, ctx: &CtxHold, arena: &[u64], visit: usize, line: usize) -> i32 {
+    let base = arena.as_ptr();
+    // `wrapping_add` keeps this safe; offsets come from the encoder and lie within
+    // the arena (fact 1).
+    f(
+        &ctx.ctx,
+        base,
+        base.wrapping_add(visit),
+        base.wrapping_add(line),
+    )
+}
+
+// ---- helpers called from compiled code ----
+
+/// Two words of a serialised decimal; bit 0 of `lo` set means a fault.
+#[repr(C)]
+pub struct Dec {
+    lo: i64,
+    hi: i64,
+}
+
+const FAULT: Dec = Dec { lo: 1, hi: 0 };
+
+pub fn dec_words(d: Decimal) -> (u64, u64) {
+    let b = d.serialize();
+    let mut lo = [0u8; 8];
+    let mut hi = [0u8; 8];
+    lo.copy_from_slice(&b[..8]);
+    hi.copy_from_slice(&b[8..]);
+    (u64::from_le_bytes(lo), u64::from_le_bytes(hi))
+}
+
+fn dec(lo: i64, hi: i64) -> Decimal {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&lo.to_le_bytes());
+    b[8..].copy_from_slice(&hi.to_le_bytes());
+    Decimal::deserialize(b)
+}
+
+fn out(d: Option<Decimal>) -> Dec {
+    match d {
+        Some(d) => {
+            let (lo, hi) = dec_words(d);
+            Dec {
+                lo: lo as i64,
+                hi: hi as i64,
+            }
+        }
+        None => FAULT,
+    }
+}
+
+extern "C" fn heng_dec_add(a: i64, b: i64, c: i64, d: i64) -> Dec {
+    out(dec(a, b).checked_add(dec(c, d)))
+}
+extern "C" fn heng_dec_sub(a: i64, b: i64, c: i64, d: i64) -> Dec {
+    out(dec(a, b).checked_sub(dec(c, d)))
+}
+extern "C" fn heng_dec_mul(a: i64, b: i64, c: i64, d: i64) -> Dec {
+    out(dec(a, b).checked_mul(dec(c, d)))
+}
+extern "C" fn heng_dec_div(a: i64, b: i64, c: i64, d: i64) -> Dec {
+    out(crate::eval::ops::decimal_div(dec(a, b), dec(c, d)))
+}
+extern "C" fn heng_dec_round(a: i64, b: i64, c: i64, d: i64) -> Dec {
+    out(crate::eval::builtins::round(dec(a, b), dec(c, d)).ok())
+}
+extern "C" fn heng_dec_neg(a: i64, b: i64) -> Dec {
+    out(Some(-dec(a, b)))
+}
+extern "C" fn heng_dec_from_int(i: i64) -> Dec {
+    out(Some(Decimal::from(i)))
+}
+extern "C" fn heng_dec_cmp(a: i64, b: i64, c: i64, d: i64) -> i32 {
+    dec(a, b).cmp(&dec(c, d)) as i32
+}
+
+fn text(ctx: *const Ctx, id: u32) -> &'static str {
+    // SAFETY: `ctx` points at the Ctx of a live CtxHold (fact 2); the texts array has
+    // `ntexts` elements, checked before indexing. The 'static lifetime does not escape
+    // the helper call, during which the guard is held.
+    unsafe {
+        let ctx = &*ctx;
+        if (id as usize) < ctx.ntexts {
+            &(*ctx.texts.add(id as usize))
+        } else {
+            ""
+        }
+    }
+}
+
+fn set(ctx: *const Ctx, id: u32) -> &'static [Arc<str>] {
+    // SAFETY: as in `text`: a live Ctx, index checked against `nsets`.
+    unsafe {
+        let ctx = &*ctx;
+        if (id as usize) < ctx.nsets {
+            &*ctx.sets.add(id as usize)
+        } else {
+            &[]
+        }
+    }
+}
+
+extern "C" fn heng_text_cmp(ctx: *const Ctx, a: u32, b: u32) -> i32 {
+    text(ctx, a).cmp(text(ctx, b)) as i32
+}
+extern "C" fn heng_starts_with(ctx: *const Ctx, a: u32, b: u32) -> i8 {
+    i8::from(text(ctx, a).starts_with(text(ctx, b)))
+}
+extern "C" fn heng_matches_any(ctx: *const Ctx, code: u32, set_id: u32) -> i8 {
+    let code = text(ctx, code);
+    i8::from(
+        set(ctx, set_id)
+            .iter()
+            .any(|p| !p.is_empty() && code.starts_with(&**p)),
+    )
+}
+extern "C" fn heng_in_code_range(ctx: *const Ctx, code: u32, lo: u32, hi: u32) -> i8 {
+    i8::from(crate::eval::builtins::in_code_range(
+        text(ctx, code),
+        text(ctx, lo),
+        text(ctx, hi),
+    ))
+}
+extern "C" fn heng_years_between(a: i32, b: i32) -> i64 {
+    match (
+        super::layout::date_from_days(a),
+        super::layout::date_from_days(b),
+    ) {
+        (Some(a), Some(b)) => crate::eval::builtins::years_between(a, b),
+        _ => 0,
+    }
+}
+/// Date of a date-time (days from CE), or `i64::MIN` when out of range.
+extern "C" fn heng_date_of(t: i64) -> i64 {
+    super::layout::datetime_from_secs(t)
+        .map_or(i64::MIN, |dt| super::layout::days(dt.date()) as i64)
+}
+/// `add_days`, or `i64::MIN` when the result is out of range.
+extern "C" fn heng_add_days(d: i32, n: i64) -> i64 {
+    super::layout::date_from_days(d)
+        .and_then(|d| chrono::TimeDelta::try_days(n).and_then(|t| d.checked_add_signed(t)))
+        .map_or(i64::MIN, |d| super::layout::days(d) as i64)
+}
+
+/// Helper names as codegen declares them, with their addresses.
+fn helper_symbols() -> Vec<(&'static str, *const u8)> {
+    vec![
+        ("heng_dec_add", heng_dec_add as *const u8),
+        ("heng_dec_sub", heng_dec_sub as *const u8),
+        ("heng_dec_mul", heng_dec_mul as *const u8),
+        ("heng_dec_div", heng_dec_div as *const u8),
+        ("heng_dec_round", heng_dec_round as *const u8),
+        ("heng_dec_neg", heng_dec_neg as *const u8),
+        ("heng_dec_from_int", heng_dec_from_int as *const u8),
+        ("heng_dec_cmp", heng_dec_cmp as *const u8),
+        ("heng_text_cmp", heng_text_cmp as *const u8),
+        ("heng_starts_with", heng_starts_with as *const u8),
+        ("heng_matches_any", heng_matches_any as *const u8),
+        ("heng_in_code_range", heng_in_code_range as *const u8),
+        ("heng_years_between", heng_years_between as *const u8),
+        ("heng_date_of", heng_date_of as *const u8),
+        ("heng_add_days", heng_add_days as *const u8),
+    ]
+}
+
+#[allow(
+    dead_code,
+    reason = "documents the rounding the helpers share with the interpreter"
+)]
+const ROUNDING: RoundingStrategy = RoundingStrategy::MidpointAwayFromZero;
+
+/// The JIT module, kept only to own the code memory of the compiled rules.
+pub struct Code(#[allow(dead_code, reason = "owns the executable memory")] JITModule);
+
+impl Code {
+    pub fn new(module: JITModule) -> Code {
+        Code(module)
+    }
+}
+
+// SAFETY: after `finalize`, nothing calls a method of the module again; it only
+// keeps the executable memory alive until it is dropped with the engine. The
+// compiled functions themselves are plain code reading immutable memory.
+unsafe impl Send for Code {}
+// SAFETY: as above: no shared access to the module's state ever happens.
+unsafe impl Sync for Code {}
