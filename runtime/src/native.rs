@@ -25,7 +25,7 @@ use cranelift_frontend::FunctionBuilderContext;
 use cranelift_module::{Linkage, Module};
 use heng_compiler::ir::Scope;
 use intern::{Interner, LookupSlot};
-use layout::{Encoder, MAX_FIELDS, PrefixSets, PrefixSetsRef, stride_words};
+use layout::{Encoder, MAX_FIELDS, PrefixSets, PrefixSetsRef};
 use machine::{CtxHold, RuleFn};
 
 /// How the pack was compiled.
@@ -50,7 +50,6 @@ pub struct NativeEngine<'p> {
     _code: Option<machine::Code>,
     /// Per rule of the program: its native function, if compiled.
     rules: Vec<Option<RuleFn>>,
-    line_stride: usize,
     pub report: CompileReport,
 }
 
@@ -63,24 +62,16 @@ impl<'p> NativeEngine<'p> {
             .map(|(table, mode)| LookupSlot { table, mode })
             .collect();
         let interner = Interner::new(slots, &pack.tables);
+        // `month(d)` yields interned text; the months of any plausible claim are
+        // interned up front (others defer to the interpreter).
+        for y in 1900..=2100 {
+            for m in 1..=12 {
+                interner.intern(&format!("{y:04}-{m:02}"));
+            }
+        }
         let mut sets = PrefixSets::default();
         let mut report = CompileReport::default();
         let mut rules = vec![None; program.rules.len()];
-        let line_stride = program
-            .visit
-            .map(|v| program.record(v))
-            .and_then(
-                |v| match v.fields.get(pack.feedetail).map(|f| f.value_type().clone()) {
-                    Some(heng_compiler::types::Type::List(t)) => match *t {
-                        heng_compiler::types::Type::Record(r) => {
-                            Some(stride_words(program.record(r).fields.len()))
-                        }
-                        _ => None,
-                    },
-                    _ => None,
-                },
-            )
-            .unwrap_or(0);
 
         let too_wide = program.records.iter().any(|r| r.fields.len() > MAX_FIELDS)
             || program.tables.iter().any(|t| t.columns.len() > MAX_FIELDS);
@@ -168,7 +159,6 @@ impl<'p> NativeEngine<'p> {
             _tables: tables,
             _code: code,
             rules,
-            line_stride,
             report,
         }
     }
@@ -176,7 +166,6 @@ impl<'p> NativeEngine<'p> {
 
 impl Engine for NativeEngine<'_> {
     fn eval_visit(&self, visit: &Value) -> Vec<(usize, RuleOutcome)> {
-        let fd = self.pack.feedetail;
         let mut arena = Vec::new();
         if let (Some(v), Value::Record(rec)) = (self.pack.program.visit, visit) {
             let encoder = Encoder {
@@ -192,8 +181,29 @@ impl Engine for NativeEngine<'_> {
             );
         }
         let guard = self.interner.read();
-        let ctx = CtxHold::new(&guard, &self.sets.sets);
-        let (first_line, n_lines) = match arena.get(1 + 2 * fd..3 + 2 * fd) {
+        SCRATCH.with(|scratch| {
+            let ctx = CtxHold::new(&guard, &self.sets.sets, scratch);
+            self.run(&ctx, scratch, &arena, visit)
+        })
+    }
+}
+
+thread_local! {
+    /// Per-thread memory for lists that compiled rules build.
+    static SCRATCH: machine::Scratch = machine::Scratch::default();
+}
+
+impl NativeEngine<'_> {
+    /// Runs every active rule on an encoded visit (word 0 of `arena`).
+    fn run(
+        &self,
+        ctx: &CtxHold,
+        scratch: &machine::Scratch,
+        arena: &[u64],
+        visit: &Value,
+    ) -> Vec<(usize, RuleOutcome)> {
+        let fd = self.pack.feedetail;
+        let (offsets, n_lines) = match arena.get(1 + 2 * fd..3 + 2 * fd) {
             Some(&[off, len]) if arena.first().is_some_and(|h| h & (1 << fd) != 0) => {
                 ((off / 8) as usize, len as usize)
             }
@@ -203,15 +213,15 @@ impl Engine for NativeEngine<'_> {
         for (i, rule) in self.pack.active_rules() {
             let outcome = match (self.rules[i], rule.scope) {
                 (None, _) => self.evaluator.eval_rule(rule, visit, fd),
-                (Some(f), Scope::Visit) => match machine::call(f, &ctx, &arena, 0, 0) {
+                (Some(f), Scope::Visit) => match call(f, ctx, scratch, arena, 0) {
                     0 => RuleOutcome::default(),
                     _ => self.evaluator.eval_rule_at(rule, visit, fd, None),
                 },
                 (Some(f), Scope::Line) => {
                     let mut outcome = RuleOutcome::default();
                     for k in 0..n_lines {
-                        let line = first_line + k * self.line_stride;
-                        if machine::call(f, &ctx, &arena, 0, line) != 0 {
+                        let line = (arena[offsets + k] / 8) as usize;
+                        if call(f, ctx, scratch, arena, line) != 0 {
                             let o = self.evaluator.eval_rule_at(rule, visit, fd, Some(k));
                             outcome.hits.extend(o.hits);
                             outcome.errors.extend(o.errors);
@@ -224,4 +234,10 @@ impl Engine for NativeEngine<'_> {
         }
         out
     }
+}
+
+/// One call of a compiled rule with a fresh scratch arena.
+fn call(f: RuleFn, ctx: &CtxHold, scratch: &machine::Scratch, arena: &[u64], line: usize) -> i32 {
+    scratch.reset();
+    machine::call(f, ctx, arena, 0, line)
 }

@@ -148,6 +148,41 @@ fn output_does_not_depend_on_thread_count() {
 }
 
 #[test]
+fn native_and_interpreted_runs_write_identical_bytes() {
+    let dir = out_dir("engines");
+    for input in ["examples/sample-batch.ndjson", "examples/malformed.ndjson"] {
+        let mut outputs = Vec::new();
+        for engine in ["jit", "interp"] {
+            let f = dir.join(format!("{engine}.ndjson"));
+            let e = dir.join(format!("{engine}.errors.ndjson"));
+            let out = heng(&[
+                "run",
+                "stdlib-rules",
+                "--input",
+                input,
+                "--engine",
+                engine,
+                "--findings",
+                f.to_str().unwrap(),
+                "--errors",
+                e.to_str().unwrap(),
+            ]);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                !String::from_utf8_lossy(&out.stderr).contains("warning"),
+                "every standard rule runs natively"
+            );
+            outputs.push((std::fs::read(&f).unwrap(), std::fs::read(&e).unwrap()));
+        }
+        assert_eq!(outputs[0], outputs[1], "{input}");
+    }
+}
+
+#[test]
 fn parameters_can_be_overridden_and_are_type_checked() {
     let dir = out_dir("params");
     let f = dir.join("f.ndjson");

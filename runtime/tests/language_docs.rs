@@ -15,8 +15,9 @@
 
 use heng_compiler::diagnostic::{Diagnostic, Lang, render};
 use heng_runtime::audit::{audit_visit, finding_json};
-use heng_runtime::engine::Interpreter;
+use heng_runtime::engine::{Engine, Interpreter};
 use heng_runtime::input::{check_schema, read_visit};
+use heng_runtime::native::NativeEngine;
 use heng_runtime::pack::{self, Loaded};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -176,24 +177,38 @@ fn run_example(ex: &Example) -> Result<(), String> {
         _ => return Err("a ```json block needs a ```findings block and back".into()),
     };
     let schema = check_schema(&pack.program).map_err(|e| e.en)?;
+    let native = NativeEngine::new(pack);
+    if let Some((id, why)) = native.report.interpreted.first() {
+        return Err(format!("rule {id} does not compile to native code: {why}"));
+    }
+    let engines: [(&str, &dyn Engine); 2] = [("interp", &Interpreter::new(pack)), ("jit", &native)];
     let mut actual = Vec::new();
-    for (i, text) in visits.text.lines().enumerate() {
-        if text.trim().is_empty() {
-            continue;
+    for (engine_name, engine) in engines {
+        let mut lines = Vec::new();
+        for (i, text) in visits.text.lines().enumerate() {
+            if text.trim().is_empty() {
+                continue;
+            }
+            let visit = read_visit(&schema, i as u64 + 1, text)
+                .map_err(|e| format!("visit {}: {} {}", i + 1, e.field, e.reason.en))?;
+            let (findings, failures) = audit_visit(pack, engine, &schema, &loaded.sources, &visit);
+            if let Some(f) = failures.first() {
+                return Err(format!(
+                    "{engine_name}: eval error at {}: {}",
+                    f.position, f.reason.en
+                ));
+            }
+            lines.extend(findings.iter().map(|f| finding_json(pack, f)));
         }
-        let visit = read_visit(&schema, i as u64 + 1, text)
-            .map_err(|e| format!("visit {}: {} {}", i + 1, e.field, e.reason.en))?;
-        let (findings, failures) = audit_visit(
-            pack,
-            &Interpreter::new(pack),
-            &schema,
-            &loaded.sources,
-            &visit,
-        );
-        if let Some(f) = failures.first() {
-            return Err(format!("eval error at {}: {}", f.position, f.reason.en));
+        if engine_name == "interp" {
+            actual = lines;
+        } else if lines != actual {
+            return Err(format!(
+                "{engine_name} differs from the interpreter:\n{}\nvs\n{}",
+                lines.join("\n"),
+                actual.join("\n")
+            ));
         }
-        actual.extend(findings.iter().map(|f| finding_json(pack, f)));
     }
     let want: Vec<&str> = expected
         .text

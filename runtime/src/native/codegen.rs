@@ -97,6 +97,8 @@ impl Helpers {
             ("heng_years_between", (vec![I32, I32], vec![I64])),
             ("heng_date_of", (vec![I64], vec![I64])),
             ("heng_add_days", (vec![I32, I64], vec![I64])),
+            ("heng_scratch", (vec![I64, I64], vec![I64])),
+            ("heng_month", (vec![I64, I32], vec![I64])),
         ];
         let mut ids = HashMap::new();
         for (name, (params, returns)) in list {
@@ -855,8 +857,80 @@ impl Gen<'_, '_, '_> {
                 }
             }
             Builtin::Len => vec![vals[0][1]],
-            Builtin::MonthOf => return unsupported("month()"),
+            Builtin::MonthOf => {
+                let days = if args[0].ty == Type::DateTime {
+                    let r = self.call("heng_date_of", &[vals[0][0]]);
+                    let bad = self.b.ins().icmp_imm_s(IntCC::Equal, r[0], i64::MIN);
+                    self.fault_if(bad);
+                    self.b.ins().ireduce(I32, r[0])
+                } else {
+                    vals[0][0]
+                };
+                let r = self.call("heng_month", &[self.ctx, days]);
+                let bad = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, r[0], 0);
+                self.fault_if(bad);
+                vec![self.b.ins().ireduce(I32, r[0])]
+            }
         })
+    }
+
+    /// Address of element `i` of a list whose offsets array is at `offsets`.
+    fn element(&mut self, offsets: Val, i: Val) -> Val {
+        let at = self.b.ins().ishl_imm_s(i, 3);
+        let slot = self.b.ins().iadd(offsets, at);
+        let rel = self.b.ins().load(I64, mem(), slot, 0);
+        self.b.ins().iadd(self.base, rel)
+    }
+
+    /// `filter(x in list where c)`: a new offsets array in the scratch arena.
+    fn filter(&mut self, var: u32, elem: &Type, l: &[Val], filter: Option<&Expr>) -> R<Vec<Val>> {
+        let out = self.call("heng_scratch", &[self.ctx, l[1]]);
+        let out = out[0];
+        let n = self.b.declare_var(I64);
+        let i = self.b.declare_var(I64);
+        let zero = self.b.ins().iconst(I64, 0);
+        self.b.def_var(n, zero);
+        self.b.def_var(i, zero);
+        let (head, body, take, step, done) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        self.b.ins().jump(head, &[]);
+        self.b.switch_to_block(head);
+        let iv = self.b.use_var(i);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, l[1]);
+        self.b.ins().brif(more, body, &[], done, &[]);
+        self.b.switch_to_block(body);
+        let elem_ptr = self.element(l[0], iv);
+        self.bind(var, elem, &[elem_ptr]);
+        let selected = match filter {
+            Some(f) => self.cond_value(f)?,
+            None => self.b.ins().iconst(I8, 1),
+        };
+        self.b.ins().brif(selected, take, &[], step, &[]);
+        self.b.switch_to_block(take);
+        let nv = self.b.use_var(n);
+        let at = self.b.ins().ishl_imm_s(nv, 3);
+        let dst = self.b.ins().iadd(out, at);
+        let iv = self.b.use_var(i);
+        let src_at = self.b.ins().ishl_imm_s(iv, 3);
+        let src = self.b.ins().iadd(l[0], src_at);
+        let rel = self.b.ins().load(I64, mem(), src, 0);
+        self.b.ins().store(mem(), rel, dst, 0);
+        let n1 = self.b.ins().iadd_imm_s(nv, 1);
+        self.b.def_var(n, n1);
+        self.b.ins().jump(step, &[]);
+        self.b.switch_to_block(step);
+        let iv = self.b.use_var(i);
+        let i1 = self.b.ins().iadd_imm_s(iv, 1);
+        self.b.def_var(i, i1);
+        self.b.ins().jump(head, &[]);
+        self.b.switch_to_block(done);
+        let len = self.b.use_var(n);
+        Ok(vec![out, len])
     }
 
     fn aggregate(
@@ -874,11 +948,11 @@ impl Gen<'_, '_, '_> {
         let Type::Record(r) = elem.as_ref() else {
             return unsupported("an aggregate over a list of plain values");
         };
-        if kind == AggKind::Filter {
-            return unsupported("filter(...) inside a condition");
-        }
-        let stride = stride_words(self.env.program.record(*r).fields.len()) as i64 * 8;
+        let _ = r;
         let l = self.expr(list)?;
+        if kind == AggKind::Filter {
+            return self.filter(var, elem, &l, filter);
+        }
         let (acc, done) = self.join(ty);
         let init: Vec<Val> = match kind {
             AggKind::Any | AggKind::Count | AggKind::Sum => self.zeros(ty),
@@ -904,8 +978,7 @@ impl Gen<'_, '_, '_> {
         let body_block = self.b.create_block();
         self.b.ins().brif(more, body_block, &[], done, &[]);
         self.b.switch_to_block(body_block);
-        let off = self.b.ins().imul_imm_s(iv, stride);
-        let elem_ptr = self.b.ins().iadd(l[0], off);
+        let elem_ptr = self.element(l[0], iv);
         self.bind(var, elem, &[elem_ptr]);
         let selected = match filter {
             Some(f) => self.cond_value(f)?,

@@ -23,6 +23,12 @@ pub struct Interned {
     pub rows: Vec<Vec<u32>>,
 }
 
+impl Interned {
+    pub fn id_of(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
+    }
+}
+
 /// Thread-safe interner. Evaluation holds a read guard for a whole visit, so the
 /// arrays native code reads cannot move underneath it.
 pub struct Interner<'t> {

@@ -3,8 +3,9 @@
 //! order. Field values: Bool 0/1, Int as i64, Decimal as its 16 serialised bytes,
 //! Code and Text as interned ids, Prefixes as a prefix-set id, Date as days from
 //! the common era, DateTime as seconds, an enum as its variant index, a list as
-//! (byte offset of its first element from the arena start, length) with elements
-//! stored contiguously, a nested record as its byte offset.
+//! (byte offset from the arena start of an array of its elements' byte offsets,
+//! length), a nested record as its byte offset. A list of offsets lets `filter`
+//! build a sub-list without copying records.
 
 use super::intern::Interner;
 use super::machine::dec_words;
@@ -113,14 +114,17 @@ impl Encoder<'_> {
                     let Type::Record(r) = **elem else { continue };
                     let decl = &self.program.record(r).fields;
                     let stride = stride_words(decl.len());
-                    let first = arena.len();
+                    // the element offsets, then the elements
+                    let offsets = arena.len();
+                    let first = offsets + items.len();
                     arena.resize(first + stride * items.len(), 0);
                     for (k, item) in items.iter().enumerate() {
+                        arena[offsets + k] = ((first + k * stride) * 8) as u64;
                         if let Value::Record(rec) = item {
                             self.fill(decl, &rec.fields, first + k * stride, arena, sets);
                         }
                     }
-                    ((first * 8) as u64, items.len() as u64)
+                    ((offsets * 8) as u64, items.len() as u64)
                 }
                 (Type::Record(r), Value::Record(rec)) => {
                     let decl = &self.program.record(*r).fields;

@@ -34,6 +34,41 @@ pub struct Ctx {
     ntexts: usize,
     sets: *const Vec<Arc<str>>,
     nsets: usize,
+    interned: *const Interned,
+    scratch: *const Scratch,
+}
+
+/// Memory for lists built while a rule runs (`filter`): chunks that never move
+/// once handed out, reused from visit to visit.
+#[derive(Default)]
+pub struct Scratch {
+    chunks: std::cell::RefCell<Vec<Vec<u64>>>,
+    /// (chunk, words used in it)
+    at: std::cell::Cell<(usize, usize)>,
+}
+
+impl Scratch {
+    /// Forgets every allocation (call between visits).
+    pub fn reset(&self) {
+        self.at.set((0, 0));
+    }
+
+    fn alloc(&self, words: usize) -> *mut u64 {
+        let mut chunks = self.chunks.borrow_mut();
+        let (mut c, mut used) = self.at.get();
+        loop {
+            if c == chunks.len() {
+                chunks.push(vec![0; words.max(1 << 12)]);
+            }
+            if chunks[c].len() - used >= words {
+                break;
+            }
+            c += 1;
+            used = 0;
+        }
+        self.at.set((c, used + words));
+        chunks[c][used..].as_mut_ptr()
+    }
 }
 
 /// Byte offset of `Ctx::lookups` (codegen loads through it).
@@ -47,7 +82,7 @@ pub struct CtxHold<'g> {
 }
 
 impl<'g> CtxHold<'g> {
-    pub fn new(interned: &'g Interned, sets: &'g [Vec<Arc<str>>]) -> Self {
+    pub fn new(interned: &'g Interned, sets: &'g [Vec<Arc<str>>], scratch: &'g Scratch) -> Self {
         let lookups: Vec<*const u32> = interned.rows.iter().map(|r| r.as_ptr()).collect();
         let ctx = Ctx {
             lookups: lookups.as_ptr(),
@@ -55,6 +90,8 @@ impl<'g> CtxHold<'g> {
             ntexts: interned.texts.len(),
             sets: sets.as_ptr(),
             nsets: sets.len(),
+            interned,
+            scratch,
         };
         CtxHold {
             ctx,
@@ -248,6 +285,25 @@ extern "C" fn heng_add_days(d: i32, n: i64) -> i64 {
         .map_or(i64::MIN, |d| super::layout::days(d) as i64)
 }
 
+/// Room for `n` list offsets in the scratch arena.
+extern "C" fn heng_scratch(ctx: *const Ctx, n: i64) -> *mut u64 {
+    // SAFETY: a live Ctx (fact 2) whose scratch arena lives in the calling thread
+    // for the whole call; chunks never move once handed out.
+    unsafe { (*(*ctx).scratch).alloc(n.max(0) as usize) }
+}
+
+/// The interned id of the month `YYYY-MM` of a date, or -1 when it was not interned
+/// in advance (native code then defers to the interpreter).
+extern "C" fn heng_month(ctx: *const Ctx, d: i32) -> i64 {
+    let Some(date) = super::layout::date_from_days(d) else {
+        return -1;
+    };
+    let text = date.format("%Y-%m").to_string();
+    // SAFETY: a live Ctx (fact 2) pointing at the interner's guarded state.
+    let interned = unsafe { &*(*ctx).interned };
+    interned.id_of(&text).map_or(-1, i64::from)
+}
+
 /// Helper names as codegen declares them, with their addresses.
 fn helper_symbols() -> Vec<(&'static str, *const u8)> {
     vec![
@@ -266,6 +322,8 @@ fn helper_symbols() -> Vec<(&'static str, *const u8)> {
         ("heng_years_between", heng_years_between as *const u8),
         ("heng_date_of", heng_date_of as *const u8),
         ("heng_add_days", heng_add_days as *const u8),
+        ("heng_scratch", heng_scratch as *const u8),
+        ("heng_month", heng_month as *const u8),
     ]
 }
 
