@@ -166,6 +166,18 @@ impl<'p> NativeEngine<'p> {
 
 impl Engine for NativeEngine<'_> {
     fn eval_visit(&self, visit: &Value) -> Vec<(usize, RuleOutcome)> {
+        self.eval_prepared(&self.prepare(visit), visit)
+    }
+}
+
+/// A visit in the compact layout, ready for compiled rules.
+pub struct Prepared {
+    arena: Vec<u64>,
+}
+
+impl NativeEngine<'_> {
+    /// Encodes a visit into the compact layout (interning its codes).
+    pub fn prepare(&self, visit: &Value) -> Prepared {
         let mut arena = Vec::new();
         if let (Some(v), Value::Record(rec)) = (self.pack.program.visit, visit) {
             let encoder = Encoder {
@@ -180,10 +192,16 @@ impl Engine for NativeEngine<'_> {
                 &mut PrefixSetsRef::Fixed(&self.sets),
             );
         }
+        Prepared { arena }
+    }
+
+    /// Evaluates the active rules on a prepared visit; `visit` is the same visit as a
+    /// value, for rendering the findings of rules that fire.
+    pub fn eval_prepared(&self, prepared: &Prepared, visit: &Value) -> Vec<(usize, RuleOutcome)> {
         let guard = self.interner.read();
         SCRATCH.with(|scratch| {
             let ctx = CtxHold::new(&guard, &self.sets.sets, scratch);
-            self.run(&ctx, scratch, &arena, visit)
+            self.run(&ctx, scratch, &prepared.arena, visit)
         })
     }
 }
