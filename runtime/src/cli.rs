@@ -76,6 +76,34 @@ pub fn print_diagnostics(diags: &[Diagnostic], sources: &SourceMap, lang: Lang, 
     }
 }
 
+/// Loads a pack to evaluate, printing its diagnostics; exit status 2 if it does not
+/// check or its schema lacks what the runtime needs.
+pub fn load_pack(
+    dir: &std::path::Path,
+    params: &[(String, String)],
+    lang: Lang,
+) -> Result<
+    (
+        heng_runtime::pack::Pack,
+        SourceMap,
+        heng_runtime::input::Schema,
+    ),
+    ExitCode,
+> {
+    let loaded = heng_runtime::pack::load(dir, params);
+    print_diagnostics(&loaded.diagnostics, &loaded.sources, lang, Format::Human);
+    let Some(pack) = loaded.pack else {
+        return Err(ExitCode::from(2));
+    };
+    match heng_runtime::input::check_schema(&pack.program) {
+        Ok(schema) => Ok((pack, loaded.sources, schema)),
+        Err(msg) => {
+            eprintln!("{}", msg.get(lang));
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let lang = cli.lang.unwrap_or_else(env_lang);

@@ -1,7 +1,6 @@
 //! `heng run PACK --input FILE`: audit a batch of visits and write findings,
 //! errors and a summary.
 
-use super::{Format, print_diagnostics};
 use heng_compiler::diagnostic::Lang;
 use heng_runtime::audit::{Sinks, Summary, run_batch, severity_name};
 use heng_runtime::pack::Pack;
@@ -68,17 +67,9 @@ fn create(path: &Path, lang: Lang) -> Result<Box<dyn Write>, ExitCode> {
 }
 
 pub fn run(args: Args, lang: Lang) -> ExitCode {
-    let loaded = heng_runtime::pack::load(&args.pack, &args.params);
-    print_diagnostics(&loaded.diagnostics, &loaded.sources, lang, Format::Human);
-    let Some(pack) = loaded.pack else {
-        return ExitCode::from(2);
-    };
-    let schema = match heng_runtime::input::check_schema(&pack.program) {
-        Ok(s) => s,
-        Err(msg) => {
-            eprintln!("{}", msg.get(lang));
-            return ExitCode::from(2);
-        }
+    let (pack, sources, schema) = match super::load_pack(&args.pack, &args.params, lang) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
     let input = match File::open(&args.input) {
         Ok(f) => f,
@@ -159,7 +150,7 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         &pack,
         engine,
         &schema,
-        &loaded.sources,
+        &sources,
         BufReader::with_capacity(1 << 20, input),
         threads,
         &mut sinks,

@@ -1,7 +1,6 @@
 //! `heng test PACK`: run the pack's fixtures, show differences, write JUnit XML,
 //! report rules no fixture exercises.
 
-use super::{Format, print_diagnostics};
 use heng_compiler::diagnostic::Lang;
 use heng_runtime::fixture::{self, FixtureResult};
 use std::collections::BTreeSet;
@@ -22,18 +21,11 @@ pub struct Args {
 
 pub fn run(args: Args, lang: Lang) -> ExitCode {
     let zh = lang == Lang::Zh;
-    let loaded = heng_runtime::pack::load(&args.pack, &[]);
-    print_diagnostics(&loaded.diagnostics, &loaded.sources, lang, Format::Human);
-    let Some(pack) = &loaded.pack else {
-        return ExitCode::from(2);
+    let (pack, sources, schema) = match super::load_pack(&args.pack, &[], lang) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
-    let schema = match heng_runtime::input::check_schema(&pack.program) {
-        Ok(s) => s,
-        Err(msg) => {
-            eprintln!("{}", msg.get(lang));
-            return ExitCode::from(2);
-        }
-    };
+    let pack = &pack;
     let inputs = match fixture::fixture_inputs(&args.pack) {
         Ok(i) => i,
         Err(e) => {
@@ -44,7 +36,7 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
     let engine = heng_runtime::engine::Interpreter::new(pack);
     let mut results: Vec<FixtureResult> = Vec::new();
     for input in &inputs {
-        match fixture::run_fixture(pack, &engine, &schema, &loaded.sources, input) {
+        match fixture::run_fixture(pack, &engine, &schema, &sources, input) {
             Ok(r) => results.push(r),
             Err(e) => {
                 eprintln!("error: {}: {e}", input.display());
