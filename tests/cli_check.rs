@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const SCHEMA: &str = include_str!("../../stdlib-rules/schema.heng");
-const FUNCTIONS: &str = include_str!("../../stdlib-rules/functions.heng");
-const TABLES: &str = include_str!("../../stdlib-rules/tables.heng");
-const PARAMS: &str = include_str!("../../stdlib-rules/params.heng");
+const SCHEMA: &str = include_str!("../stdlib-rules/schema.heng");
+const FUNCTIONS: &str = include_str!("../stdlib-rules/functions.heng");
+const TABLES: &str = include_str!("../stdlib-rules/tables.heng");
+const PARAMS: &str = include_str!("../stdlib-rules/params.heng");
 
 /// One syntax error (a missing `=`), one type error (Text compared with Int) and one
 /// unknown name, each in its own file.
