@@ -1,0 +1,113 @@
+//! The native engine and the interpreter agree on rules written to stress the
+//! native path: runtime faults (division by zero, integer overflow) are reported
+//! identically, and decisions over absent
+//! values, empty lists, code ranges, filters and month() match.
+#![allow(clippy::unwrap_used)]
+
+use heng_compiler::diagnostic::Lang;
+use heng_runtime::audit::{audit_visit, eval_failure_json, finding_json};
+use heng_runtime::engine::{Engine, Interpreter};
+use heng_runtime::native::NativeEngine;
+use heng_runtime::{input, pack};
+use std::path::{Path, PathBuf};
+
+const RULES: &str = r#"
+rule zero_division "除零" {
+  each line
+  severity low
+  when line.det_item_fee_sumamt / (line.cnt - line.cnt) > 1
+  message "x"
+}
+
+rule int_overflow "整数溢出" {
+  each line
+  severity low
+  when (line.prd_days otherwise 0) * 9223372036854775807 > 1
+  message "x"
+}
+
+rule absent_and_empty "缺失与空列表" {
+  each visit
+  severity high
+  when not any(d in visit.diseinfo where d.diag_code in ["C00".."C97"])
+    and count(l in visit.feedetail where l.prd_days is none) >= 1
+    and (visit.endtime is none or month(visit.begntime) == month(visit.endtime otherwise visit.begntime))
+  let big = filter(l in visit.feedetail where l.det_item_fee_sumamt > 10)
+  when len(big) >= 1 and sum(l.det_item_fee_sumamt for l in big) > 10.5
+  lines big
+  amount sum(l.det_item_fee_sumamt for l in big)
+  message "{len(big)} 条超过 10 元"
+}
+"#;
+
+fn temp_pack() -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib-rules");
+    let dir = std::env::temp_dir().join(format!("heng-engines-agree-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("tables")).unwrap();
+    for f in [
+        "heng.toml",
+        "schema.heng",
+        "tables.heng",
+        "params.heng",
+        "functions.heng",
+    ] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    for e in std::fs::read_dir(src.join("tables")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dir.join("tables").join(p.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(dir.join("stress.heng"), RULES).unwrap();
+    dir
+}
+
+#[test]
+fn faults_and_edge_cases_agree() {
+    let dir = temp_pack();
+    let loaded = pack::load(&dir, &[]);
+    let pack = loaded
+        .pack
+        .as_ref()
+        .unwrap_or_else(|| panic!("{:?}", loaded.diagnostics));
+    let schema = input::check_schema(&pack.program).unwrap();
+    let native = NativeEngine::new(pack);
+    assert!(
+        native.report.interpreted.is_empty(),
+        "{:?}",
+        native.report.interpreted
+    );
+    let interp = Interpreter::new(pack);
+    let visits = [
+        r#"{"mdtrt_id":"V1","psn_no":"P1","brdy":"1980-01-01","med_type":"21","begntime":"2026-10-30T08:00:00","endtime":"2026-11-02T08:00:00","feedetail":[{"feedetl_sn":"1","fee_ocur_time":"2026-10-30T09:00:00","med_list_codg":"X1","hilist_name":"甲","cnt":"2","pric":"6","det_item_fee_sumamt":"12.00","prd_days":3},{"feedetl_sn":"2","fee_ocur_time":"2026-10-31T09:00:00","med_list_codg":"X2","hilist_name":"乙","cnt":"1","pric":"1","det_item_fee_sumamt":"1.00"}]}"#,
+        r#"{"mdtrt_id":"V2","psn_no":"P2","brdy":"1990-02-28","med_type":"14","begntime":"2026-10-01T08:00:00","diseinfo":[{"diag_code":"C34.900"}],"feedetail":[]}"#,
+        r#"{"mdtrt_id":"V3","psn_no":"P3","brdy":"2000-01-01","med_type":"11","begntime":"2026-10-01T08:00:00","feedetail":[{"feedetl_sn":"1","fee_ocur_time":"2026-10-01T09:00:00","med_list_codg":"X1","hilist_name":"丙","cnt":"1","pric":"30","det_item_fee_sumamt":"30.00"}]}"#,
+    ];
+    let run = |engine: &dyn Engine| -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, text) in visits.iter().enumerate() {
+            let v = input::read_visit(&schema, i as u64 + 1, text).unwrap();
+            let (findings, failures) = audit_visit(pack, engine, &schema, &loaded.sources, &v);
+            out.extend(findings.iter().map(|f| finding_json(pack, f)));
+            out.extend(
+                failures
+                    .iter()
+                    .map(|e| eval_failure_json(pack, e, Lang::En)),
+            );
+        }
+        out
+    };
+    let a = run(&interp);
+    let b = run(&native);
+    assert_eq!(a, b);
+    let text = a.join("\n");
+    for expected in [
+        "zero_division",
+        "int_overflow",
+        "absent_and_empty",
+        "division by zero",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from:\n{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
