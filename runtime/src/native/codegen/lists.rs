@@ -1,0 +1,231 @@
+//! Lists: element access through offset arrays, `filter`, and the aggregates.
+use super::{Gen, R, mem, unsupported};
+use cranelift_codegen::ir::InstBuilder;
+use cranelift_codegen::ir::Value as Val;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::types;
+use heng_compiler::ir::{AggKind, Expr};
+use heng_compiler::types::Type;
+
+const I64: types::Type = types::I64;
+const I8: types::Type = types::I8;
+
+impl Gen<'_, '_, '_> {
+    /// Address of element `i` of a list whose offsets array is at `offsets`.
+    pub(super) fn element(&mut self, offsets: Val, i: Val) -> Val {
+        let at = self.b.ins().ishl_imm_s(i, 3);
+        let slot = self.b.ins().iadd(offsets, at);
+        let rel = self.b.ins().load(I64, mem(), slot, 0);
+        self.b.ins().iadd(self.base, rel)
+    }
+
+    /// `filter(x in list where c)`: a new offsets array in the scratch arena.
+    pub(super) fn filter(
+        &mut self,
+        var: u32,
+        elem: &Type,
+        l: &[Val],
+        filter: Option<&Expr>,
+    ) -> R<Vec<Val>> {
+        let out = self.call("heng_scratch", &[self.ctx, l[1]]);
+        let out = out[0];
+        let n = self.b.declare_var(I64);
+        let i = self.b.declare_var(I64);
+        let zero = self.b.ins().iconst(I64, 0);
+        self.b.def_var(n, zero);
+        self.b.def_var(i, zero);
+        let (head, body, take, step, done) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        self.b.ins().jump(head, &[]);
+        self.b.switch_to_block(head);
+        let iv = self.b.use_var(i);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, l[1]);
+        self.b.ins().brif(more, body, &[], done, &[]);
+        self.b.switch_to_block(body);
+        let elem_ptr = self.element(l[0], iv);
+        self.bind(var, elem, &[elem_ptr]);
+        let selected = match filter {
+            Some(f) => self.cond_value(f)?,
+            None => self.b.ins().iconst(I8, 1),
+        };
+        self.b.ins().brif(selected, take, &[], step, &[]);
+        self.b.switch_to_block(take);
+        let nv = self.b.use_var(n);
+        let at = self.b.ins().ishl_imm_s(nv, 3);
+        let dst = self.b.ins().iadd(out, at);
+        let iv = self.b.use_var(i);
+        let src_at = self.b.ins().ishl_imm_s(iv, 3);
+        let src = self.b.ins().iadd(l[0], src_at);
+        let rel = self.b.ins().load(I64, mem(), src, 0);
+        self.b.ins().store(mem(), rel, dst, 0);
+        let n1 = self.b.ins().iadd_imm_s(nv, 1);
+        self.b.def_var(n, n1);
+        self.b.ins().jump(step, &[]);
+        self.b.switch_to_block(step);
+        let iv = self.b.use_var(i);
+        let i1 = self.b.ins().iadd_imm_s(iv, 1);
+        self.b.def_var(i, i1);
+        self.b.ins().jump(head, &[]);
+        self.b.switch_to_block(done);
+        let len = self.b.use_var(n);
+        Ok(vec![out, len])
+    }
+
+    pub(super) fn aggregate(
+        &mut self,
+        kind: AggKind,
+        var: u32,
+        list: &Expr,
+        filter: Option<&Expr>,
+        body: Option<&Expr>,
+        ty: &Type,
+    ) -> R<Vec<Val>> {
+        let Type::List(elem) = &list.ty else {
+            return unsupported("an aggregate over a non-list");
+        };
+        let Type::Record(r) = elem.as_ref() else {
+            return unsupported("an aggregate over a list of plain values");
+        };
+        let _ = r;
+        let l = self.expr(list)?;
+        if kind == AggKind::Filter {
+            return self.filter(var, elem, &l, filter);
+        }
+        let (acc, done) = self.join(ty);
+        let init: Vec<Val> = match kind {
+            AggKind::Any | AggKind::Count | AggKind::Sum => self.zeros(ty),
+            AggKind::All => vec![self.b.ins().iconst(I8, 1)],
+            _ => self.zeros(ty), // min/max: absent
+        };
+        let init = if kind == AggKind::Sum && *ty == Type::Decimal {
+            let z = self.b.ins().iconst(I64, 0);
+            self.call("heng_dec_from_int", &[z])
+        } else {
+            init
+        };
+        self.set(&acc, &init);
+        let i = self.b.declare_var(I64);
+        let zero = self.b.ins().iconst(I64, 0);
+        self.b.def_var(i, zero);
+        let head = self.b.create_block();
+        let step = self.b.create_block();
+        self.b.ins().jump(head, &[]);
+        self.b.switch_to_block(head);
+        let iv = self.b.use_var(i);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, l[1]);
+        let body_block = self.b.create_block();
+        self.b.ins().brif(more, body_block, &[], done, &[]);
+        self.b.switch_to_block(body_block);
+        let elem_ptr = self.element(l[0], iv);
+        self.bind(var, elem, &[elem_ptr]);
+        let selected = match filter {
+            Some(f) => self.cond_value(f)?,
+            None => self.b.ins().iconst(I8, 1),
+        };
+        match kind {
+            AggKind::Any => {
+                let hit = self.b.create_block();
+                self.b.ins().brif(selected, hit, &[], step, &[]);
+                self.b.switch_to_block(hit);
+                let t = self.b.ins().iconst(I8, 1);
+                self.set(&acc, &[t]);
+                self.b.ins().jump(done, &[]);
+            }
+            AggKind::All => {
+                let miss = self.b.create_block();
+                self.b.ins().brif(selected, step, &[], miss, &[]);
+                self.b.switch_to_block(miss);
+                let f = self.b.ins().iconst(I8, 0);
+                self.set(&acc, &[f]);
+                self.b.ins().jump(done, &[]);
+            }
+            AggKind::Count => {
+                let cur = self.get(&acc);
+                let add = self.b.ins().uextend(I64, selected);
+                let n = self.b.ins().iadd(cur[0], add);
+                self.set(&acc, &[n]);
+                self.b.ins().jump(step, &[]);
+            }
+            AggKind::Sum | AggKind::Min | AggKind::Max => {
+                let take = self.b.create_block();
+                self.b.ins().brif(selected, take, &[], step, &[]);
+                self.b.switch_to_block(take);
+                let Some(body) = body else {
+                    return unsupported("an aggregate without a body");
+                };
+                let v = self.expr(body)?;
+                let cur = self.get(&acc);
+                match kind {
+                    AggKind::Sum => {
+                        if *ty == Type::Int {
+                            let (n, of) = self.b.ins().sadd_overflow(cur[0], v[0]);
+                            self.fault_if(of);
+                            self.set(&acc, &[n]);
+                        } else {
+                            let x = self.coerce(v, &body.ty, &Type::Decimal)?;
+                            let r = self.call("heng_dec_add", &[cur[0], cur[1], x[0], x[1]]);
+                            let r = self.dec_result(r);
+                            self.set(&acc, &r);
+                        }
+                        self.b.ins().jump(step, &[]);
+                    }
+                    _ => {
+                        // replace when nothing is held yet or the new value is strictly better
+                        let inner = match ty {
+                            Type::Option(t) => t.as_ref().clone(),
+                            t => t.clone(),
+                        };
+                        let better = if inner == Type::Decimal {
+                            let x = self.coerce(v.clone(), &body.ty, &Type::Decimal)?;
+                            let c = self.call("heng_dec_cmp", &[x[0], x[1], cur[1], cur[2]]);
+                            let cc = if kind == AggKind::Min {
+                                IntCC::SignedLessThan
+                            } else {
+                                IntCC::SignedGreaterThan
+                            };
+                            self.b.ins().icmp_imm_s(cc, c[0], 0)
+                        } else if matches!(inner, Type::Text | Type::Code) {
+                            let c = self.call("heng_text_cmp", &[self.ctx, v[0], cur[1]]);
+                            let cc = if kind == AggKind::Min {
+                                IntCC::SignedLessThan
+                            } else {
+                                IntCC::SignedGreaterThan
+                            };
+                            self.b.ins().icmp_imm_s(cc, c[0], 0)
+                        } else {
+                            let cc = if kind == AggKind::Min {
+                                IntCC::SignedLessThan
+                            } else {
+                                IntCC::SignedGreaterThan
+                            };
+                            self.b.ins().icmp(cc, v[0], cur[1])
+                        };
+                        let empty = self.b.ins().icmp_imm_s(IntCC::Equal, cur[0], 0);
+                        let replace = self.b.ins().bor(empty, better);
+                        let (yes, no) = (self.b.create_block(), step);
+                        self.b.ins().brif(replace, yes, &[], no, &[]);
+                        self.b.switch_to_block(yes);
+                        let v = self.coerce(v, &body.ty, &inner)?;
+                        let mut new = vec![self.b.ins().iconst(I8, 1)];
+                        new.extend(v);
+                        self.set(&acc, &new);
+                        self.b.ins().jump(step, &[]);
+                    }
+                }
+            }
+            AggKind::Filter => return unsupported("filter(...)"),
+        }
+        self.b.switch_to_block(step);
+        let iv = self.b.use_var(i);
+        let next = self.b.ins().iadd_imm_s(iv, 1);
+        self.b.def_var(i, next);
+        self.b.ins().jump(head, &[]);
+        self.b.switch_to_block(done);
+        Ok(self.get(&acc))
+    }
+}
