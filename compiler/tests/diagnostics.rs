@@ -713,3 +713,21 @@ rule newborn_only "限新生儿使用" code "GZ10000101006000" {
 "#
     );
 }
+
+// ---- accepted forms ----
+
+/// A match pattern is a literal, and a negative number (`-1`, the grammar's
+/// `unary`) is one: found by the differential test's program generator.
+#[test]
+fn negative_number_match_patterns_are_constants() {
+    let (codes, out) = report(
+        r#"fn sign_name "符号" (n: Int, x: Decimal) -> Text =
+  match n {
+    -1 | -2 => "负"
+    0 => "零"
+    else => match x { -0.5 => "负半", else => "其他" }
+  }
+"#,
+    );
+    assert!(codes.is_empty(), "{codes:?}\n{out}");
+}

@@ -19,6 +19,25 @@ pub(super) fn error(span: Span) -> Expr {
 }
 
 /// The common type of two branches (if/match/otherwise), if any.
+/// The constant a checked literal stands for: a literal, or `-` applied to a
+/// number literal (`-1`, `-2.5`), as written in match patterns and parameter
+/// defaults. `None` for anything else.
+pub(super) fn literal(e: &Expr) -> Option<Const> {
+    match &e.kind {
+        ExprKind::Const(c) => Some(c.clone()),
+        ExprKind::Unary {
+            op: UnOp::Neg,
+            expr,
+        } => match &expr.kind {
+            // A literal is never i64::MIN (9223372036854775808 is out of range).
+            ExprKind::Const(Const::Int(i)) => i.checked_neg().map(Const::Int),
+            ExprKind::Const(Const::Decimal(d)) => Some(Const::Decimal(-*d)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 pub(super) fn unify(a: &Type, b: &Type) -> Option<Type> {
     match (a, b) {
         _ if a == b => Some(a.clone()),

@@ -1,7 +1,7 @@
 //! Compound forms: `match` and aggregates over lists.
 
 use super::Checker;
-use super::expr::{comparable, ordered};
+use super::expr::{comparable, literal, ordered};
 use super::scope::Scope;
 use crate::diagnostic::{Diagnostic, Text, codes};
 use crate::ir::{AggKind, Const, Expr, ExprKind};
@@ -29,8 +29,9 @@ impl Checker<'_> {
             let mut consts = Vec::new();
             for p in &arm.patterns {
                 let pe = self.expr(p, scope);
-                match &pe.kind {
-                    ExprKind::Const(c) => {
+                // A pattern is a literal, negative numbers included (`-1 => …`).
+                match &literal(&pe) {
+                    Some(c) => {
                         if !comparable(&s.ty, &pe.ty) {
                             self.not_comparable(&s, &pe);
                         }
@@ -43,8 +44,8 @@ impl Checker<'_> {
                         };
                         consts.push(c);
                     }
-                    _ if pe.ty.is_error() => {}
-                    _ => self.diags.push(
+                    None if pe.ty.is_error() => {}
+                    None => self.diags.push(
                         Diagnostic::error(
                             codes::NOT_CONSTANT,
                             pe.span,

@@ -356,18 +356,7 @@ impl Checker<'_> {
     fn const_expr(&mut self, e: &ast::Expr, ty: &Type) -> Option<Const> {
         let mut scope = Scope::new();
         let checked = self.expr(e, &mut scope);
-        let value = match &checked.kind {
-            ExprKind::Const(c) => Some(c.clone()),
-            ExprKind::Unary {
-                op: crate::ir::UnOp::Neg,
-                expr,
-            } => match &expr.kind {
-                ExprKind::Const(Const::Int(i)) => Some(Const::Int(-i)),
-                ExprKind::Const(Const::Decimal(d)) => Some(Const::Decimal(-d)),
-                _ => None,
-            },
-            _ => None,
-        };
+        let value = super::expr::literal(&checked);
         let Some(value) = value else {
             if !checked.ty.is_error() {
                 self.diags.push(
