@@ -26,6 +26,7 @@ use heng_compiler::source::Span;
 use heng_runtime::engine::{Engine, Interpreter};
 use heng_runtime::eval::RuleOutcome;
 use heng_runtime::input::{check_schema, read_visit};
+use heng_runtime::native::NativeEngine;
 use heng_runtime::pack::{self, Loaded, Pack};
 use heng_runtime::value::Value;
 use proptest::collection::vec;
@@ -90,11 +91,18 @@ impl std::fmt::Debug for VisitChoices {
 
 // ---- engines -------------------------------------------------------------
 
-/// Every engine under test; the first is the reference.
+/// Every engine under test; the first is the reference. The native engine must
+/// compile every generated rule, or the comparison would test the interpreter twice.
 fn engines(pack: &Pack) -> Vec<(&'static str, Box<dyn Engine + '_>)> {
+    let native = NativeEngine::new(pack);
+    assert!(
+        native.report.interpreted.is_empty(),
+        "rules not compiled natively: {:?}",
+        native.report.interpreted
+    );
     vec![
         ("interp", Box::new(Interpreter::new(pack))),
-        // the JIT engine joins here
+        ("jit", Box::new(native)),
     ]
 }
 
