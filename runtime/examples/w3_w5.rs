@@ -1,0 +1,104 @@
+//! W3 and W5 of spec/performance.md until `heng bench` exists: evaluation only
+//! (records in memory, one thread) of the standard line rules by the interpreter and
+//! by native code, as ratios in one run; and the time to check and compile the
+//! standard pack. A measurement, not a test.
+//! Run: `cargo run --release --example w3_w5 -p heng-runtime [COPIES]`
+
+use heng_runtime::engine::{Engine, Interpreter};
+use heng_runtime::native::NativeEngine;
+use heng_runtime::value::Value;
+use heng_runtime::{input, pack};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn best(rounds: usize, mut f: impl FnMut() -> usize) -> (Duration, usize) {
+    let mut best = Duration::MAX;
+    let mut out = 0;
+    for _ in 0..rounds {
+        let t = Instant::now();
+        out = f();
+        best = best.min(t.elapsed());
+    }
+    (best, out)
+}
+
+fn main() {
+    let copies: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib-rules");
+
+    // W5: check and compile the standard pack
+    let t = Instant::now();
+    let loaded = pack::load(&dir, &[]);
+    let check = t.elapsed();
+    let Some(pack) = loaded.pack.as_ref() else {
+        eprintln!("the standard pack does not check");
+        std::process::exit(2);
+    };
+    let t = Instant::now();
+    let native = NativeEngine::new(pack);
+    let compile = t.elapsed();
+    let interp = Interpreter::new(pack);
+
+    // W3: the sample batch replicated in memory
+    let schema = input::check_schema(&pack.program).expect("schema");
+    let text =
+        std::fs::read_to_string(dir.join("../examples/sample-batch.ndjson")).expect("sample batch");
+    let mut visits = Vec::new();
+    for _ in 0..copies {
+        for (i, l) in text.lines().enumerate() {
+            let v = input::read_visit(&schema, i as u64 + 1, l).expect("readable");
+            visits.push(Value::Record(v.record));
+        }
+    }
+    let lines: usize = visits
+        .iter()
+        .map(|v| {
+            v.as_record()
+                .map_or(0, |r| r.fields[pack.feedetail].as_list().len())
+        })
+        .sum();
+    let rules = pack.active_rules().count();
+    let prepared: Vec<_> = visits.iter().map(|v| native.prepare(v)).collect();
+    let hits = |o: Vec<(usize, heng_runtime::eval::RuleOutcome)>| {
+        o.iter().map(|(_, r)| r.hits.len()).sum::<usize>()
+    };
+    let (ti, hi) = best(3, || {
+        visits.iter().map(|v| hits(interp.eval_visit(v))).sum()
+    });
+    let (tj, hj) = best(5, || {
+        prepared
+            .iter()
+            .zip(&visits)
+            .map(|(p, v)| hits(native.eval_prepared(p, v)))
+            .sum()
+    });
+    assert_eq!(hi, hj, "the engines disagree");
+    let per_sec = |d: Duration| (lines * rules) as f64 / d.as_secs_f64() / 1e6;
+    println!(
+        "W3  {} visits, {lines} fee lines, {rules} rules, {hi} findings",
+        visits.len()
+    );
+    println!(
+        "    interpreter  {:>8.1} ms  {:>6.1} M line-rule evaluations/s",
+        ti.as_secs_f64() * 1e3,
+        per_sec(ti)
+    );
+    println!(
+        "    native (JIT) {:>8.1} ms  {:>6.1} M line-rule evaluations/s",
+        tj.as_secs_f64() * 1e3,
+        per_sec(tj)
+    );
+    println!(
+        "    ratio JIT/interpreter {:.1}x (target ≥ 5x)",
+        ti.as_secs_f64() / tj.as_secs_f64()
+    );
+    println!(
+        "W5  load and check the standard pack {:.1} ms; native compile {:.1} ms; total {:.1} ms (target ≤ 300 ms)",
+        check.as_secs_f64() * 1e3,
+        compile.as_secs_f64() * 1e3,
+        (check + compile).as_secs_f64() * 1e3
+    );
+}
