@@ -1,8 +1,11 @@
 //! W3 and W5 of spec/performance.md until `heng bench` exists: evaluation only
 //! (records in memory, one thread) of the standard line rules by the interpreter and
-//! by native code, as ratios in one run; and the time to check and compile the
+//! by native code and by a hand-written Rust implementation (`handwritten.rs`), as
+//! ratios in one run, after checking they agree; and the time to check and compile the
 //! standard pack. A measurement, not a test.
 //! Run: `cargo run --release --example w3_w5 -p heng-runtime [COPIES]`
+
+mod handwritten;
 
 use heng_runtime::engine::{Engine, Interpreter};
 use heng_runtime::native::NativeEngine;
@@ -76,6 +79,46 @@ fn main() {
             .sum()
     });
     assert_eq!(hi, hj, "the engines disagree");
+    // the hand-written baseline, on typed structs built before timing
+    let mut interner = handwritten::Interner::default();
+    let typed = handwritten::convert(pack, &visits, &mut interner);
+    let resolved = handwritten::resolve(pack, &interner);
+    let param = |name: &str| {
+        pack.program
+            .param_index(name)
+            .map(|i| pack.params[i].clone())
+    };
+    let int_param = |name: &str| match param(name) {
+        Some(Value::Int(i)) => i,
+        _ => panic!("parameter {name}"),
+    };
+    let material = param("expensive_material_price")
+        .and_then(|v| v.as_decimal())
+        .expect("parameter");
+    let (dm, nb) = (
+        int_param("discharge_max_days"),
+        int_param("newborn_max_days"),
+    );
+    let mut by_rule = Default::default();
+    let (th, _) = best(5, || {
+        by_rule = handwritten::run(&typed, &resolved, dm, material, nb);
+        by_rule.values().sum()
+    });
+    let mut interp_by_rule: std::collections::HashMap<&str, usize> = Default::default();
+    for v in &visits {
+        for (i, o) in interp.eval_visit(v) {
+            *interp_by_rule
+                .entry(pack.program.rules[i].id.as_str())
+                .or_default() += o.hits.len();
+        }
+    }
+    for (rule, n) in &interp_by_rule {
+        assert_eq!(
+            by_rule.get(rule).copied().unwrap_or(0),
+            *n,
+            "hand-written {rule} disagrees with the interpreter"
+        );
+    }
     let per_sec = |d: Duration| (lines * rules) as f64 / d.as_secs_f64() / 1e6;
     println!(
         "W3  {} visits, {lines} fee lines, {rules} rules, {hi} findings",
@@ -92,8 +135,17 @@ fn main() {
         per_sec(tj)
     );
     println!(
+        "    hand-written {:>8.1} ms  {:>6.1} M line-rule evaluations/s",
+        th.as_secs_f64() * 1e3,
+        per_sec(th)
+    );
+    println!(
         "    ratio JIT/interpreter {:.1}x (target ≥ 5x)",
         ti.as_secs_f64() / tj.as_secs_f64()
+    );
+    println!(
+        "    JIT time / hand-written time {:.2} (target ≤ 1.5)",
+        tj.as_secs_f64() / th.as_secs_f64()
     );
     println!(
         "W5  load and check the standard pack {:.1} ms; native compile {:.1} ms; total {:.1} ms (target ≤ 300 ms)",

@@ -1,0 +1,406 @@
+//! The 15 standard line rules written by hand, as an engineer would without Heng:
+//! typed structs with codes interned to integers and every table lookup resolved
+//! per distinct code before evaluation. The W3 baseline for native code; it decides
+//! which (line, rule) pairs fire, like native code does.
+
+use chrono::{Datelike, NaiveDate};
+use heng_runtime::pack::Pack;
+use heng_runtime::table::Table;
+use heng_runtime::value::Value;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+
+#[derive(Default)]
+pub struct Interner {
+    ids: HashMap<String, u32>,
+    pub texts: Vec<String>,
+}
+
+impl Interner {
+    pub fn id(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.ids.get(s) {
+            return i;
+        }
+        self.texts.push(s.to_string());
+        self.ids.insert(s.to_string(), self.texts.len() as u32 - 1);
+        self.texts.len() as u32 - 1
+    }
+}
+
+struct Limit {
+    gender: Option<String>,
+    age_min: Option<i64>,
+    age_max: Option<i64>,
+    newborn: bool,
+    min_tier: Option<i64>,
+    visit: Option<u32>,
+    insurance: Option<u32>,
+    indication: Option<Vec<String>>,
+    max_days: Option<i64>,
+    dept: Option<Vec<String>>,
+}
+
+pub struct Line {
+    code: u32,
+    code_text: String,
+    list_type: Option<String>,
+    chrgitm_type: Option<String>,
+    lv: Option<String>,
+    pric: Decimal,
+    day: NaiveDate,
+    dept: Option<String>,
+    dscg: Option<String>,
+    prd_days: Option<i64>,
+}
+
+pub struct Visit {
+    gend: Option<String>,
+    brdy: NaiveDate,
+    insutype: Option<String>,
+    tier: i64,
+    class: u8,
+    med_type: String,
+    begin: NaiveDate,
+    end: Option<NaiveDate>,
+    dise: Option<String>,
+    diags: Vec<String>,
+    lines: Vec<Line>,
+}
+
+/// Tables resolved per code id.
+pub struct Resolved {
+    limits: Vec<Option<usize>>,
+    excluded: Vec<bool>,
+    caps: Vec<Option<[Option<Decimal>; 3]>>,
+    limit_rows: Vec<Limit>,
+    diseases: HashMap<String, Option<Vec<String>>>,
+}
+
+fn text(v: &Value) -> Option<String> {
+    v.as_str().map(str::to_string)
+}
+fn int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Int(i) => Some(*i),
+        _ => None,
+    }
+}
+fn dec(v: &Value) -> Option<Decimal> {
+    v.as_decimal()
+}
+fn prefixes(v: &Value) -> Option<Vec<String>> {
+    match v {
+        Value::Prefixes(p) => Some(p.iter().map(|s| s.to_string()).collect()),
+        _ => None,
+    }
+}
+fn enum_ix(v: &Value) -> Option<u32> {
+    match v {
+        Value::Enum(e) => Some(*e),
+        _ => None,
+    }
+}
+
+fn col(pack: &Pack, table: &str, name: &str) -> (usize, usize) {
+    let t = pack
+        .program
+        .tables
+        .iter()
+        .position(|t| t.name == table)
+        .expect("table");
+    let c = pack.program.tables[t]
+        .columns
+        .iter()
+        .position(|c| c.name == name)
+        .expect("column");
+    (t, c)
+}
+
+fn tier(hosp_lv: Option<&str>) -> i64 {
+    match hosp_lv.unwrap_or("") {
+        "01" | "02" | "03" | "04" | "12" => 3,
+        "05" | "06" | "07" | "13" => 2,
+        "08" | "09" | "10" | "14" => 1,
+        _ => 0,
+    }
+}
+
+/// Visit classes: 0 outpatient, 1 inpatient, 2 special outpatient, 3 pharmacy (the enum order).
+fn class(med_type: &str) -> u8 {
+    match med_type {
+        "21" | "22" | "23" | "24" | "26" | "28" | "52" => 1,
+        "14" | "15" => 2,
+        "41" => 3,
+        _ => 0,
+    }
+}
+
+fn years_between(from: NaiveDate, to: NaiveDate) -> i64 {
+    let mut years = i64::from(to.year() - from.year());
+    let birthday_passed = (to.month(), to.day())
+        >= (
+            from.month(),
+            if from.month() == 2 && from.day() == 29 && !is_leap(to.year()) {
+                28
+            } else {
+                from.day()
+            },
+        );
+    if !birthday_passed {
+        years -= 1;
+    }
+    years
+}
+
+fn is_leap(y: i32) -> bool {
+    NaiveDate::from_ymd_opt(y, 2, 29).is_some()
+}
+
+fn starts_any(code: &str, prefixes: &[String]) -> bool {
+    prefixes
+        .iter()
+        .any(|p| !p.is_empty() && code.starts_with(p.as_str()))
+}
+
+/// Converts the interpreter's visit values into typed structs (not timed).
+pub fn convert(pack: &Pack, visits: &[Value], interner: &mut Interner) -> Vec<Visit> {
+    let p = &pack.program;
+    let vr = p.record(p.visit.expect("visit"));
+    let f = |name: &str| vr.field(name).expect("visit field");
+    let lt = match vr.fields[pack.feedetail].value_type() {
+        heng_compiler::types::Type::List(t) => match **t {
+            heng_compiler::types::Type::Record(r) => p.record(r),
+            _ => unreachable!("fee lines are records"),
+        },
+        _ => unreachable!("feedetail is a list"),
+    };
+    let g = |name: &str| lt.field(name).expect("line field");
+    let dr = p
+        .records
+        .iter()
+        .find(|r| r.name == "Diagnosis")
+        .expect("Diagnosis");
+    let diag_code = dr.field("diag_code").expect("diag_code");
+    visits
+        .iter()
+        .map(|v| {
+            let r = v.as_record().expect("record");
+            let date = |x: &Value| match x {
+                Value::DateTime(t) => Some(t.date()),
+                Value::Date(d) => Some(*d),
+                _ => None,
+            };
+            let lines = r.fields[pack.feedetail]
+                .as_list()
+                .iter()
+                .map(|l| {
+                    let l = l.as_record().expect("line");
+                    Line {
+                        code: interner.id(l.fields[g("med_list_codg")].as_str().unwrap_or("")),
+                        code_text: l.fields[g("med_list_codg")]
+                            .as_str()
+                            .unwrap_or("")
+                            .to_string(),
+                        list_type: text(&l.fields[g("list_type")]),
+                        chrgitm_type: text(&l.fields[g("med_chrgitm_type")]),
+                        lv: text(&l.fields[g("chrgitm_lv")]),
+                        pric: dec(&l.fields[g("pric")]).unwrap_or_default(),
+                        day: date(&l.fields[g("fee_ocur_time")]).expect("time"),
+                        dept: text(&l.fields[g("bilg_dept_codg")]),
+                        dscg: text(&l.fields[g("dscg_tkdrug_flag")]),
+                        prd_days: int(&l.fields[g("prd_days")]),
+                    }
+                })
+                .collect();
+            let med_type = text(&r.fields[f("med_type")]).unwrap_or_default();
+            Visit {
+                gend: text(&r.fields[f("gend")]),
+                brdy: date(&r.fields[f("brdy")]).expect("brdy"),
+                insutype: text(&r.fields[f("insutype")]),
+                tier: tier(r.fields[f("hosp_lv")].as_str()),
+                class: class(&med_type),
+                med_type,
+                begin: date(&r.fields[f("begntime")]).expect("begin"),
+                end: date(&r.fields[f("endtime")]),
+                dise: text(&r.fields[f("dise_codg")]),
+                diags: r.fields[f("diseinfo")]
+                    .as_list()
+                    .iter()
+                    .filter_map(|d| d.as_record().and_then(|d| text(&d.fields[diag_code])))
+                    .collect(),
+                lines,
+            }
+        })
+        .collect()
+}
+
+/// Resolves every table lookup for every interned code (not timed).
+pub fn resolve(pack: &Pack, interner: &Interner) -> Resolved {
+    let (lt, _) = col(pack, "item_limits", "code");
+    let t: &Table = &pack.tables[lt];
+    let c = |n: &str| col(pack, "item_limits", n).1;
+    let limit_rows = (0..t.len() as u32)
+        .map(|r| Limit {
+            gender: text(t.cell(r, c("gender"))),
+            age_min: int(t.cell(r, c("age_min"))),
+            age_max: int(t.cell(r, c("age_max"))),
+            newborn: matches!(t.cell(r, c("newborn_only")), Value::Bool(true)),
+            min_tier: int(t.cell(r, c("min_tier"))),
+            visit: enum_ix(t.cell(r, c("visit"))),
+            insurance: enum_ix(t.cell(r, c("insurance"))),
+            indication: prefixes(t.cell(r, c("indication"))),
+            max_days: int(t.cell(r, c("max_days"))),
+            dept: prefixes(t.cell(r, c("dept"))),
+        })
+        .collect();
+    let (et, _) = col(pack, "exclusions", "code");
+    let (pt, _) = col(pack, "price_caps", "code");
+    let pc = |n: &str| col(pack, "price_caps", n).1;
+    let (st, _) = col(pack, "special_diseases", "dise_codg");
+    let sd = &pack.tables[st];
+    let allowed = col(pack, "special_diseases", "allowed").1;
+    Resolved {
+        limits: interner
+            .texts
+            .iter()
+            .map(|s| t.prefix(s).map(|r| r as usize))
+            .collect(),
+        excluded: interner
+            .texts
+            .iter()
+            .map(|s| pack.tables[et].prefix(s).is_some())
+            .collect(),
+        caps: interner
+            .texts
+            .iter()
+            .map(|s| {
+                let p = &pack.tables[pt];
+                p.prefix(s).map(|r| {
+                    [
+                        dec(p.cell(r, pc("tier1"))),
+                        dec(p.cell(r, pc("tier2"))),
+                        dec(p.cell(r, pc("tier3"))),
+                    ]
+                })
+            })
+            .collect(),
+        limit_rows,
+        diseases: (0..sd.len() as u32)
+            .map(|r| {
+                (
+                    text(sd.cell(r, 0)).unwrap_or_default(),
+                    prefixes(sd.cell(r, allowed)),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// Counts the (line, rule) pairs that fire, per rule id.
+pub fn run(
+    visits: &[Visit],
+    t: &Resolved,
+    discharge_max_days: i64,
+    material_price: Decimal,
+    newborn_days: i64,
+) -> HashMap<&'static str, usize> {
+    let mut hits: HashMap<&'static str, usize> = HashMap::new();
+    let mut hit = |rule: &'static str| *hits.entry(rule).or_default() += 1;
+    for v in visits {
+        for l in &v.lines {
+            let limit = t
+                .limits
+                .get(l.code as usize)
+                .copied()
+                .flatten()
+                .map(|r| &t.limit_rows[r]);
+            let lt = l.list_type.as_deref().unwrap_or("");
+            if let Some(limit) = limit {
+                if let (Some(want), Some(g)) = (&limit.gender, &v.gend)
+                    && (g == "1" || g == "2")
+                    && g != want
+                {
+                    hit("gender_limit");
+                }
+                let age = years_between(v.brdy, l.day);
+                if limit.age_min.is_some_and(|lo| age < lo)
+                    || limit.age_max.is_some_and(|hi| age > hi)
+                {
+                    hit("age_limit");
+                }
+                if limit.newborn && (l.day - v.brdy).num_days() > newborn_days {
+                    hit("newborn_limit");
+                }
+                if limit.min_tier.is_some_and(|m| v.tier < m) {
+                    hit("tier_limit");
+                }
+                match limit.visit {
+                    Some(0) if v.class == 1 => hit("visit_limit"),
+                    Some(1) if v.class != 1 => hit("visit_limit"),
+                    _ => {}
+                }
+                match limit.insurance {
+                    Some(0) => hit("insurance_limit"),
+                    Some(1)
+                        if v.insutype.as_deref() != Some("510")
+                            && !matches!(v.med_type.as_str(), "51" | "52" | "53") =>
+                    {
+                        hit("insurance_limit")
+                    }
+                    _ => {}
+                }
+                if let Some(ind) = &limit.indication
+                    && !v.diags.iter().any(|d| starts_any(d, ind))
+                {
+                    hit("indication_limit");
+                }
+                if let (Some(max), Some(days)) = (limit.max_days, l.prd_days)
+                    && days > max
+                {
+                    hit("max_days");
+                }
+                if let Some(depts) = &limit.dept
+                    && !starts_any(l.dept.as_deref().unwrap_or(""), depts)
+                {
+                    hit("dept_limit");
+                }
+            }
+            if t.excluded.get(l.code as usize).copied().unwrap_or(false)
+                && l.lv.as_deref() != Some("03")
+            {
+                hit("excluded_item");
+            }
+            if let Some(Some(caps)) = t.caps.get(l.code as usize) {
+                let cap = match v.tier {
+                    3 => caps[2],
+                    2 => caps[1],
+                    _ => caps[0],
+                };
+                if cap.is_some_and(|c| l.pric > c) {
+                    hit("over_price");
+                }
+            }
+            if (lt == "301" || l.chrgitm_type.as_deref() == Some("08")) && l.pric > material_price {
+                hit("expensive_material");
+            }
+            if l.dscg.as_deref() == Some("1") && l.prd_days.is_some_and(|d| d > discharge_max_days)
+            {
+                hit("discharge_overdose");
+            }
+            if v.class == 1
+                && let Some(end) = v.end
+                && (l.day < v.begin || l.day > end)
+            {
+                hit("billing_outside_stay");
+            }
+            if matches!(v.med_type.as_str(), "14" | "15")
+                && let Some(Some(Some(allowed))) = v.dise.as_ref().map(|d| t.diseases.get(d))
+                && (matches!(lt, "101" | "102" | "103" | "104" | "105" | "106" | "301"))
+                && !starts_any(&l.code_text, allowed)
+            {
+                hit("special_disease_scope");
+            }
+        }
+    }
+    hits
+}
