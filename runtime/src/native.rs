@@ -227,23 +227,25 @@ impl NativeEngine<'_> {
             }
             _ => (0, 0),
         };
+        let mut status = vec![0u8; n_lines];
         let mut out = Vec::new();
         for (i, rule) in self.pack.active_rules() {
+            scratch.reset();
             let outcome = match (self.rules[i], rule.scope) {
                 (None, _) => self.evaluator.eval_rule(rule, visit, fd),
-                (Some(f), Scope::Visit) => match call(f, ctx, scratch, arena, 0) {
+                (Some(f), Scope::Visit) => match machine::call_visit(f, ctx, arena) {
                     0 => RuleOutcome::default(),
                     _ => self.evaluator.eval_rule_at(rule, visit, fd, None),
                 },
                 (Some(f), Scope::Line) => {
                     let mut outcome = RuleOutcome::default();
-                    for k in 0..n_lines {
-                        let line = (arena[offsets + k] / 8) as usize;
-                        if call(f, ctx, scratch, arena, line) != 0 {
-                            let o = self.evaluator.eval_rule_at(rule, visit, fd, Some(k));
-                            outcome.hits.extend(o.hits);
-                            outcome.errors.extend(o.errors);
-                        }
+                    if n_lines > 0 {
+                        machine::call_lines(f, ctx, arena, offsets, &mut status);
+                    }
+                    for (k, _) in status.iter().enumerate().filter(|(_, s)| **s != 0) {
+                        let o = self.evaluator.eval_rule_at(rule, visit, fd, Some(k));
+                        outcome.hits.extend(o.hits);
+                        outcome.errors.extend(o.errors);
                     }
                     outcome
                 }
@@ -252,10 +254,4 @@ impl NativeEngine<'_> {
         }
         out
     }
-}
-
-/// One call of a compiled rule with a fresh scratch arena.
-fn call(f: RuleFn, ctx: &CtxHold, scratch: &machine::Scratch, arena: &[u64], line: usize) -> i32 {
-    scratch.reset();
-    machine::call(f, ctx, arena, 0, line)
 }

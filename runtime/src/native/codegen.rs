@@ -119,12 +119,8 @@ impl Helpers {
 /// The signature of every compiled rule (see `machine::RuleFn`).
 pub fn rule_signature(module: &JITModule) -> Signature {
     let mut sig = module.make_signature();
-    sig.params.extend([
-        AbiParam::new(I64),
-        AbiParam::new(I64),
-        AbiParam::new(I64),
-        AbiParam::new(I64),
-    ]);
+    sig.params
+        .extend([I64, I64, I64, I64, I64, I64].map(AbiParam::new));
     sig.returns.push(AbiParam::new(I32));
     sig
 }
@@ -165,41 +161,61 @@ pub fn compile_rule(
         };
         let visit_ty = g.env.program.visit.map(Type::Record).unwrap_or(Type::Error);
         g.bind(VISIT_LOCAL.0, &visit_ty, &[params[2]]);
-        if rule.scope == Scope::Line {
-            g.bind(
-                LINE_LOCAL.0,
-                &Type::Record(heng_compiler::types::RecordId(u32::MAX)),
-                &[params[3]],
+        let line_ty = Type::Record(heng_compiler::types::RecordId(u32::MAX));
+        if rule.scope == Scope::Visit {
+            g.steps(rule, no)?;
+            let one = g.b.ins().iconst(I32, 1);
+            g.b.ins().return_(&[one]);
+            g.b.switch_to_block(no);
+            let zero = g.b.ins().iconst(I32, 0);
+            g.b.ins().return_(&[zero]);
+            g.b.switch_to_block(fault);
+            let two = g.b.ins().iconst(I32, 2);
+            g.b.ins().return_(&[two]);
+        } else {
+            // every fee line in one call: status byte k = 0 (no), 1 (fires), 2 (fault)
+            let (offsets, n, out) = (params[3], params[4], params[5]);
+            let i = g.b.declare_var(I64);
+            let zero = g.b.ins().iconst(I64, 0);
+            g.b.def_var(i, zero);
+            let (head, body, next, exit) = (
+                g.b.create_block(),
+                g.b.create_block(),
+                g.b.create_block(),
+                g.b.create_block(),
             );
-        }
-        for step in &rule.steps {
-            match step {
-                Step::Let(l, e) => {
-                    let v = g.expr(e)?;
-                    g.bind(l.0, &e.ty, &v);
+            g.b.ins().jump(head, &[]);
+            g.b.switch_to_block(head);
+            let iv = g.b.use_var(i);
+            let more = g.b.ins().icmp(IntCC::SignedLessThan, iv, n);
+            g.b.ins().brif(more, body, &[], exit, &[]);
+            g.b.switch_to_block(body);
+            let iv = g.b.use_var(i);
+            let at = g.b.ins().ishl_imm_s(iv, 3);
+            let slot = g.b.ins().iadd(offsets, at);
+            let rel = g.b.ins().load(I64, mem(), slot, 0);
+            let line = g.b.ins().iadd(g.base, rel);
+            g.bind(LINE_LOCAL.0, &line_ty, &[line]);
+            g.steps(rule, no)?;
+            for (block, status) in [(None, 1), (Some(no), 0), (Some(fault), 2)] {
+                if let Some(block) = block {
+                    g.b.switch_to_block(block);
                 }
-                Step::When(c) => {
-                    let v = g.expr(c)?;
-                    let next = g.b.create_block();
-                    g.b.ins().brif(v[0], next, &[], no, &[]);
-                    g.b.switch_to_block(next);
-                }
-                Step::Unless(c) => {
-                    let v = g.expr(c)?;
-                    let next = g.b.create_block();
-                    g.b.ins().brif(v[0], no, &[], next, &[]);
-                    g.b.switch_to_block(next);
-                }
+                let iv = g.b.use_var(i);
+                let addr = g.b.ins().iadd(out, iv);
+                let st = g.b.ins().iconst(I8, status);
+                g.b.ins().store(mem(), st, addr, 0);
+                g.b.ins().jump(next, &[]);
             }
+            g.b.switch_to_block(next);
+            let iv = g.b.use_var(i);
+            let i1 = g.b.ins().iadd_imm_s(iv, 1);
+            g.b.def_var(i, i1);
+            g.b.ins().jump(head, &[]);
+            g.b.switch_to_block(exit);
+            let zero = g.b.ins().iconst(I32, 0);
+            g.b.ins().return_(&[zero]);
         }
-        let one = g.b.ins().iconst(I32, 1);
-        g.b.ins().return_(&[one]);
-        g.b.switch_to_block(no);
-        let zero = g.b.ins().iconst(I32, 0);
-        g.b.ins().return_(&[zero]);
-        g.b.switch_to_block(fault);
-        let two = g.b.ins().iconst(I32, 2);
-        g.b.ins().return_(&[two]);
         g.b.seal_all_blocks();
         g.b.finalize(target);
     }
@@ -229,6 +245,31 @@ fn mem() -> MemFlagsData {
 }
 
 impl Gen<'_, '_, '_> {
+    /// The rule's `let`, `when` and `unless` steps; a failed condition jumps to `no`.
+    fn steps(&mut self, rule: &Rule, no: Block) -> R<()> {
+        for step in &rule.steps {
+            match step {
+                Step::Let(l, e) => {
+                    let v = self.expr(e)?;
+                    self.bind(l.0, &e.ty, &v);
+                }
+                Step::When(c) => {
+                    let v = self.expr(c)?;
+                    let next = self.b.create_block();
+                    self.b.ins().brif(v[0], next, &[], no, &[]);
+                    self.b.switch_to_block(next);
+                }
+                Step::Unless(c) => {
+                    let v = self.expr(c)?;
+                    let next = self.b.create_block();
+                    self.b.ins().brif(v[0], no, &[], next, &[]);
+                    self.b.switch_to_block(next);
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub(super) fn bind(&mut self, local: u32, ty: &Type, vals: &[Val]) {
         let vars: Vec<Variable> = match self.frames.last().and_then(|f| f.get(&local)) {
             Some(v) => v.clone(),

@@ -101,9 +101,12 @@ impl<'g> CtxHold<'g> {
     }
 }
 
-/// Signature of a compiled rule: (ctx, arena base, visit record, fee line record)
-/// → 0 the rule does not fire, 1 it fires, 2 a runtime fault.
-pub type RuleFn = extern "C" fn(*const Ctx, *const u64, *const u64, *const u64) -> i32;
+/// Signature of a compiled rule: (ctx, arena base, visit record, fee-line offsets,
+/// number of lines, status bytes). An `each visit` rule returns 0 (does not fire),
+/// 1 (fires) or 2 (fault); an `each line` rule writes that status for every line
+/// into the status bytes and returns 0.
+pub type RuleFn =
+    extern "C" fn(*const Ctx, *const u64, *const u64, *const u64, i64, *mut u8) -> i32;
 
 /// A JIT module with every helper symbol registered.
 pub fn new_module() -> Result<JITModule, String> {
@@ -132,24 +135,41 @@ pub fn finalize(module: &mut JITModule, ids: &[FuncId]) -> Result<Vec<RuleFn>, S
         .map(|id| {
             let code = module.get_finalized_function(*id);
             // SAFETY: `code` was defined by codegen with exactly the RuleFn signature
-            // (four pointer-sized parameters, one i32 result, the host's C ABI), and the
+            // (six 64-bit parameters, one i32 result, the host's C ABI), and the
             // module (owning the code memory) lives as long as the engine holding it.
             unsafe { std::mem::transmute::<*const u8, RuleFn>(code) }
         })
         .collect())
 }
 
-/// Calls a compiled rule on records of `arena` (word offsets).
-pub fn call(f: RuleFn, ctx: &CtxHold, arena: &[u64], visit: usize, line: usize) -> i32 {
+/// Calls a compiled `each visit` rule on the visit at word 0 of `arena`.
+pub fn call_visit(f: RuleFn, ctx: &CtxHold, arena: &[u64]) -> i32 {
     let base = arena.as_ptr();
-    // `wrapping_add` keeps this safe; offsets come from the encoder and lie within
-    // the arena (fact 1).
     f(
         &ctx.ctx,
         base,
-        base.wrapping_add(visit),
-        base.wrapping_add(line),
+        base,
+        std::ptr::null(),
+        0,
+        std::ptr::null_mut(),
     )
+}
+
+/// Calls a compiled `each line` rule on every fee line; `offsets` is the word index
+/// of the lines' offset array in `arena`, `status` gets one byte per line.
+pub fn call_lines(f: RuleFn, ctx: &CtxHold, arena: &[u64], offsets: usize, status: &mut [u8]) {
+    let base = arena.as_ptr();
+    // The offsets array has `status.len()` entries inside the arena (fact 1), and the
+    // compiled code writes exactly one byte per line into `status`.
+    let lines = arena[offsets..].as_ptr();
+    f(
+        &ctx.ctx,
+        base,
+        base,
+        lines,
+        status.len() as i64,
+        status.as_mut_ptr(),
+    );
 }
 
 // ---- helpers called from compiled code ----
