@@ -4,12 +4,15 @@
 //! values, empty lists, code ranges, filters and month() match.
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/declarations_pack.rs"]
+mod support;
 use heng_compiler::diagnostic::Lang;
 use heng_runtime::audit::{audit_visit, eval_failure_json, finding_json};
 use heng_runtime::engine::{Engine, Interpreter};
 use heng_runtime::native::NativeEngine;
 use heng_runtime::{input, pack};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use support::declarations_pack;
 
 const RULES: &str = r#"
 rule zero_division "除零" {
@@ -41,23 +44,7 @@ rule absent_and_empty "缺失与空列表" {
 "#;
 
 fn temp_pack() -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib-rules");
-    let dir = std::env::temp_dir().join(format!("heng-engines-agree-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("tables")).unwrap();
-    for f in [
-        "heng.toml",
-        "schema.heng",
-        "tables.heng",
-        "params.heng",
-        "functions.heng",
-    ] {
-        std::fs::copy(src.join(f), dir.join(f)).unwrap();
-    }
-    for e in std::fs::read_dir(src.join("tables")).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, dir.join("tables").join(p.file_name().unwrap())).unwrap();
-    }
+    let dir = declarations_pack("engines_agree");
     std::fs::write(dir.join("stress.heng"), RULES).unwrap();
     dir
 }
@@ -109,5 +96,4 @@ fn faults_and_edge_cases_agree() {
     ] {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -13,6 +13,8 @@
 //! - ` ```findings `: the findings those visits must produce, exactly as
 //!   `heng run` writes them (NDJSON, in output order).
 
+#[path = "support/declarations_pack.rs"]
+mod support;
 use heng_compiler::diagnostic::{Diagnostic, Lang, render};
 use heng_runtime::audit::{audit_visit, finding_json};
 use heng_runtime::engine::{Engine, Interpreter};
@@ -21,6 +23,7 @@ use heng_runtime::native::NativeEngine;
 use heng_runtime::pack::{self, Loaded};
 use std::fs;
 use std::path::{Path, PathBuf};
+use support::declarations_pack;
 
 /// A fenced code block: its info string split into words, its text and the
 /// 1-based line of its opening fence.
@@ -98,27 +101,7 @@ fn repo() -> PathBuf {
 
 /// Writes the temporary pack of one example and loads it.
 fn load_example(ex: &Example) -> Loaded {
-    let stdlib = repo().join("stdlib-rules");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("language_docs")
-        .join(format!("line-{}", ex.source.line));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(dir.join("tables")).expect("create the example pack");
-    for f in [
-        "schema.heng",
-        "tables.heng",
-        "params.heng",
-        "functions.heng",
-    ] {
-        fs::copy(stdlib.join(f), dir.join(f)).expect("copy a standard source");
-    }
-    for entry in fs::read_dir(stdlib.join("tables")).expect("standard tables") {
-        let path = entry.expect("table entry").path();
-        if path.extension().is_some_and(|e| e == "csv") {
-            let name = path.file_name().expect("file name");
-            fs::copy(&path, dir.join("tables").join(name)).expect("copy a table");
-        }
-    }
+    let dir = declarations_pack(&format!("language_docs/line-{}", ex.source.line));
     let mut manifest = "[pack]\nname = \"doc-example\"\n".to_string();
     for b in &ex.attached {
         match b.tag() {

@@ -21,6 +21,8 @@
 mod program;
 mod visits;
 
+#[path = "../../../tests/support/declarations_pack.rs"]
+mod support;
 use heng_compiler::diagnostic::{Diagnostic, Lang, render};
 use heng_compiler::source::Span;
 use heng_runtime::engine::{Engine, Interpreter};
@@ -34,6 +36,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, RngSeed};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use support::declarations_pack;
 
 // ---- choices -------------------------------------------------------------
 
@@ -116,30 +119,7 @@ fn stdlib() -> PathBuf {
 /// rules); each case writes its program to `generated.heng` in it.
 fn pack_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("differential-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("tables")).expect("create the pack folder");
-        for f in [
-            "schema.heng",
-            "tables.heng",
-            "params.heng",
-            "functions.heng",
-        ] {
-            std::fs::copy(stdlib().join(f), dir.join(f)).expect("copy a standard source");
-        }
-        for entry in std::fs::read_dir(stdlib().join("tables")).expect("standard tables") {
-            let path = entry.expect("table entry").path();
-            if path.extension().is_some_and(|e| e == "csv") {
-                let name = path.file_name().expect("file name");
-                std::fs::copy(&path, dir.join("tables").join(name)).expect("copy a table");
-            }
-        }
-        std::fs::write(dir.join("heng.toml"), "[pack]\nname = \"differential\"\n")
-            .expect("write heng.toml");
-        dir
-    })
+    DIR.get_or_init(|| declarations_pack(&format!("differential-{}", std::process::id())))
 }
 
 fn load(source: &str) -> Loaded {
