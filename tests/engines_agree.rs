@@ -97,3 +97,114 @@ fn faults_and_edge_cases_agree() {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
     }
 }
+
+/// Native date arithmetic (the date of a date-time, whole years between dates)
+/// decides exactly as the interpreter computes, over every pair of a spread of
+/// birth dates and fee dates: each line carries the interpreter's answer in
+/// `prd_days`, and native code must fire on it (and not on the answer plus one).
+#[test]
+fn native_dates_match_the_interpreter() {
+    const RULES: &str = r#"
+rule years_are_right "年龄" {
+  each line
+  severity low
+  when years_between(visit.brdy, date(line.fee_ocur_time)) == (line.prd_days otherwise -1)
+  message "x"
+}
+
+rule days_are_right "日龄" {
+  each line
+  severity low
+  when days_between(visit.brdy, date(line.fee_ocur_time)) == (line.prd_days otherwise -1)
+  message "x"
+}
+"#;
+    let dir = declarations_pack("native_dates");
+    std::fs::write(dir.join("dates.heng"), RULES).unwrap();
+    let loaded = pack::load(&dir, &[]);
+    let pack = loaded
+        .pack
+        .as_ref()
+        .unwrap_or_else(|| panic!("{:?}", loaded.diagnostics));
+    let schema = input::check_schema(&pack.program).unwrap();
+    let native = NativeEngine::new(pack);
+    assert!(native.report.interpreted.is_empty());
+    let date = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let births = [
+        "0001-01-01",
+        "1899-12-31",
+        "1900-02-28",
+        "1960-02-29",
+        "1969-12-31",
+        "1970-01-01",
+        "1999-03-01",
+        "2000-02-29",
+        "2004-02-29",
+        "2023-12-31",
+        "2024-02-29",
+        "9999-12-31",
+    ];
+    let fee_days = [
+        "0001-01-01",
+        "1900-03-01",
+        "1969-12-31",
+        "2000-02-28",
+        "2000-02-29",
+        "2001-02-28",
+        "2001-03-01",
+        "2023-02-28",
+        "2024-02-28",
+        "2024-02-29",
+        "2024-03-01",
+        "2026-12-31",
+        "2100-02-28",
+        "2100-03-01",
+        "2400-02-29",
+        "9999-12-31",
+    ];
+    let times = ["00:00:00", "23:59:59"];
+    for (n, birth) in births.iter().enumerate() {
+        let mut lines = Vec::new();
+        let mut want = [Vec::new(), Vec::new()];
+        for day in fee_days {
+            for time in times {
+                let (b, d) = (date(birth), date(day));
+                let years = heng_runtime::eval::years_between(b, d);
+                let days = (d - b).num_days();
+                for guess in [years, years + 1, days, days + 1] {
+                    for (rule, answer) in [(0, years), (1, days)] {
+                        if guess == answer {
+                            want[rule].push(lines.len());
+                        }
+                    }
+                    lines.push(format!(
+                        r#"{{"feedetl_sn":"{}","fee_ocur_time":"{day}T{time}","med_list_codg":"X","hilist_name":"x","cnt":"1","pric":"1","det_item_fee_sumamt":"1","prd_days":{guess}}}"#,
+                        lines.len()
+                    ));
+                }
+            }
+        }
+        let text = format!(
+            r#"{{"mdtrt_id":"V{n}","psn_no":"P","brdy":"{birth}","med_type":"11","begntime":"2026-10-01T08:00:00","feedetail":[{}]}}"#,
+            lines.join(",")
+        );
+        let visit = input::read_visit(&schema, 1, &text).unwrap();
+        let decided =
+            native.decide(&native.prepare(&heng_runtime::value::Value::Record(visit.record)));
+        for (rule, want) in want.iter().enumerate() {
+            let fired: Vec<usize> = decided
+                .iter()
+                .filter(|(i, _)| *i == rule)
+                .flat_map(|(_, d)| match d {
+                    heng_runtime::native::Decision::Lines(l) => l.clone(),
+                    other => panic!("{other:?}"),
+                })
+                .map(|(k, v)| {
+                    assert_eq!(v, heng_runtime::native::Verdict::Fires, "line {k}");
+                    k
+                })
+                .collect();
+            assert_eq!(&fired, want, "rule {rule}, birth {birth}");
+        }
+    }
+}

@@ -237,6 +237,55 @@ pub struct Expr {
     pub span: Span,
 }
 
+impl Expr {
+    /// Calls `f` on this expression and every expression inside it, parents first.
+    pub fn walk(&self, f: &mut impl FnMut(&Expr)) {
+        f(self);
+        let mut each = |es: &[&Expr]| es.iter().for_each(|e| e.walk(f));
+        match &self.kind {
+            ExprKind::Const(_) | ExprKind::None | ExprKind::Local(_) | ExprKind::Param(_) => {}
+            ExprKind::Field { base: e, .. }
+            | ExprKind::Unary { expr: e, .. }
+            | ExprKind::Lookup { key: e, .. }
+            | ExprKind::IsSome { expr: e, .. }
+            | ExprKind::IsNone { expr: e } => each(&[e]),
+            ExprKind::Call { args, .. } | ExprKind::Builtin { args, .. } => {
+                each(&args.iter().collect::<Vec<_>>())
+            }
+            ExprKind::Binary { lhs, rhs, .. } => each(&[lhs, rhs]),
+            ExprKind::Otherwise { expr, default } => each(&[expr, default]),
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => each(&[cond, then, otherwise]),
+            ExprKind::Match {
+                scrutinee,
+                arms,
+                default,
+            } => {
+                let mut all = vec![scrutinee.as_ref()];
+                all.extend(arms.iter().map(|(_, b)| b));
+                all.extend(default.as_deref());
+                each(&all)
+            }
+            ExprKind::InList { expr, items } => {
+                let mut all = vec![expr.as_ref()];
+                all.extend(items);
+                each(&all)
+            }
+            ExprKind::Aggregate {
+                list, filter, body, ..
+            } => {
+                let mut all = vec![list.as_ref()];
+                all.extend(filter.as_deref());
+                all.extend(body.as_deref());
+                each(&all)
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum ExprKind {
     Const(Const),

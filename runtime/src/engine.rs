@@ -1,5 +1,5 @@
-//! Evaluation engines behind one interface: the reference interpreter (and, next,
-//! native code). The audit driver, fixtures and the embedding API run any of them,
+//! Evaluation engines behind one interface: the reference interpreter and native
+//! code (`native`). The audit driver, fixtures and the embedding API run any of them,
 //! which is what lets the test suite compare them on the same inputs.
 
 use crate::eval::{Evaluator, RuleOutcome};
@@ -12,6 +12,12 @@ pub trait Engine: Sync {
     /// Visit type, refunds applied). Returns each rule's index in `program.rules`
     /// with its outcome, in pack order.
     fn eval_visit(&self, visit: &Value) -> Vec<(usize, RuleOutcome)>;
+}
+
+impl<E: Engine + ?Sized> Engine for &E {
+    fn eval_visit(&self, visit: &Value) -> Vec<(usize, RuleOutcome)> {
+        (**self).eval_visit(visit)
+    }
 }
 
 /// The reference interpreter over the typed IR.

@@ -26,6 +26,7 @@
 //!   another visit of the patient) is not named. Indices are sorted and deduplicated.
 
 pub(crate) mod builtins;
+pub use builtins::years_between;
 pub(crate) mod ops;
 mod render;
 #[cfg(test)]

@@ -24,8 +24,9 @@ use crate::value::Value;
 use cranelift_frontend::FunctionBuilderContext;
 use cranelift_module::{Linkage, Module};
 use heng_compiler::ir::Scope;
+use heng_compiler::types::TableId;
 use intern::{Interner, LookupSlot};
-use layout::{Encoder, MAX_FIELDS, PrefixSets, PrefixSetsRef};
+use layout::{Encoder, Layout, MAX_FIELDS, Of, PrefixSets, PrefixSetsRef};
 use machine::{CtxHold, RuleFn};
 
 /// How the pack was compiled.
@@ -39,17 +40,30 @@ pub struct CompileReport {
     pub clif: Vec<(String, String)>,
 }
 
+/// How one active rule is evaluated.
+#[derive(Clone, Copy)]
+enum Plan {
+    Interpret,
+    /// A native `each visit` rule.
+    Visit(RuleFn),
+    /// The `j`th rule of the fused native line loop.
+    Line(usize),
+}
+
 /// The engine that runs compiled rules.
 pub struct NativeEngine<'p> {
     pack: &'p Pack,
     evaluator: Evaluator<'p>,
     interner: Interner<'p>,
+    layout: Layout,
     sets: PrefixSets,
     /// One arena per table; compiled code holds their addresses.
     _tables: Vec<Vec<u64>>,
     _code: Option<machine::Code>,
-    /// Per rule of the program: its native function, if compiled.
-    rules: Vec<Option<RuleFn>>,
+    /// The active rules in order, with how each is evaluated.
+    plan: Vec<(usize, Plan)>,
+    /// Every native `each line` rule, fused into one loop over the lines.
+    lines_fn: Option<RuleFn>,
     pub report: CompileReport,
 }
 
@@ -71,12 +85,15 @@ impl<'p> NativeEngine<'p> {
         }
         let mut sets = PrefixSets::default();
         let mut report = CompileReport::default();
-        let mut rules = vec![None; program.rules.len()];
+        let mut plan = vec![Plan::Interpret; program.rules.len()];
+        let mut lines_fn = None;
 
         let too_wide = program.records.iter().any(|r| r.fields.len() > MAX_FIELDS)
             || program.tables.iter().any(|t| t.columns.len() > MAX_FIELDS);
         let mut tables = Vec::new();
         let mut code = None;
+        let active: Vec<_> = pack.active_rules().map(|(_, r)| r).collect();
+        let layout = Layout::new(program, &active, pack.feedetail);
         let outcome: Result<(), String> = (|| {
             if too_wide {
                 return Err(format!(
@@ -86,19 +103,22 @@ impl<'p> NativeEngine<'p> {
             {
                 let encoder = Encoder {
                     program,
+                    layout: &layout,
                     interner: &interner,
                 };
                 for (t, table) in pack.tables.iter().enumerate() {
-                    let mut arena = Vec::new();
-                    let columns = &program.tables[t].columns;
+                    let of = Of::Table(TableId(t as u32));
+                    // the blank record at row -1 (see `Layout::pad_words`)
+                    let mut arena = vec![0; layout.shape(of).words];
                     for r in 0..table.len() {
                         encoder.record(
-                            columns,
+                            of,
                             table.row(r as u32),
                             &mut arena,
                             &mut PrefixSetsRef::Build(&mut sets),
                         );
                     }
+                    arena.resize(arena.len() + layout.pad_words, 0);
                     tables.push(arena);
                 }
             }
@@ -109,41 +129,77 @@ impl<'p> NativeEngine<'p> {
                 params: &pack.params,
                 interner: &interner,
                 sets: &mut sets,
+                layout: &layout,
                 table_bases: tables
                     .iter()
-                    .map(|a: &Vec<u64>| a.as_ptr() as i64)
+                    .enumerate()
+                    .map(|(t, a)| {
+                        let blank = layout.shape(Of::Table(TableId(t as u32))).words;
+                        a.as_ptr() as i64 + 8 * blank as i64
+                    })
                     .collect(),
             };
             let mut fctx = FunctionBuilderContext::new();
             let sig = codegen::rule_signature(&module);
             let mut ids = Vec::new();
+            let mut line_rules = Vec::new();
             for (i, rule) in pack.active_rules() {
-                let id = module
-                    .declare_function(&format!("rule_{i}_{}", rule.id), Linkage::Local, &sig)
-                    .map_err(|e| e.to_string())?;
-                match codegen::compile_rule(&mut module, &mut fctx, &helpers, &mut env, rule, id) {
+                let define = match rule.scope {
+                    Scope::Visit => Some(
+                        module
+                            .declare_function(
+                                &format!("rule_{i}_{}", rule.id),
+                                Linkage::Local,
+                                &sig,
+                            )
+                            .map_err(|e| e.to_string())?,
+                    ),
+                    Scope::Line => None,
+                };
+                let built =
+                    codegen::compile(&mut module, &mut fctx, &helpers, &mut env, &[rule], define);
+                match built {
                     Ok(clif) => {
                         report.native.push(rule.id.clone());
                         report.clif.push((rule.id.clone(), clif));
-                        ids.push((i, id));
+                        match define {
+                            Some(id) => ids.push((Some(i), id)),
+                            None => line_rules.push((i, rule)),
+                        }
                     }
                     Err(codegen::Unsupported(why)) => {
                         report.interpreted.push((rule.id.clone(), why))
                     }
                 }
             }
+            if !line_rules.is_empty() {
+                let id = module
+                    .declare_function("line_rules", Linkage::Local, &sig)
+                    .map_err(|e| e.to_string())?;
+                let rules: Vec<_> = line_rules.iter().map(|(_, r)| *r).collect();
+                codegen::compile(&mut module, &mut fctx, &helpers, &mut env, &rules, Some(id))
+                    .map_err(|codegen::Unsupported(why)| why)?;
+                ids.push((None, id));
+            }
             let fns = machine::finalize(
                 &mut module,
                 &ids.iter().map(|(_, id)| *id).collect::<Vec<_>>(),
             )?;
-            for ((i, _), f) in ids.iter().zip(fns) {
-                rules[*i] = Some(f);
+            for ((rule, _), f) in ids.iter().zip(fns) {
+                match rule {
+                    Some(i) => plan[*i] = Plan::Visit(f),
+                    None => lines_fn = Some(f),
+                }
+            }
+            for (j, (i, _)) in line_rules.iter().enumerate() {
+                plan[*i] = Plan::Line(j);
             }
             code = Some(machine::Code::new(module));
             Ok(())
         })();
         if let Err(why) = outcome {
-            rules.iter_mut().for_each(|r| *r = None);
+            plan.iter_mut().for_each(|p| *p = Plan::Interpret);
+            lines_fn = None;
             report.native.clear();
             report.clif.clear();
             report.interpreted = pack
@@ -151,14 +207,17 @@ impl<'p> NativeEngine<'p> {
                 .map(|(_, r)| (r.id.clone(), why.clone()))
                 .collect();
         }
+        let plan = pack.active_rules().map(|(i, _)| (i, plan[i])).collect();
         NativeEngine {
             pack,
+            plan,
+            lines_fn,
             evaluator: Evaluator::new(program, &pack.params, &pack.tables),
             interner,
+            layout,
             sets,
             _tables: tables,
             _code: code,
-            rules,
             report,
         }
     }
@@ -182,67 +241,152 @@ impl NativeEngine<'_> {
         if let (Some(v), Value::Record(rec)) = (self.pack.program.visit, visit) {
             let encoder = Encoder {
                 program: &self.pack.program,
+                layout: &self.layout,
                 interner: &self.interner,
             };
-            let fields = &self.pack.program.record(v).fields;
             encoder.record(
-                fields,
+                Of::Record(v),
                 &rec.fields,
                 &mut arena,
                 &mut PrefixSetsRef::Fixed(&self.sets),
             );
         }
+        arena.resize(arena.len() + self.layout.pad_words, 0);
         Prepared { arena }
     }
 
     /// Evaluates the active rules on a prepared visit; `visit` is the same visit as a
     /// value, for rendering the findings of rules that fire.
     pub fn eval_prepared(&self, prepared: &Prepared, visit: &Value) -> Vec<(usize, RuleOutcome)> {
-        let guard = self.interner.read();
-        SCRATCH.with(|scratch| {
-            let ctx = CtxHold::new(&guard, &self.sets.sets, scratch);
-            self.run(&ctx, scratch, &prepared.arena, visit)
-        })
+        self.render(self.decide(prepared), visit)
     }
 }
 
 thread_local! {
     /// Per-thread memory for lists that compiled rules build.
     static SCRATCH: machine::Scratch = machine::Scratch::default();
+    /// Per-thread status bytes of the fee lines, reused from visit to visit.
+    static STATUS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// What native code decided for one active rule on a visit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// An `each visit` rule fires, or leaves the decision to the interpreter.
+    Visit(Verdict),
+    /// An `each line` rule fires, or leaves the decision to the interpreter, on these
+    /// fee lines.
+    Lines(Vec<(usize, Verdict)>),
+    /// The rule is not compiled: the interpreter evaluates it whole.
+    Interpret,
+}
+
+/// Native code's answer where it is not "does not fire".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Fires,
+    /// A runtime fault, or a value native code does not handle (a date before year
+    /// 1): the interpreter decides, and reports the fault.
+    Defers,
+}
+
+impl Verdict {
+    fn of_status(status: u8) -> Verdict {
+        if status == 1 {
+            Verdict::Fires
+        } else {
+            Verdict::Defers
+        }
+    }
 }
 
 impl NativeEngine<'_> {
+    /// Decides, without rendering anything, which active rules fire on a prepared
+    /// visit: the hot path, and what W3 measures. Rules that do not fire are left out.
+    pub fn decide(&self, prepared: &Prepared) -> Vec<(usize, Decision)> {
+        let guard = self.interner.read();
+        SCRATCH.with(|scratch| {
+            let ctx = CtxHold::new(&guard, &self.sets.sets, scratch);
+            self.decide_with(&ctx, scratch, &prepared.arena)
+        })
+    }
+
     /// Runs every active rule on an encoded visit (word 0 of `arena`).
-    fn run(
+    fn decide_with(
         &self,
         ctx: &CtxHold,
         scratch: &machine::Scratch,
         arena: &[u64],
-        visit: &Value,
-    ) -> Vec<(usize, RuleOutcome)> {
+    ) -> Vec<(usize, Decision)> {
         let fd = self.pack.feedetail;
-        let (offsets, n_lines) = match arena.get(1 + 2 * fd..3 + 2 * fd) {
+        let slot = self.pack.program.visit.and_then(|v| {
+            let at = self.layout.slot_offset(Of::Record(v), fd)? as usize / 8;
+            arena.get(at..at + 2)
+        });
+        let (offsets, n_lines) = match slot {
             Some(&[off, len]) if arena.first().is_some_and(|h| h & (1 << fd) != 0) => {
                 ((off / 8) as usize, len as usize)
             }
             _ => (0, 0),
         };
-        let mut status = vec![0u8; n_lines];
+        let n_line_rules = self
+            .plan
+            .iter()
+            .filter(|(_, p)| matches!(p, Plan::Line(_)))
+            .count();
+        STATUS.with_borrow_mut(|status| {
+            status.clear();
+            status.resize(n_lines * n_line_rules, 0);
+            let mut fired = 0;
+            if let Some(f) = self.lines_fn
+                && n_lines > 0
+            {
+                scratch.reset();
+                fired =
+                    machine::call_lines(f, ctx, arena, (offsets, n_lines), n_line_rules, status);
+            }
+            let mut out = Vec::new();
+            for &(i, plan) in &self.plan {
+                match plan {
+                    Plan::Interpret => out.push((i, Decision::Interpret)),
+                    Plan::Visit(f) => {
+                        scratch.reset();
+                        let status = machine::call_visit(f, ctx, arena) as u8;
+                        if status != 0 {
+                            out.push((i, Decision::Visit(Verdict::of_status(status))));
+                        }
+                    }
+                    Plan::Line(j) if fired & (1 << j.min(63)) != 0 => {
+                        let st = &status[j * n_lines..(j + 1) * n_lines];
+                        if st.iter().any(|s| *s != 0) {
+                            let fired = (0..n_lines)
+                                .filter(|k| st[*k] != 0)
+                                .map(|k| (k, Verdict::of_status(st[k])))
+                                .collect();
+                            out.push((i, Decision::Lines(fired)));
+                        }
+                    }
+                    Plan::Line(_) => {}
+                }
+            }
+            out
+        })
+    }
+
+    /// Renders the findings of what native code decided, with the interpreter; every
+    /// active rule gets an outcome, in pack order.
+    fn render(&self, decided: Vec<(usize, Decision)>, visit: &Value) -> Vec<(usize, RuleOutcome)> {
+        let fd = self.pack.feedetail;
+        let mut decided = decided.into_iter().peekable();
         let mut out = Vec::new();
         for (i, rule) in self.pack.active_rules() {
-            scratch.reset();
-            let outcome = match (self.rules[i], rule.scope) {
-                (None, _) => self.evaluator.eval_rule(rule, visit, fd),
-                (Some(f), Scope::Visit) => match machine::call_visit(f, ctx, arena) {
-                    0 => RuleOutcome::default(),
-                    _ => self.evaluator.eval_rule_at(rule, visit, fd, None),
-                },
-                (Some(f), Scope::Line) => {
+            let outcome = match decided.next_if(|(d, _)| *d == i) {
+                None => RuleOutcome::default(),
+                Some((_, Decision::Interpret)) => self.evaluator.eval_rule(rule, visit, fd),
+                Some((_, Decision::Visit(_))) => self.evaluator.eval_rule_at(rule, visit, fd, None),
+                Some((_, Decision::Lines(lines))) => {
                     let mut outcome = RuleOutcome::default();
-                    if n_lines > 0 {
-                        machine::call_lines(f, ctx, arena, offsets, &mut status);
-                    }
-                    for (k, _) in status.iter().enumerate().filter(|(_, s)| **s != 0) {
+                    for (k, _) in lines {
                         let o = self.evaluator.eval_rule_at(rule, visit, fd, Some(k));
                         outcome.hits.extend(o.hits);
                         outcome.errors.extend(o.errors);

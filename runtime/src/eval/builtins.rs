@@ -86,7 +86,7 @@ fn anniversary(birth: NaiveDate, year: i32) -> Option<NaiveDate> {
 /// Whole years from `from` to `to`: the number of anniversaries of `from` reached on
 /// or before `to` (a birthday counts on its date; 29 Feb counts on 28 Feb in other
 /// years). Negative, by the same rule in reverse, when `to` is earlier.
-pub(crate) fn years_between(from: NaiveDate, to: NaiveDate) -> i64 {
+pub fn years_between(from: NaiveDate, to: NaiveDate) -> i64 {
     if to < from {
         return -years_between(to, from);
     }

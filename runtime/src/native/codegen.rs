@@ -6,14 +6,18 @@
 //!
 //! What a rule decides is computed here; what a finding says (severity, amount,
 //! message, evidence, lines) is rendered by the reference interpreter for the rare
-//! lines that fire, so both engines share one renderer. Faults return status 2 and
-//! are likewise reported by the interpreter, with its span and message.
+//! lines that fire, so both engines share one renderer. Status 2 hands the decision
+//! to the interpreter: on a fault, which it reports with its span and message, and
+//! on values native code does not handle (a date before year 1, a month outside
+//! 1900–2100).
 
+mod dates;
 mod expr;
 mod lists;
+mod select;
 
 use super::intern::Interner;
-use super::layout::{PrefixSets, days, secs, slot_offset, stride_words};
+use super::layout::{Layout, Of, PrefixSets, days, secs};
 use super::machine::dec_words;
 use crate::value::Value;
 use cranelift_codegen::ir::Value as Val;
@@ -21,6 +25,7 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     AbiParam, Block, FuncRef, InstBuilder, MemFlagsData, Signature, UserFuncName, types,
 };
+use cranelift_codegen::packed_option::ReservedValue;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Linkage, Module};
@@ -66,7 +71,8 @@ pub struct Env<'a> {
     pub params: &'a [Value],
     pub interner: &'a Interner<'a>,
     pub sets: &'a mut PrefixSets,
-    /// Address of each table's arena.
+    pub layout: &'a Layout,
+    /// Address of each table's first row.
     pub table_bases: Vec<i64>,
 }
 
@@ -96,8 +102,6 @@ impl Helpers {
             ("heng_starts_with", (vec![I64, I32, I32], vec![I8])),
             ("heng_matches_any", (vec![I64, I32, I32], vec![I8])),
             ("heng_in_code_range", (vec![I64, I32, I32, I32], vec![I8])),
-            ("heng_years_between", (vec![I32, I32], vec![I64])),
-            ("heng_date_of", (vec![I64], vec![I64])),
             ("heng_add_days", (vec![I32, I64], vec![I64])),
             ("heng_scratch", (vec![I64, I64], vec![I64])),
             ("heng_month", (vec![I64, I32], vec![I64])),
@@ -121,33 +125,34 @@ pub fn rule_signature(module: &JITModule) -> Signature {
     let mut sig = module.make_signature();
     sig.params
         .extend([I64, I64, I64, I64, I64, I64].map(AbiParam::new));
-    sig.returns.push(AbiParam::new(I32));
+    sig.returns.push(AbiParam::new(I64));
     sig
 }
 
-/// Defines `func` as the native decision of `rule`. On an unsupported construct
-/// nothing is defined and the caller falls back to the interpreter for this rule.
-pub fn compile_rule(
+/// Builds the native decision of `rules`: a single `each visit` rule, or `each line`
+/// rules fused into one loop over the fee lines (so what they share, like a lookup
+/// of the line's code or the visit's class, is computed once per line or once per
+/// call). With `define`, the function is defined in the module; without, it is only
+/// built, to learn whether the rules compile and for their Cranelift IR. On an
+/// unsupported construct nothing is defined: the caller runs the rule interpreted.
+pub fn compile(
     module: &mut JITModule,
     fctx: &mut FunctionBuilderContext,
     helpers: &Helpers,
     env: &mut Env,
-    rule: &Rule,
-    func: FuncId,
+    rules: &[&Rule],
+    define: Option<FuncId>,
 ) -> R<String> {
     let target = module.target_config();
     let mut ctx = module.make_context();
     ctx.func.signature = rule_signature(module);
-    ctx.func.name = UserFuncName::user(0, func.as_u32());
+    ctx.func.name = UserFuncName::user(0, define.map_or(0, |f| f.as_u32()));
     {
         let mut b = FunctionBuilder::new(&mut ctx.func, fctx);
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
         let params = b.block_params(entry).to_vec();
-        let fault = b.create_block();
-        let no = b.create_block();
-        b.set_cold_block(fault);
         let mut g = Gen {
             b,
             module,
@@ -156,75 +161,115 @@ pub fn compile_rule(
             refs: HashMap::new(),
             ctx: params[0],
             base: params[1],
-            fault,
-            frames: vec![HashMap::new()],
+            // each rule gets its own (see `enter_rule`)
+            fault: Block::reserved_value(),
+            frames: Vec::new(),
         };
-        let visit_ty = g.env.program.visit.map(Type::Record).unwrap_or(Type::Error);
-        g.bind(VISIT_LOCAL.0, &visit_ty, &[params[2]]);
-        let line_ty = Type::Record(heng_compiler::types::RecordId(u32::MAX));
-        if rule.scope == Scope::Visit {
-            g.steps(rule, no)?;
-            let one = g.b.ins().iconst(I32, 1);
-            g.b.ins().return_(&[one]);
-            g.b.switch_to_block(no);
-            let zero = g.b.ins().iconst(I32, 0);
-            g.b.ins().return_(&[zero]);
-            g.b.switch_to_block(fault);
-            let two = g.b.ins().iconst(I32, 2);
-            g.b.ins().return_(&[two]);
-        } else {
-            // every fee line in one call: status byte k = 0 (no), 1 (fires), 2 (fault)
-            let (offsets, n, out) = (params[3], params[4], params[5]);
-            let i = g.b.declare_var(I64);
-            let zero = g.b.ins().iconst(I64, 0);
-            g.b.def_var(i, zero);
-            let (head, body, next, exit) = (
-                g.b.create_block(),
-                g.b.create_block(),
-                g.b.create_block(),
-                g.b.create_block(),
-            );
-            g.b.ins().jump(head, &[]);
-            g.b.switch_to_block(head);
-            let iv = g.b.use_var(i);
-            let more = g.b.ins().icmp(IntCC::SignedLessThan, iv, n);
-            g.b.ins().brif(more, body, &[], exit, &[]);
-            g.b.switch_to_block(body);
-            let iv = g.b.use_var(i);
-            let at = g.b.ins().ishl_imm_s(iv, 3);
-            let slot = g.b.ins().iadd(offsets, at);
-            let rel = g.b.ins().load(I64, mem(), slot, 0);
-            let line = g.b.ins().iadd(g.base, rel);
-            g.bind(LINE_LOCAL.0, &line_ty, &[line]);
-            g.steps(rule, no)?;
-            for (block, status) in [(None, 1), (Some(no), 0), (Some(fault), 2)] {
-                if let Some(block) = block {
-                    g.b.switch_to_block(block);
-                }
-                let iv = g.b.use_var(i);
-                let addr = g.b.ins().iadd(out, iv);
-                let st = g.b.ins().iconst(I8, status);
-                g.b.ins().store(mem(), st, addr, 0);
-                g.b.ins().jump(next, &[]);
-            }
-            g.b.switch_to_block(next);
-            let iv = g.b.use_var(i);
-            let i1 = g.b.ins().iadd_imm_s(iv, 1);
-            g.b.def_var(i, i1);
-            g.b.ins().jump(head, &[]);
-            g.b.switch_to_block(exit);
-            let zero = g.b.ins().iconst(I32, 0);
-            g.b.ins().return_(&[zero]);
+        match rules {
+            [rule] if rule.scope == Scope::Visit => g.visit_rule(rule, params[2])?,
+            _ => g.line_rules(rules, &params)?,
         }
         g.b.seal_all_blocks();
         g.b.finalize(target);
     }
     let clif = ctx.func.display().to_string();
-    module
-        .define_function(func, &mut ctx)
-        .map_err(|e| Unsupported(format!("code generation failed: {e}")))?;
+    if let Some(func) = define {
+        module
+            .define_function(func, &mut ctx)
+            .map_err(|e| Unsupported(format!("code generation failed: {e}")))?;
+    }
     module.clear_context(&mut ctx);
     Ok(clif)
+}
+
+impl Gen<'_, '_, '_> {
+    /// A fresh scope and fault block for one rule, binding `visit` (and `line`).
+    fn enter_rule(&mut self, visit: Val, line: Option<Val>) {
+        self.fault = self.b.create_block();
+        self.b.set_cold_block(self.fault);
+        self.frames = vec![HashMap::new()];
+        let visit_ty = self
+            .env
+            .program
+            .visit
+            .map(Type::Record)
+            .unwrap_or(Type::Error);
+        self.bind(VISIT_LOCAL.0, &visit_ty, &[visit]);
+        if let Some(line) = line {
+            let line_ty = Type::Record(heng_compiler::types::RecordId(u32::MAX));
+            self.bind(LINE_LOCAL.0, &line_ty, &[line]);
+        }
+    }
+
+    /// An `each visit` rule returns 0 (does not fire), 1 (fires) or 2 (fault).
+    fn visit_rule(&mut self, rule: &Rule, visit: Val) -> R<()> {
+        self.enter_rule(visit, None);
+        let no = self.b.create_block();
+        self.steps(rule, no)?;
+        for (block, status) in [(None, 1), (Some(no), 0), (Some(self.fault), 2)] {
+            if let Some(block) = block {
+                self.b.switch_to_block(block);
+            }
+            let v = self.b.ins().iconst(I64, status);
+            self.b.ins().return_(&[v]);
+        }
+        Ok(())
+    }
+
+    /// `each line` rules: for every fee line `i` and rule `j`, status byte `j·n + i`
+    /// becomes 1 (fires) or 2 (fault); the caller zeroes the bytes (0: does not fire).
+    /// Returns a mask with bit `min(j, 63)` set if rule `j` fired or faulted on a line.
+    fn line_rules(&mut self, rules: &[&Rule], params: &[Val]) -> R<()> {
+        let (visit, offsets, n, out) = (params[2], params[3], params[4], params[5]);
+        let (i, mask) = (self.b.declare_var(I64), self.b.declare_var(I64));
+        let zero = self.b.ins().iconst(I64, 0);
+        self.b.def_var(i, zero);
+        self.b.def_var(mask, zero);
+        let (head, body, exit) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        self.b.ins().jump(head, &[]);
+        self.b.switch_to_block(head);
+        let iv = self.b.use_var(i);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, n);
+        self.b.ins().brif(more, body, &[], exit, &[]);
+        self.b.switch_to_block(body);
+        let at = self.b.ins().ishl_imm_s(iv, 3);
+        let slot = self.b.ins().iadd(offsets, at);
+        let rel = self.b.ins().load(I64, mem_ro(), slot, 0);
+        let line = self.b.ins().iadd(self.base, rel);
+        for (j, rule) in rules.iter().enumerate() {
+            self.enter_rule(visit, Some(line));
+            let (done, fault) = (self.b.create_block(), self.fault);
+            self.steps(rule, done)?;
+            for (block, status) in [(None, 1), (Some(fault), 2)] {
+                if let Some(block) = block {
+                    self.b.switch_to_block(block);
+                }
+                let iv = self.b.use_var(i);
+                let row = self.b.ins().imul_imm_s(n, j as i64);
+                let k = self.b.ins().iadd(row, iv);
+                let addr = self.b.ins().iadd(out, k);
+                let st = self.b.ins().iconst(I8, status);
+                self.b.ins().store(mem_rw(), st, addr, 0);
+                let m = self.b.use_var(mask);
+                let m = self.b.ins().bor_imm_s(m, 1 << j.min(63));
+                self.b.def_var(mask, m);
+                self.b.ins().jump(done, &[]);
+            }
+            self.b.switch_to_block(done);
+        }
+        let iv = self.b.use_var(i);
+        let i1 = self.b.ins().iadd_imm_s(iv, 1);
+        self.b.def_var(i, i1);
+        self.b.ins().jump(head, &[]);
+        self.b.switch_to_block(exit);
+        let m = self.b.use_var(mask);
+        self.b.ins().return_(&[m]);
+        Ok(())
+    }
 }
 
 struct Gen<'a, 'b, 'e> {
@@ -240,7 +285,18 @@ struct Gen<'a, 'b, 'e> {
     frames: Vec<HashMap<u32, Vec<Variable>>>,
 }
 
-fn mem() -> MemFlagsData {
+/// Loads of memory no compiled code writes while it runs: visit and table arenas,
+/// lookup arrays, the context. Such loads are pure, so Cranelift shares them between
+/// rules and hoists those that do not depend on the line out of the line loop, even
+/// above the checks that guard them; the layout pads every arena so that such a
+/// speculative load stays inside it (`layout::PAD_WORDS`).
+fn mem_ro() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly().with_can_move()
+}
+
+/// Memory compiled code writes or may write: the status bytes, and list element
+/// offsets (a `filter` builds its lists in scratch memory).
+fn mem_rw() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
@@ -431,21 +487,14 @@ impl Gen<'_, '_, '_> {
         vars.iter().map(|v| self.b.use_var(*v)).collect()
     }
 
-    pub(super) fn record_fields(&self, ty: &Type) -> R<Vec<heng_compiler::ir::FieldDecl>> {
-        match ty {
-            Type::Record(r) => Ok(self.env.program.record(*r).fields.clone()),
-            Type::Row(t) => Ok(self.env.program.table(*t).columns.clone()),
-            _ => unsupported("a field of this value"),
-        }
-    }
-
     /// Address of the record a Record or Row value denotes.
     pub(super) fn record_ptr(&mut self, ty: &Type, v: &[Val]) -> R<Val> {
         match ty {
             Type::Record(_) => Ok(v[0]),
             Type::Row(t) => {
-                let stride = stride_words(self.env.program.table(*t).columns.len()) as i64 * 8;
-                let row = self.b.ins().uextend(I64, v[0]);
+                let stride = self.env.layout.shape(Of::Table(*t)).words as i64 * 8;
+                // a missing row is -1: the blank record before the table
+                let row = self.b.ins().sextend(I64, v[0]);
                 let off = self.b.ins().imul_imm_s(row, stride);
                 let base = self.env.table_bases[t.0 as usize];
                 Ok(self.b.ins().iadd_imm_s(off, base))
@@ -454,35 +503,40 @@ impl Gen<'_, '_, '_> {
         }
     }
 
-    pub(super) fn load_slot(&mut self, ptr: Val, index: usize, ty: &Type) -> R<Vec<Val>> {
-        let off = slot_offset(index);
+    /// Field `index` of the record at `ptr`, of record type `of`.
+    pub(super) fn load_slot(&mut self, ptr: Val, of: Of, index: usize) -> R<Vec<Val>> {
+        let Some(off) = self.env.layout.slot_offset(of, index) else {
+            return unsupported("a field the layout left out");
+        };
+        let ty = of.fields(self.env.program)[index].ty.clone();
+        let ty = &ty;
         let (inner, optional) = match ty {
             Type::Option(t) => (t.as_ref(), true),
             t => (t, false),
         };
         let mut vals = match inner {
-            Type::Bool => vec![self.b.ins().load(I8, mem(), ptr, off)],
-            Type::Int | Type::DateTime => vec![self.b.ins().load(I64, mem(), ptr, off)],
+            Type::Bool => vec![self.b.ins().load(I8, mem_ro(), ptr, off)],
+            Type::Int | Type::DateTime => vec![self.b.ins().load(I64, mem_ro(), ptr, off)],
             Type::Decimal => vec![
-                self.b.ins().load(I64, mem(), ptr, off),
-                self.b.ins().load(I64, mem(), ptr, off + 8),
+                self.b.ins().load(I64, mem_ro(), ptr, off),
+                self.b.ins().load(I64, mem_ro(), ptr, off + 8),
             ],
             Type::Text | Type::Code | Type::Prefixes | Type::Enum(_) | Type::Date => {
-                vec![self.b.ins().load(I32, mem(), ptr, off)]
+                vec![self.b.ins().load(I32, mem_ro(), ptr, off)]
             }
             Type::List(_) => {
-                let rel = self.b.ins().load(I64, mem(), ptr, off);
+                let rel = self.b.ins().load(I64, mem_ro(), ptr, off);
                 let abs = self.b.ins().iadd(self.base, rel);
-                vec![abs, self.b.ins().load(I64, mem(), ptr, off + 8)]
+                vec![abs, self.b.ins().load(I64, mem_ro(), ptr, off + 8)]
             }
             Type::Record(_) => {
-                let rel = self.b.ins().load(I64, mem(), ptr, off);
+                let rel = self.b.ins().load(I64, mem_ro(), ptr, off);
                 vec![self.b.ins().iadd(self.base, rel)]
             }
             _ => return unsupported("a field of this type"),
         };
         if optional {
-            let header = self.b.ins().load(I64, mem(), ptr, 0);
+            let header = self.b.ins().load(I64, mem_ro(), ptr, 0);
             let bit = self.b.ins().band_imm_s(header, 1i64 << index);
             let present = self.b.ins().icmp_imm_s(IntCC::NotEqual, bit, 0);
             vals.insert(0, present);
@@ -497,78 +551,21 @@ impl Gen<'_, '_, '_> {
 
 /// Every (table, mode) lookup a program makes, for the interner to resolve.
 pub fn lookups(program: &Program) -> Vec<(usize, LookupMode)> {
-    fn walk(e: &Expr, out: &mut Vec<(usize, LookupMode)>) {
-        let mut push = |t: usize, m: LookupMode| {
-            if !out.contains(&(t, m)) {
-                out.push((t, m));
-            }
-        };
-        match &e.kind {
-            ExprKind::Lookup { table, mode, key } => {
-                push(table.0 as usize, *mode);
-                walk(key, out);
-            }
-            ExprKind::Field { base, .. } => walk(base, out),
-            ExprKind::Call { args, .. } | ExprKind::Builtin { args, .. } => {
-                args.iter().for_each(|a| walk(a, out))
-            }
-            ExprKind::Unary { expr, .. }
-            | ExprKind::IsSome { expr, .. }
-            | ExprKind::IsNone { expr } => walk(expr, out),
-            ExprKind::Binary { lhs, rhs, .. } => {
-                walk(lhs, out);
-                walk(rhs, out);
-            }
-            ExprKind::If {
-                cond,
-                then,
-                otherwise,
-            } => {
-                walk(cond, out);
-                walk(then, out);
-                walk(otherwise, out);
-            }
-            ExprKind::Match {
-                scrutinee,
-                arms,
-                default,
-            } => {
-                walk(scrutinee, out);
-                arms.iter().for_each(|(_, b)| walk(b, out));
-                if let Some(d) = default {
-                    walk(d, out);
-                }
-            }
-            ExprKind::Otherwise { expr, default } => {
-                walk(expr, out);
-                walk(default, out);
-            }
-            ExprKind::InList { expr, items } => {
-                walk(expr, out);
-                items.iter().for_each(|i| walk(i, out));
-            }
-            ExprKind::Aggregate {
-                list, filter, body, ..
-            } => {
-                walk(list, out);
-                if let Some(f) = filter {
-                    walk(f, out);
-                }
-                if let Some(b) = body {
-                    walk(b, out);
-                }
-            }
-            ExprKind::Const(_) | ExprKind::None | ExprKind::Local(_) | ExprKind::Param(_) => {}
-        }
-    }
     let mut out = Vec::new();
+    let mut visit = |e: &Expr| {
+        if let ExprKind::Lookup { table, mode, .. } = &e.kind
+            && !out.contains(&(table.0 as usize, *mode))
+        {
+            out.push((table.0 as usize, *mode));
+        }
+    };
     for f in &program.functions {
-        walk(&f.body, &mut out);
+        f.body.walk(&mut visit);
     }
     for r in &program.rules {
         for s in &r.steps {
             match s {
-                Step::Let(_, e) | Step::When(e) | Step::Unless(e) => walk(e, &mut out),
+                Step::Let(_, e) | Step::When(e) | Step::Unless(e) => e.walk(&mut visit),
             }
         }
     }

@@ -21,6 +21,9 @@ pub struct Interned {
     ids: HashMap<Arc<str>, u32>,
     pub texts: Vec<Arc<str>>,
     pub rows: Vec<Vec<u32>>,
+    /// The address of each `rows` array (what compiled code indexes), kept current
+    /// as the arrays grow so a visit's context needs no allocation.
+    pub row_addrs: Vec<usize>,
 }
 
 impl Interned {
@@ -39,9 +42,10 @@ pub struct Interner<'t> {
 
 impl<'t> Interner<'t> {
     pub fn new(lookups: Vec<LookupSlot>, tables: &'t [Table]) -> Self {
-        let rows = vec![Vec::new(); lookups.len()];
+        let rows: Vec<Vec<u32>> = vec![Vec::new(); lookups.len()];
         Interner {
             inner: RwLock::new(Interned {
+                row_addrs: rows.iter().map(|r| r.as_ptr() as usize).collect(),
                 rows,
                 ..Interned::default()
             }),
@@ -77,6 +81,10 @@ impl<'t> Interner<'t> {
                 LookupMode::Prefix => table.prefix(s),
             };
             inner.rows[k].push(row.map_or(0, |r| r + 1));
+        }
+        let inner = &mut *inner;
+        for (addr, rows) in inner.row_addrs.iter_mut().zip(&inner.rows) {
+            *addr = rows.as_ptr() as usize;
         }
         id
     }

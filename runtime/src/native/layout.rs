@@ -1,33 +1,154 @@
 //! The compact record layout native code reads. A record is one header word (bit
-//! `i` set = field `i` present) followed by two words per field, in declaration
-//! order. Field values: Bool 0/1, Int as i64, Decimal as its 16 serialised bytes,
-//! Code and Text as interned ids, Prefixes as a prefix-set id, Date as days from
-//! the common era, DateTime as seconds, an enum as its variant index, a list as
-//! (byte offset from the arena start of an array of its elements' byte offsets,
-//! length), a nested record as its byte offset. A list of offsets lets `filter`
-//! build a sub-list without copying records.
+//! `i` set = field `i` present) followed by the fields that compiled rules read, in
+//! declaration order: two words for a Decimal (its 16 serialised bytes) or a list,
+//! one for anything else. Fields read only to render findings, which the
+//! interpreter does, are left out: a fee line of the standard pack takes 12 words,
+//! not 41. Field values: Bool 0/1, Int as i64, Code and Text as interned ids,
+//! Prefixes as a prefix-set id, Date as days from the common era, DateTime as
+//! seconds, an enum as its variant index, a list as (byte offset from the arena
+//! start of an array of its elements' byte offsets, length), a nested record as its
+//! byte offset. A list of offsets lets `filter` build a sub-list without copying.
 
 use super::intern::Interner;
 use super::machine::dec_words;
 use crate::value::Value;
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
-use heng_compiler::ir::{FieldDecl, Program};
-use heng_compiler::types::Type;
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use heng_compiler::ir::{Expr, ExprKind, FieldDecl, Program, Rule, Step};
+use heng_compiler::types::{RecordId, TableId, Type};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Words in a record with `fields` fields.
-pub fn stride_words(fields: usize) -> usize {
-    1 + 2 * fields
-}
-
-/// Byte offset of field `i`'s slot within its record.
-pub fn slot_offset(i: usize) -> i32 {
-    (8 + 16 * i) as i32
-}
-
 /// Records and tables with more fields than this are left to the interpreter.
 pub const MAX_FIELDS: usize = 64;
+
+/// A record type or a table's row type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Of {
+    Record(RecordId),
+    Table(TableId),
+}
+
+impl Of {
+    /// The record or row type of a value of type `ty`, if it has fields.
+    pub fn of_type(ty: &Type) -> Option<Of> {
+        match ty {
+            Type::Record(r) => Some(Of::Record(*r)),
+            Type::Row(t) => Some(Of::Table(*t)),
+            _ => None,
+        }
+    }
+
+    pub fn fields(self, program: &Program) -> &[FieldDecl] {
+        match self {
+            Of::Record(r) => &program.record(r).fields,
+            Of::Table(t) => &program.table(t).columns,
+        }
+    }
+}
+
+/// Where the fields of one record type live.
+#[derive(Clone, Debug, Default)]
+pub struct Shape {
+    /// Per field: its first word within the record, if compiled rules read it.
+    slots: Vec<Option<u32>>,
+    /// Words per record, header included.
+    pub words: usize,
+}
+
+/// The shape of every record type and table of a pack, for the fields its compiled
+/// rules read.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    records: Vec<Shape>,
+    tables: Vec<Shape>,
+    /// Zero words after every arena, and one blank record before a table's rows:
+    /// compiled code may load a field before checking that it exists (of an absent
+    /// nested record, whose offset is 0, or of a missing row, -1), and such a load
+    /// stays inside the arena and reads zeros or the visit.
+    pub pad_words: usize,
+}
+
+impl Layout {
+    /// The layout for the decisions of `rules`: the fields their steps and the
+    /// program's functions read, and the visit's fee lines (`feedetail`).
+    pub fn new(program: &Program, rules: &[&Rule], feedetail: usize) -> Layout {
+        let mut used: HashMap<Of, Vec<bool>> = HashMap::new();
+        let mut mark = |of: Of, i: usize| {
+            used.entry(of)
+                .or_insert_with(|| vec![false; of.fields(program).len()])[i] = true;
+        };
+        if let Some(v) = program.visit {
+            mark(Of::Record(v), feedetail);
+        }
+        let mut visit = |e: &Expr| {
+            if let ExprKind::Field { base, index } = &e.kind
+                && let Some(of) = Of::of_type(&base.ty)
+                && (*index as usize) < of.fields(program).len()
+            {
+                mark(of, *index as usize);
+            }
+        };
+        for f in &program.functions {
+            f.body.walk(&mut visit);
+        }
+        for r in rules {
+            for s in &r.steps {
+                match s {
+                    Step::Let(_, e) | Step::When(e) | Step::Unless(e) => e.walk(&mut visit),
+                }
+            }
+        }
+        let shape = |of: Of| {
+            let fields = of.fields(program);
+            let mut words = 1;
+            let slots = fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    used.get(&of).is_some_and(|u| u[i]).then(|| {
+                        let at = words as u32;
+                        words += match f.value_type() {
+                            Type::Decimal | Type::List(_) => 2,
+                            _ => 1,
+                        };
+                        at
+                    })
+                })
+                .collect();
+            Shape { slots, words }
+        };
+        let records: Vec<Shape> = (0..program.records.len())
+            .map(|r| shape(Of::Record(RecordId(r as u32))))
+            .collect();
+        let tables: Vec<Shape> = (0..program.tables.len())
+            .map(|t| shape(Of::Table(TableId(t as u32))))
+            .collect();
+        let pad_words = records
+            .iter()
+            .chain(&tables)
+            .map(|s| s.words)
+            .max()
+            .unwrap_or(1);
+        Layout {
+            records,
+            tables,
+            pad_words,
+        }
+    }
+
+    pub fn shape(&self, of: Of) -> &Shape {
+        match of {
+            Of::Record(r) => &self.records[r.0 as usize],
+            Of::Table(t) => &self.tables[t.0 as usize],
+        }
+    }
+
+    /// Byte offset of field `i` within a record of `of`, if compiled rules read it.
+    pub fn slot_offset(&self, of: Of, i: usize) -> Option<i32> {
+        let slot = self.shape(of).slots.get(i).copied().flatten()?;
+        Some(8 * slot as i32)
+    }
+}
 
 pub fn days(d: NaiveDate) -> i32 {
     d.num_days_from_ce()
@@ -39,10 +160,6 @@ pub fn date_from_days(d: i32) -> Option<NaiveDate> {
 
 pub fn secs(t: NaiveDateTime) -> i64 {
     t.and_utc().timestamp()
-}
-
-pub fn datetime_from_secs(s: i64) -> Option<NaiveDateTime> {
-    DateTime::from_timestamp(s, 0).map(|t| t.naive_utc())
 }
 
 /// The distinct prefix lists of a pack (table cells, parameters, constants), by id.
@@ -71,35 +188,38 @@ impl PrefixSets {
 /// Writes records into an arena of words.
 pub struct Encoder<'a> {
     pub program: &'a Program,
+    pub layout: &'a Layout,
     pub interner: &'a Interner<'a>,
 }
 
 impl Encoder<'_> {
-    /// Appends a record of `fields` holding `values`; returns its word offset.
+    /// Appends a record of `of` holding `values`; returns its word offset.
     pub fn record(
         &self,
-        fields: &[FieldDecl],
+        of: Of,
         values: &[Value],
         arena: &mut Vec<u64>,
         sets: &mut PrefixSetsRef,
     ) -> usize {
         let at = arena.len();
-        arena.resize(at + stride_words(fields.len()), 0);
-        self.fill(fields, values, at, arena, sets);
+        arena.resize(at + self.layout.shape(of).words, 0);
+        self.fill(of, values, at, arena, sets);
         at
     }
 
     fn fill(
         &self,
-        fields: &[FieldDecl],
+        of: Of,
         values: &[Value],
         at: usize,
         arena: &mut Vec<u64>,
         sets: &mut PrefixSetsRef,
     ) {
+        let shape = self.layout.shape(of);
         let mut present = 0u64;
-        for (i, (f, v)) in fields.iter().zip(values).enumerate() {
-            let slot = at + 1 + 2 * i;
+        for (i, (f, v)) in of.fields(self.program).iter().zip(values).enumerate() {
+            let Some(slot) = shape.slots[i] else { continue };
+            let slot = at + slot as usize;
             let (w0, w1) = match (f.value_type(), v) {
                 (_, Value::Absent) => continue,
                 (_, Value::Bool(b)) => (u64::from(*b), 0),
@@ -112,8 +232,7 @@ impl Encoder<'_> {
                 (_, Value::Enum(e)) => (u64::from(*e), 0),
                 (Type::List(elem), Value::List(items)) => {
                     let Type::Record(r) = **elem else { continue };
-                    let decl = &self.program.record(r).fields;
-                    let stride = stride_words(decl.len());
+                    let stride = self.layout.shape(Of::Record(r)).words;
                     // the element offsets, then the elements
                     let offsets = arena.len();
                     let first = offsets + items.len();
@@ -121,20 +240,21 @@ impl Encoder<'_> {
                     for (k, item) in items.iter().enumerate() {
                         arena[offsets + k] = ((first + k * stride) * 8) as u64;
                         if let Value::Record(rec) = item {
-                            self.fill(decl, &rec.fields, first + k * stride, arena, sets);
+                            self.fill(Of::Record(r), &rec.fields, first + k * stride, arena, sets);
                         }
                     }
                     ((offsets * 8) as u64, items.len() as u64)
                 }
                 (Type::Record(r), Value::Record(rec)) => {
-                    let decl = &self.program.record(*r).fields;
-                    let off = self.record(decl, &rec.fields, arena, sets);
+                    let off = self.record(Of::Record(*r), &rec.fields, arena, sets);
                     ((off * 8) as u64, 0)
                 }
                 _ => continue,
             };
             arena[slot] = w0;
-            arena[slot + 1] = w1;
+            if matches!(f.value_type(), Type::Decimal | Type::List(_)) {
+                arena[slot + 1] = w1;
+            }
             present |= 1 << i;
         }
         arena[at] = present;

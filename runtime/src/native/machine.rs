@@ -77,15 +77,15 @@ pub const CTX_LOOKUPS: i32 = 0;
 /// A [`Ctx`] with the storage it points into.
 pub struct CtxHold<'g> {
     ctx: Ctx,
-    _lookups: Vec<*const u32>,
     _guard: &'g Interned,
 }
 
 impl<'g> CtxHold<'g> {
     pub fn new(interned: &'g Interned, sets: &'g [Vec<Arc<str>>], scratch: &'g Scratch) -> Self {
-        let lookups: Vec<*const u32> = interned.rows.iter().map(|r| r.as_ptr()).collect();
         let ctx = Ctx {
-            lookups: lookups.as_ptr(),
+            // `row_addrs` holds the address of each row array as a usize, which has
+            // the layout of a pointer.
+            lookups: interned.row_addrs.as_ptr().cast::<*const u32>(),
             texts: interned.texts.as_ptr(),
             ntexts: interned.texts.len(),
             sets: sets.as_ptr(),
@@ -95,7 +95,6 @@ impl<'g> CtxHold<'g> {
         };
         CtxHold {
             ctx,
-            _lookups: lookups,
             _guard: interned,
         }
     }
@@ -106,7 +105,7 @@ impl<'g> CtxHold<'g> {
 /// 1 (fires) or 2 (fault); an `each line` rule writes that status for every line
 /// into the status bytes and returns 0.
 pub type RuleFn =
-    extern "C" fn(*const Ctx, *const u64, *const u64, *const u64, i64, *mut u8) -> i32;
+    extern "C" fn(*const Ctx, *const u64, *const u64, *const u64, i64, *mut u8) -> i64;
 
 /// A JIT module with every helper symbol registered.
 pub fn new_module() -> Result<JITModule, String> {
@@ -143,7 +142,7 @@ pub fn finalize(module: &mut JITModule, ids: &[FuncId]) -> Result<Vec<RuleFn>, S
 }
 
 /// Calls a compiled `each visit` rule on the visit at word 0 of `arena`.
-pub fn call_visit(f: RuleFn, ctx: &CtxHold, arena: &[u64]) -> i32 {
+pub fn call_visit(f: RuleFn, ctx: &CtxHold, arena: &[u64]) -> i64 {
     let base = arena.as_ptr();
     f(
         &ctx.ctx,
@@ -155,21 +154,36 @@ pub fn call_visit(f: RuleFn, ctx: &CtxHold, arena: &[u64]) -> i32 {
     )
 }
 
-/// Calls a compiled `each line` rule on every fee line; `offsets` is the word index
-/// of the lines' offset array in `arena`, `status` gets one byte per line.
-pub fn call_lines(f: RuleFn, ctx: &CtxHold, arena: &[u64], offsets: usize, status: &mut [u8]) {
+/// Calls the compiled `each line` rules on every fee line; `offsets` is the word
+/// index of the `n_lines` lines' offset array in `arena`, and `status` gets one byte
+/// per (rule, line) for the `rules` fused rules, rule-major. Returns a mask with bit
+/// `min(j, 63)` set when rule `j` wrote a non-zero byte.
+pub fn call_lines(
+    f: RuleFn,
+    ctx: &CtxHold,
+    arena: &[u64],
+    (offsets, n_lines): (usize, usize),
+    rules: usize,
+    status: &mut [u8],
+) -> u64 {
     let base = arena.as_ptr();
-    // The offsets array has `status.len()` entries inside the arena (fact 1), and the
-    // compiled code writes exactly one byte per line into `status`.
-    let lines = arena[offsets..].as_ptr();
+    // The offsets array has `n_lines` entries inside the arena (fact 1), and the
+    // compiled code writes one byte per (rule, line) pair into `status`, which the
+    // caller sized for every fused rule: check that it did.
+    let lines = arena[offsets..offsets + n_lines].as_ptr();
+    assert_eq!(
+        status.len(),
+        rules * n_lines,
+        "status bytes per (rule, line)"
+    );
     f(
         &ctx.ctx,
         base,
         base,
         lines,
-        status.len() as i64,
+        n_lines as i64,
         status.as_mut_ptr(),
-    );
+    ) as u64
 }
 
 // ---- helpers called from compiled code ----
@@ -284,20 +298,6 @@ extern "C" fn heng_in_code_range(ctx: *const Ctx, code: u32, lo: u32, hi: u32) -
         text(ctx, hi),
     ))
 }
-extern "C" fn heng_years_between(a: i32, b: i32) -> i64 {
-    match (
-        super::layout::date_from_days(a),
-        super::layout::date_from_days(b),
-    ) {
-        (Some(a), Some(b)) => crate::eval::builtins::years_between(a, b),
-        _ => 0,
-    }
-}
-/// Date of a date-time (days from CE), or `i64::MIN` when out of range.
-extern "C" fn heng_date_of(t: i64) -> i64 {
-    super::layout::datetime_from_secs(t)
-        .map_or(i64::MIN, |dt| super::layout::days(dt.date()) as i64)
-}
 /// `add_days`, or `i64::MIN` when the result is out of range.
 extern "C" fn heng_add_days(d: i32, n: i64) -> i64 {
     super::layout::date_from_days(d)
@@ -339,8 +339,6 @@ fn helper_symbols() -> Vec<(&'static str, *const u8)> {
         ("heng_starts_with", heng_starts_with as *const u8),
         ("heng_matches_any", heng_matches_any as *const u8),
         ("heng_in_code_range", heng_in_code_range as *const u8),
-        ("heng_years_between", heng_years_between as *const u8),
-        ("heng_date_of", heng_date_of as *const u8),
         ("heng_add_days", heng_add_days as *const u8),
         ("heng_scratch", heng_scratch as *const u8),
         ("heng_month", heng_month as *const u8),

@@ -26,9 +26,10 @@ mod support;
 use heng_compiler::diagnostic::{Diagnostic, Lang, render};
 use heng_compiler::source::Span;
 use heng_runtime::engine::{Engine, Interpreter};
+use heng_runtime::eval::Evaluator;
 use heng_runtime::eval::RuleOutcome;
 use heng_runtime::input::{check_schema, read_visit};
-use heng_runtime::native::NativeEngine;
+use heng_runtime::native::{Decision, NativeEngine, Verdict};
 use heng_runtime::pack::{self, Loaded, Pack};
 use heng_runtime::value::Value;
 use proptest::collection::vec;
@@ -96,8 +97,10 @@ impl std::fmt::Debug for VisitChoices {
 
 /// Every engine under test; the first is the reference. The native engine must
 /// compile every generated rule, or the comparison would test the interpreter twice.
-fn engines(pack: &Pack) -> Vec<(&'static str, Box<dyn Engine + '_>)> {
-    let native = NativeEngine::new(pack);
+fn engines<'p>(
+    pack: &'p Pack,
+    native: &'p NativeEngine<'p>,
+) -> Vec<(&'static str, Box<dyn Engine + 'p>)> {
     assert!(
         native.report.interpreted.is_empty(),
         "rules not compiled natively: {:?}",
@@ -107,6 +110,34 @@ fn engines(pack: &Pack) -> Vec<(&'static str, Box<dyn Engine + '_>)> {
         ("interp", Box::new(Interpreter::new(pack))),
         ("jit", Box::new(native)),
     ]
+}
+
+/// Where native code says a rule fires, the interpreter must find a hit or a fault
+/// there too. (The outcomes cannot show a wrong "fires": the interpreter renders
+/// those and finds nothing.) Native code may defer to the interpreter anywhere.
+fn no_false_fires(pack: &Pack, native: &NativeEngine, visit: &Value) -> Result<(), String> {
+    let evaluator = Evaluator::new(&pack.program, &pack.params, &pack.tables);
+    for (i, decision) in native.decide(&native.prepare(visit)) {
+        let rule = &pack.program.rules[i];
+        let fires = |line| {
+            let o = evaluator.eval_rule_at(rule, visit, pack.feedetail, line);
+            !o.hits.is_empty() || !o.errors.is_empty()
+        };
+        let wrong = match decision {
+            Decision::Visit(Verdict::Fires) => !fires(None),
+            Decision::Lines(lines) => lines
+                .iter()
+                .any(|(k, v)| *v == Verdict::Fires && !fires(Some(*k))),
+            Decision::Visit(Verdict::Defers) | Decision::Interpret => false,
+        };
+        if wrong {
+            return Err(format!(
+                "native code says {} fires where it does not",
+                rule.id
+            ));
+        }
+    }
+    Ok(())
 }
 
 // ---- the pack ------------------------------------------------------------
@@ -238,7 +269,8 @@ proptest! {
             )));
         };
         let schema = check_schema(&pack.program).expect("the standard schema");
-        let engines = engines(pack);
+        let native = NativeEngine::new(pack);
+        let engines = engines(pack, &native);
         for (n, text) in visits.texts().into_iter().enumerate() {
             let visit = match read_visit(&schema, n as u64 + 1, &text) {
                 Ok(v) => v,
@@ -250,6 +282,9 @@ proptest! {
                 }
             };
             let record = Value::Record(visit.record.clone());
+            if let Err(e) = no_false_fires(pack, &native, &record) {
+                return Err(TestCaseError::fail(format!("{e}\nprogram:\n{source}\nvisit:\n{text}")));
+            }
             let mut reference: Option<(&str, Vec<Seen>)> = None;
             for (name, engine) in &engines {
                 let got = seen(engine.eval_visit(&record));

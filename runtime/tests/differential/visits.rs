@@ -64,6 +64,11 @@ const DATES: &[&str] = &[
     "2027-02-28",
     "1900-01-01",
     "2026-02-28",
+    // the edges of native date arithmetic: the first day of the era, the day
+    // before the Unix epoch, the last four-digit year
+    "0001-01-01",
+    "1969-12-31",
+    "9999-12-31",
 ];
 
 const TIMES: &[&str] = &["00:00:00", "09:30:00", "23:59:59", "12:00:00"];

@@ -1,7 +1,8 @@
 //! Expressions: constants, locals, fields, calls (inlined), operators, control
 //! flow, lookups, options and builtins.
+use super::super::layout::Of;
 use super::super::machine::CTX_LOOKUPS;
-use super::{Gen, R, mem, unsupported};
+use super::{Gen, R, mem_ro, unsupported};
 use crate::value::Value;
 use cranelift_codegen::ir::InstBuilder;
 use cranelift_codegen::ir::Value as Val;
@@ -18,6 +19,9 @@ const I8: types::Type = types::I8;
 
 impl Gen<'_, '_, '_> {
     pub fn expr(&mut self, e: &Expr) -> R<Vec<Val>> {
+        if let Some(v) = self.select_form(e)? {
+            return Ok(v);
+        }
         match &e.kind {
             ExprKind::Const(c) => {
                 let c = match (c, &e.ty) {
@@ -54,12 +58,10 @@ impl Gen<'_, '_, '_> {
             ExprKind::Field { base, index } => {
                 let b = self.expr(base)?;
                 let ptr = self.record_ptr(&base.ty, &b)?;
-                let fields = self.record_fields(&base.ty)?;
-                let ty = fields
-                    .get(*index as usize)
-                    .map(|f| f.ty.clone())
-                    .unwrap_or(Type::Error);
-                self.load_slot(ptr, *index as usize, &ty)
+                let Some(of) = Of::of_type(&base.ty) else {
+                    return unsupported("a field of this value");
+                };
+                self.load_slot(ptr, of, *index as usize)
             }
             ExprKind::Call { func, args } => {
                 let f = self.env.program.functions[func.0 as usize].clone();
@@ -180,12 +182,12 @@ impl Gen<'_, '_, '_> {
                 let Some(slot) = self.env.interner.slot(table.0 as usize, *mode) else {
                     return unsupported("a lookup the engine did not prepare");
                 };
-                let arrays = self.b.ins().load(I64, mem(), self.ctx, CTX_LOOKUPS);
-                let arr = self.b.ins().load(I64, mem(), arrays, (slot * 8) as i32);
+                let arrays = self.b.ins().load(I64, mem_ro(), self.ctx, CTX_LOOKUPS);
+                let arr = self.b.ins().load(I64, mem_ro(), arrays, (slot * 8) as i32);
                 let id = self.b.ins().uextend(I64, k[0]);
                 let off = self.b.ins().ishl_imm_s(id, 2);
                 let addr = self.b.ins().iadd(arr, off);
-                let r = self.b.ins().load(I32, mem(), addr, 0);
+                let r = self.b.ins().load(I32, mem_ro(), addr, 0);
                 let present = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
                 let row = self.b.ins().iadd_imm_s(r, -1);
                 Ok(vec![present, row])
@@ -373,12 +375,9 @@ impl Gen<'_, '_, '_> {
                 if args[0].ty == Type::Date {
                     return Ok(vals.remove(0));
                 }
-                let r = self.call("heng_date_of", &[vals[0][0]]);
-                let bad = self.b.ins().icmp_imm_s(IntCC::Equal, r[0], i64::MIN);
-                self.fault_if(bad);
-                vec![self.b.ins().ireduce(I32, r[0])]
+                vec![self.date_of(vals[0][0])]
             }
-            Builtin::YearsBetween => self.call("heng_years_between", &[vals[0][0], vals[1][0]]),
+            Builtin::YearsBetween => vec![self.years_between(vals[0][0], vals[1][0])],
             Builtin::DaysBetween => {
                 let a = self.b.ins().sextend(I64, vals[0][0]);
                 let b = self.b.ins().sextend(I64, vals[1][0]);
@@ -424,10 +423,7 @@ impl Gen<'_, '_, '_> {
             Builtin::Len => vec![vals[0][1]],
             Builtin::MonthOf => {
                 let days = if args[0].ty == Type::DateTime {
-                    let r = self.call("heng_date_of", &[vals[0][0]]);
-                    let bad = self.b.ins().icmp_imm_s(IntCC::Equal, r[0], i64::MIN);
-                    self.fault_if(bad);
-                    self.b.ins().ireduce(I32, r[0])
+                    self.date_of(vals[0][0])
                 } else {
                     vals[0][0]
                 };

@@ -1,5 +1,5 @@
 //! Lists: element access through offset arrays, `filter`, and the aggregates.
-use super::{Gen, R, mem, unsupported};
+use super::{Gen, R, mem_rw, unsupported};
 use cranelift_codegen::ir::InstBuilder;
 use cranelift_codegen::ir::Value as Val;
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -15,7 +15,7 @@ impl Gen<'_, '_, '_> {
     pub(super) fn element(&mut self, offsets: Val, i: Val) -> Val {
         let at = self.b.ins().ishl_imm_s(i, 3);
         let slot = self.b.ins().iadd(offsets, at);
-        let rel = self.b.ins().load(I64, mem(), slot, 0);
+        let rel = self.b.ins().load(I64, mem_rw(), slot, 0);
         self.b.ins().iadd(self.base, rel)
     }
 
@@ -61,8 +61,8 @@ impl Gen<'_, '_, '_> {
         let iv = self.b.use_var(i);
         let src_at = self.b.ins().ishl_imm_s(iv, 3);
         let src = self.b.ins().iadd(l[0], src_at);
-        let rel = self.b.ins().load(I64, mem(), src, 0);
-        self.b.ins().store(mem(), rel, dst, 0);
+        let rel = self.b.ins().load(I64, mem_rw(), src, 0);
+        self.b.ins().store(mem_rw(), rel, dst, 0);
         let n1 = self.b.ins().iadd_imm_s(nv, 1);
         self.b.def_var(n, n1);
         self.b.ins().jump(step, &[]);
