@@ -189,19 +189,16 @@ rule days_are_right "日龄" {
             lines.join(",")
         );
         let visit = input::read_visit(&schema, 1, &text).unwrap();
-        let decided =
-            native.decide(&native.prepare(&heng_runtime::value::Value::Record(visit.record)));
+        let mut decided = Vec::new();
+        let record = heng_runtime::value::Value::Record(visit.record);
+        native.decide(&native.prepare(&record), &mut decided);
         for (rule, want) in want.iter().enumerate() {
             let fired: Vec<usize> = decided
                 .iter()
-                .filter(|(i, _)| *i == rule)
-                .flat_map(|(_, d)| match d {
-                    heng_runtime::native::Decision::Lines(l) => l.clone(),
-                    other => panic!("{other:?}"),
-                })
-                .map(|(k, v)| {
-                    assert_eq!(v, heng_runtime::native::Verdict::Fires, "line {k}");
-                    k
+                .filter(|d| d.rule == rule)
+                .map(|d| {
+                    assert_eq!(d.verdict, heng_runtime::native::Verdict::Fires, "{d:?}");
+                    d.line.unwrap()
                 })
                 .collect();
             assert_eq!(&fired, want, "rule {rule}, birth {birth}");

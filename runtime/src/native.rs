@@ -64,6 +64,9 @@ pub struct NativeEngine<'p> {
     plan: Vec<(usize, Plan)>,
     /// Every native `each line` rule, fused into one loop over the lines.
     lines_fn: Option<RuleFn>,
+    n_line_rules: usize,
+    /// Word index of the visit's fee-line list in an encoded visit.
+    feedetail_slot: Option<usize>,
     pub report: CompileReport,
 }
 
@@ -95,6 +98,9 @@ impl<'p> NativeEngine<'p> {
         let active: Vec<_> = pack.active_rules().map(|(_, r)| r).collect();
         let layout = Layout::new(program, &active, pack.feedetail);
         let outcome: Result<(), String> = (|| {
+            if cfg!(target_endian = "big") {
+                return Err("the record layout assumes a little-endian host".into());
+            }
             if too_wide {
                 return Err(format!(
                     "a record or table has more than {MAX_FIELDS} fields"
@@ -207,11 +213,21 @@ impl<'p> NativeEngine<'p> {
                 .map(|(_, r)| (r.id.clone(), why.clone()))
                 .collect();
         }
-        let plan = pack.active_rules().map(|(i, _)| (i, plan[i])).collect();
+        let plan: Vec<_> = pack.active_rules().map(|(i, _)| (i, plan[i])).collect();
+        let n_line_rules = plan
+            .iter()
+            .filter(|(_, p)| matches!(p, Plan::Line(_)))
+            .count();
+        let feedetail_slot = program
+            .visit
+            .and_then(|v| layout.slot_offset(Of::Record(v), pack.feedetail))
+            .map(|bytes| bytes as usize / 8);
         NativeEngine {
             pack,
             plan,
             lines_fn,
+            n_line_rules,
+            feedetail_slot,
             evaluator: Evaluator::new(program, &pack.params, &pack.tables),
             interner,
             layout,
@@ -258,7 +274,9 @@ impl NativeEngine<'_> {
     /// Evaluates the active rules on a prepared visit; `visit` is the same visit as a
     /// value, for rendering the findings of rules that fire.
     pub fn eval_prepared(&self, prepared: &Prepared, visit: &Value) -> Vec<(usize, RuleOutcome)> {
-        self.render(self.decide(prepared), visit)
+        let mut decided = Vec::new();
+        self.decide(prepared, &mut decided);
+        self.render(&decided, visit)
     }
 }
 
@@ -269,16 +287,14 @@ thread_local! {
     static STATUS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// What native code decided for one active rule on a visit.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Decision {
-    /// An `each visit` rule fires, or leaves the decision to the interpreter.
-    Visit(Verdict),
-    /// An `each line` rule fires, or leaves the decision to the interpreter, on these
-    /// fee lines.
-    Lines(Vec<(usize, Verdict)>),
-    /// The rule is not compiled: the interpreter evaluates it whole.
-    Interpret,
+/// Something native code decided on a visit other than "does not fire".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// The rule's index in the program.
+    pub rule: usize,
+    /// The fee line, for an `each line` rule.
+    pub line: Option<usize>,
+    pub verdict: Verdict,
 }
 
 /// Native code's answer where it is not "does not fire".
@@ -288,6 +304,8 @@ pub enum Verdict {
     /// A runtime fault, or a value native code does not handle (a date before year
     /// 1): the interpreter decides, and reports the fault.
     Defers,
+    /// The rule is not compiled: the interpreter evaluates it whole.
+    Interpret,
 }
 
 impl Verdict {
@@ -301,13 +319,17 @@ impl Verdict {
 }
 
 impl NativeEngine<'_> {
-    /// Decides, without rendering anything, which active rules fire on a prepared
-    /// visit: the hot path, and what W3 measures. Rules that do not fire are left out.
-    pub fn decide(&self, prepared: &Prepared) -> Vec<(usize, Decision)> {
+    /// Decides, without rendering anything, where the active rules fire on a
+    /// prepared visit: the hot path, and what W3 measures. Fills `out` (cleared
+    /// first; reuse it to avoid allocating) in pack order, then line order.
+    pub fn decide(&self, prepared: &Prepared, out: &mut Vec<Decision>) {
+        out.clear();
         let guard = self.interner.read();
         SCRATCH.with(|scratch| {
             let ctx = CtxHold::new(&guard, &self.sets.sets, scratch);
-            self.decide_with(&ctx, scratch, &prepared.arena)
+            STATUS.with_borrow_mut(|status| {
+                self.decide_with(&ctx, scratch, &prepared.arena, status, out)
+            })
         })
     }
 
@@ -317,84 +339,81 @@ impl NativeEngine<'_> {
         ctx: &CtxHold,
         scratch: &machine::Scratch,
         arena: &[u64],
-    ) -> Vec<(usize, Decision)> {
+        status: &mut Vec<u8>,
+        out: &mut Vec<Decision>,
+    ) {
         let fd = self.pack.feedetail;
-        let slot = self.pack.program.visit.and_then(|v| {
-            let at = self.layout.slot_offset(Of::Record(v), fd)? as usize / 8;
-            arena.get(at..at + 2)
-        });
-        let (offsets, n_lines) = match slot {
+        let (offsets, n_lines) = match self.feedetail_slot.and_then(|at| arena.get(at..at + 2)) {
             Some(&[off, len]) if arena.first().is_some_and(|h| h & (1 << fd) != 0) => {
                 ((off / 8) as usize, len as usize)
             }
             _ => (0, 0),
         };
-        let n_line_rules = self
-            .plan
-            .iter()
-            .filter(|(_, p)| matches!(p, Plan::Line(_)))
-            .count();
-        STATUS.with_borrow_mut(|status| {
+        let mut fired = 0;
+        if let Some(f) = self.lines_fn
+            && n_lines > 0
+        {
             status.clear();
-            status.resize(n_lines * n_line_rules, 0);
-            let mut fired = 0;
-            if let Some(f) = self.lines_fn
-                && n_lines > 0
-            {
-                scratch.reset();
-                fired =
-                    machine::call_lines(f, ctx, arena, (offsets, n_lines), n_line_rules, status);
-            }
-            let mut out = Vec::new();
-            for &(i, plan) in &self.plan {
-                match plan {
-                    Plan::Interpret => out.push((i, Decision::Interpret)),
-                    Plan::Visit(f) => {
-                        scratch.reset();
-                        let status = machine::call_visit(f, ctx, arena) as u8;
-                        if status != 0 {
-                            out.push((i, Decision::Visit(Verdict::of_status(status))));
-                        }
+            status.resize(n_lines * self.n_line_rules, 0);
+            scratch.reset();
+            fired =
+                machine::call_lines(f, ctx, arena, (offsets, n_lines), self.n_line_rules, status);
+        }
+        for &(rule, plan) in &self.plan {
+            match plan {
+                Plan::Interpret => out.push(Decision {
+                    rule,
+                    line: None,
+                    verdict: Verdict::Interpret,
+                }),
+                Plan::Visit(f) => {
+                    scratch.reset();
+                    let status = machine::call_visit(f, ctx, arena) as u8;
+                    if status != 0 {
+                        out.push(Decision {
+                            rule,
+                            line: None,
+                            verdict: Verdict::of_status(status),
+                        });
                     }
-                    Plan::Line(j) if fired & (1 << j.min(63)) != 0 => {
-                        let st = &status[j * n_lines..(j + 1) * n_lines];
-                        if st.iter().any(|s| *s != 0) {
-                            let fired = (0..n_lines)
-                                .filter(|k| st[*k] != 0)
-                                .map(|k| (k, Verdict::of_status(st[k])))
-                                .collect();
-                            out.push((i, Decision::Lines(fired)));
-                        }
-                    }
-                    Plan::Line(_) => {}
                 }
+                Plan::Line(j) if fired & (1 << j.min(63)) != 0 => {
+                    let row = &status[j * n_lines..(j + 1) * n_lines];
+                    for (k, s) in row.iter().enumerate().filter(|(_, s)| **s != 0) {
+                        out.push(Decision {
+                            rule,
+                            line: Some(k),
+                            verdict: Verdict::of_status(*s),
+                        });
+                    }
+                }
+                Plan::Line(_) => {}
             }
-            out
-        })
+        }
     }
 
     /// Renders the findings of what native code decided, with the interpreter; every
     /// active rule gets an outcome, in pack order.
-    fn render(&self, decided: Vec<(usize, Decision)>, visit: &Value) -> Vec<(usize, RuleOutcome)> {
+    fn render(&self, decided: &[Decision], visit: &Value) -> Vec<(usize, RuleOutcome)> {
         let fd = self.pack.feedetail;
-        let mut decided = decided.into_iter().peekable();
-        let mut out = Vec::new();
-        for (i, rule) in self.pack.active_rules() {
-            let outcome = match decided.next_if(|(d, _)| *d == i) {
-                None => RuleOutcome::default(),
-                Some((_, Decision::Interpret)) => self.evaluator.eval_rule(rule, visit, fd),
-                Some((_, Decision::Visit(_))) => self.evaluator.eval_rule_at(rule, visit, fd, None),
-                Some((_, Decision::Lines(lines))) => {
-                    let mut outcome = RuleOutcome::default();
-                    for (k, _) in lines {
-                        let o = self.evaluator.eval_rule_at(rule, visit, fd, Some(k));
-                        outcome.hits.extend(o.hits);
-                        outcome.errors.extend(o.errors);
-                    }
-                    outcome
-                }
+        let rules = &self.pack.program.rules;
+        let mut out: Vec<(usize, RuleOutcome)> = self
+            .plan
+            .iter()
+            .map(|(i, _)| (*i, RuleOutcome::default()))
+            .collect();
+        let mut at = 0;
+        for d in decided {
+            while out[at].0 != d.rule {
+                at += 1;
+            }
+            let rule = &rules[d.rule];
+            let o = match d.verdict {
+                Verdict::Interpret => self.evaluator.eval_rule(rule, visit, fd),
+                _ => self.evaluator.eval_rule_at(rule, visit, fd, d.line),
             };
-            out.push((i, outcome));
+            out[at].1.hits.extend(o.hits);
+            out[at].1.errors.extend(o.errors);
         }
         out
     }

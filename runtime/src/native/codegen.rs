@@ -12,6 +12,7 @@
 //! 1900–2100).
 
 mod dates;
+mod decimals;
 mod expr;
 mod lists;
 mod select;

@@ -1,9 +1,10 @@
 //! The compact record layout native code reads. A record is one header word (bit
-//! `i` set = field `i` present) followed by the fields that compiled rules read, in
-//! declaration order: two words for a Decimal (its 16 serialised bytes) or a list,
-//! one for anything else. Fields read only to render findings, which the
-//! interpreter does, are left out: a fee line of the standard pack takes 12 words,
-//! not 41. Field values: Bool 0/1, Int as i64, Code and Text as interned ids,
+//! `i` set = field `i` present) followed by the fields that compiled rules read:
+//! first the 8- and 16-byte ones (Int, DateTime, a nested record; a Decimal's 16
+//! serialised bytes, a list), then the 4-byte ones packed in pairs (Bool, Code,
+//! Text, Prefixes, Date, an enum), little-endian. Fields read only to render
+//! findings, which the interpreter does, are left out: a fee line of the standard
+//! pack takes 8 words, not 41. Field values: Bool 0/1, Int as i64, Code and Text as interned ids,
 //! Prefixes as a prefix-set id, Date as days from the common era, DateTime as
 //! seconds, an enum as its variant index, a list as (byte offset from the arena
 //! start of an array of its elements' byte offsets, length), a nested record as its
@@ -46,10 +47,19 @@ impl Of {
     }
 }
 
+/// Bytes a field takes in a record.
+fn width(f: &FieldDecl) -> u32 {
+    match f.value_type() {
+        Type::Decimal | Type::List(_) => 16,
+        Type::Int | Type::DateTime | Type::Record(_) => 8,
+        _ => 4,
+    }
+}
+
 /// Where the fields of one record type live.
 #[derive(Clone, Debug, Default)]
 pub struct Shape {
-    /// Per field: its first word within the record, if compiled rules read it.
+    /// Per field: its byte offset within the record, if compiled rules read it.
     slots: Vec<Option<u32>>,
     /// Words per record, header included.
     pub words: usize,
@@ -100,21 +110,18 @@ impl Layout {
         }
         let shape = |of: Of| {
             let fields = of.fields(program);
-            let mut words = 1;
-            let slots = fields
-                .iter()
-                .enumerate()
-                .map(|(i, f)| {
-                    used.get(&of).is_some_and(|u| u[i]).then(|| {
-                        let at = words as u32;
-                        words += match f.value_type() {
-                            Type::Decimal | Type::List(_) => 2,
-                            _ => 1,
-                        };
-                        at
-                    })
-                })
-                .collect();
+            let is_used = |i: usize| used.get(&of).is_some_and(|u| u[i]);
+            let mut slots = vec![None; fields.len()];
+            let mut bytes = 8;
+            for wide in [true, false] {
+                for (i, f) in fields.iter().enumerate() {
+                    if is_used(i) && (width(f) >= 8) == wide {
+                        slots[i] = Some(bytes);
+                        bytes += width(f);
+                    }
+                }
+            }
+            let words = (bytes as usize).div_ceil(8);
             Shape { slots, words }
         };
         let records: Vec<Shape> = (0..program.records.len())
@@ -146,7 +153,7 @@ impl Layout {
     /// Byte offset of field `i` within a record of `of`, if compiled rules read it.
     pub fn slot_offset(&self, of: Of, i: usize) -> Option<i32> {
         let slot = self.shape(of).slots.get(i).copied().flatten()?;
-        Some(8 * slot as i32)
+        Some(slot as i32)
     }
 }
 
@@ -219,7 +226,7 @@ impl Encoder<'_> {
         let mut present = 0u64;
         for (i, (f, v)) in of.fields(self.program).iter().zip(values).enumerate() {
             let Some(slot) = shape.slots[i] else { continue };
-            let slot = at + slot as usize;
+            let (slot, shift) = (at + slot as usize / 8, 8 * (slot % 8));
             let (w0, w1) = match (f.value_type(), v) {
                 (_, Value::Absent) => continue,
                 (_, Value::Bool(b)) => (u64::from(*b), 0),
@@ -251,7 +258,12 @@ impl Encoder<'_> {
                 }
                 _ => continue,
             };
-            arena[slot] = w0;
+            if width(f) == 4 {
+                // either half of a word (little-endian)
+                arena[slot] |= (w0 & 0xffff_ffff) << shift;
+            } else {
+                arena[slot] = w0;
+            }
             if matches!(f.value_type(), Type::Decimal | Type::List(_)) {
                 arena[slot + 1] = w1;
             }

@@ -29,7 +29,7 @@ use heng_runtime::engine::{Engine, Interpreter};
 use heng_runtime::eval::Evaluator;
 use heng_runtime::eval::RuleOutcome;
 use heng_runtime::input::{check_schema, read_visit};
-use heng_runtime::native::{Decision, NativeEngine, Verdict};
+use heng_runtime::native::{NativeEngine, Verdict};
 use heng_runtime::pack::{self, Loaded, Pack};
 use heng_runtime::value::Value;
 use proptest::collection::vec;
@@ -117,23 +117,15 @@ fn engines<'p>(
 /// those and finds nothing.) Native code may defer to the interpreter anywhere.
 fn no_false_fires(pack: &Pack, native: &NativeEngine, visit: &Value) -> Result<(), String> {
     let evaluator = Evaluator::new(&pack.program, &pack.params, &pack.tables);
-    for (i, decision) in native.decide(&native.prepare(visit)) {
-        let rule = &pack.program.rules[i];
-        let fires = |line| {
-            let o = evaluator.eval_rule_at(rule, visit, pack.feedetail, line);
-            !o.hits.is_empty() || !o.errors.is_empty()
-        };
-        let wrong = match decision {
-            Decision::Visit(Verdict::Fires) => !fires(None),
-            Decision::Lines(lines) => lines
-                .iter()
-                .any(|(k, v)| *v == Verdict::Fires && !fires(Some(*k))),
-            Decision::Visit(Verdict::Defers) | Decision::Interpret => false,
-        };
-        if wrong {
+    let mut decided = Vec::new();
+    native.decide(&native.prepare(visit), &mut decided);
+    for d in decided.iter().filter(|d| d.verdict == Verdict::Fires) {
+        let rule = &pack.program.rules[d.rule];
+        let o = evaluator.eval_rule_at(rule, visit, pack.feedetail, d.line);
+        if o.hits.is_empty() && o.errors.is_empty() {
             return Err(format!(
-                "native code says {} fires where it does not",
-                rule.id
+                "native code says {} fires on line {:?} where it does not",
+                rule.id, d.line
             ));
         }
     }

@@ -267,8 +267,8 @@ impl Gen<'_, '_, '_> {
             (Type::Decimal, _) | (_, Type::Decimal) => {
                 let x = self.coerce(a.to_vec(), at, &Type::Decimal)?;
                 let y = self.coerce(b.to_vec(), bt, &Type::Decimal)?;
-                let c = self.call("heng_dec_cmp", &[x[0], x[1], y[0], y[1]]);
-                Ok(self.b.ins().icmp_imm_s(IntCC::Equal, c[0], 0))
+                let c = self.dec_cmp(&x, &y);
+                Ok(self.b.ins().icmp_imm_s(IntCC::Equal, c, 0))
             }
             (Type::Option(_), _) | (_, Type::Option(_)) => {
                 unsupported("equality of optional values")
@@ -336,8 +336,8 @@ impl Gen<'_, '_, '_> {
                 if numeric_mix {
                     let x = self.coerce(a, &lhs.ty, &Type::Decimal)?;
                     let y = self.coerce(b, &rhs.ty, &Type::Decimal)?;
-                    let c = self.call("heng_dec_cmp", &[x[0], x[1], y[0], y[1]]);
-                    return Ok(vec![self.b.ins().icmp_imm_s(cc, c[0], 0)]);
+                    let c = self.dec_cmp(&x, &y);
+                    return Ok(vec![self.b.ins().icmp_imm_s(cc, c, 0)]);
                 }
                 if matches!(lhs.ty, Type::Text | Type::Code) && !matches!(op, BinOp::Eq | BinOp::Ne)
                 {
@@ -407,13 +407,13 @@ impl Gen<'_, '_, '_> {
                 } else {
                     let x = self.coerce(vals[0].clone(), &args[0].ty, &Type::Decimal)?;
                     let y = self.coerce(vals[1].clone(), &args[1].ty, &Type::Decimal)?;
-                    let c = self.call("heng_dec_cmp", &[x[0], x[1], y[0], y[1]]);
+                    let c = self.dec_cmp(&x, &y);
                     let cc = if op == Builtin::Min {
                         IntCC::SignedLessThanOrEqual
                     } else {
                         IntCC::SignedGreaterThanOrEqual
                     };
-                    let keep_first = self.b.ins().icmp_imm_s(cc, c[0], 0);
+                    let keep_first = self.b.ins().icmp_imm_s(cc, c, 0);
                     vec![
                         self.b.ins().select(keep_first, x[0], y[0]),
                         self.b.ins().select(keep_first, x[1], y[1]),

@@ -182,13 +182,13 @@ impl Gen<'_, '_, '_> {
                         };
                         let better = if inner == Type::Decimal {
                             let x = self.coerce(v.clone(), &body.ty, &Type::Decimal)?;
-                            let c = self.call("heng_dec_cmp", &[x[0], x[1], cur[1], cur[2]]);
+                            let c = self.dec_cmp(&x, &cur[1..3]);
                             let cc = if kind == AggKind::Min {
                                 IntCC::SignedLessThan
                             } else {
                                 IntCC::SignedGreaterThan
                             };
-                            self.b.ins().icmp_imm_s(cc, c[0], 0)
+                            self.b.ins().icmp_imm_s(cc, c, 0)
                         } else if matches!(inner, Type::Text | Type::Code) {
                             let c = self.call("heng_text_cmp", &[self.ctx, v[0], cur[1]]);
                             let cc = if kind == AggKind::Min {
