@@ -1,7 +1,7 @@
 //! The native engine and the interpreter agree on rules written to stress the
 //! native path: runtime faults (division by zero, integer overflow) are reported
 //! identically, and decisions over absent
-//! values, empty lists, code ranges, filters and month() match.
+//! values, empty lists, code ranges, filters, month() and the least Int match.
 #![allow(clippy::unwrap_used)]
 
 #[path = "support/declarations_pack.rs"]
@@ -26,6 +26,14 @@ rule int_overflow "整数溢出" {
   each line
   severity low
   when (line.prd_days otherwise 0) * 9223372036854775807 > 1
+  message "x"
+}
+
+rule least_int "最小整数" {
+  each line
+  severity low
+  when -9223372036854775808 < (line.prd_days otherwise 0)
+    and -(-9223372036854775808 + (line.prd_days otherwise 0)) > 0
   message "x"
 }
 
@@ -96,6 +104,14 @@ fn faults_and_edge_cases_agree() {
     ] {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
     }
+    // the least Int: a finding where prd_days is 3, an overflow negating it alone
+    let least_int = |what: &str| {
+        a.iter()
+            .filter(|l| l.contains(r#""rule":"least_int""#) && l.contains(what))
+            .count()
+    };
+    assert_eq!(least_int(r#""feedetl_sn":["1"]"#), 1, "{text}");
+    assert_eq!(least_int("integer overflow"), 2, "{text}");
 }
 
 /// Native date arithmetic (the date of a date-time, whole years between dates)

@@ -175,6 +175,14 @@ impl Parser {
     fn unary(&mut self) -> Expr {
         if self.at(&Tok::Minus) {
             let start = self.bump().1;
+            // the one Int whose magnitude is not an Int: read `-9223372036854775808`
+            // as a literal rather than as `-` applied to an out-of-range number
+            if let Tok::Int(s) = self.peek()
+                && s.replace('_', "") == "9223372036854775808"
+            {
+                self.bump();
+                return self.mk(ExprKind::Int(i64::MIN), start);
+            }
             let e = self.unary();
             return self.mk(ExprKind::Unary(UnaryOp::Neg, Box::new(e)), start);
         }
