@@ -2,26 +2,16 @@
 //! across thread counts, strict mode, and the README's commands.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+#[path = "support/heng.rs"]
+mod heng_bin;
+use heng_bin::{heng, root};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use std::path::{Path, PathBuf};
 
 fn out_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("heng-cli-run-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-fn heng(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_heng"))
-        .current_dir(root())
-        .env("HENG_LANG", "en")
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn summary(path: &Path) -> serde_json::Value {

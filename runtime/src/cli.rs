@@ -1,5 +1,6 @@
 //! Command-line interface: argument parsing (clap) and one module per subcommand.
 
+mod bench;
 mod check;
 mod explain_error;
 mod run;
@@ -32,6 +33,8 @@ enum Command {
     Test(test::Args),
     /// Explain a diagnostic code, e.g. `heng explain-error H0012`.
     ExplainError(explain_error::Args),
+    /// Measure evaluation and build speed against baselines (W3, W5 of the performance spec).
+    Bench(bench::Args),
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
@@ -112,5 +115,48 @@ pub fn main() -> ExitCode {
         Command::Run(a) => run::run(a, lang),
         Command::Test(a) => test::run(a, lang),
         Command::ExplainError(a) => explain_error::run(a, lang),
+        Command::Bench(a) => bench::run(a, lang),
+    }
+}
+
+/// Pads text to a display width (CJK characters are two columns wide).
+fn pad(s: &str, width: usize) -> String {
+    let w: usize = s
+        .chars()
+        .map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 })
+        .sum();
+    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
+}
+
+/// Which engine evaluates rules.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum EngineChoice {
+    /// Rules compiled to native code (Cranelift); those it cannot compile run
+    /// interpreted, with a warning.
+    Jit,
+    /// The reference interpreter.
+    Interp,
+}
+
+/// The chosen engine for a pack, warning about rules that run interpreted.
+fn engine<'p>(
+    choice: EngineChoice,
+    pack: &'p heng_runtime::pack::Pack,
+    lang: Lang,
+) -> Box<dyn heng_runtime::engine::Engine + 'p> {
+    match choice {
+        EngineChoice::Interp => Box::new(heng_runtime::engine::Interpreter::new(pack)),
+        EngineChoice::Jit => {
+            let native = heng_runtime::native::NativeEngine::new(pack);
+            for (id, why) in &native.report.interpreted {
+                match lang {
+                    Lang::Zh => eprintln!("警告:规则 {id} 未编译为本机代码,改用解释执行:{why}"),
+                    Lang::En => {
+                        eprintln!("warning: rule {id} runs interpreted, not as native code: {why}")
+                    }
+                }
+            }
+            Box::new(native)
+        }
     }
 }

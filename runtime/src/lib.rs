@@ -2,6 +2,7 @@
 //! findings, errors and a summary. The `heng` command is a thin layer over it.
 
 pub mod audit;
+pub mod bench;
 pub mod engine;
 pub mod eval;
 pub mod fixture;

@@ -31,20 +31,14 @@ pub struct Args {
     params: Vec<(String, String)>,
     /// Evaluation engine: `jit` compiles rules to native code; `interp` is the
     /// reference interpreter. Both give byte-identical output.
-    #[arg(long, value_enum, default_value_t = Engine::Jit)]
-    engine: Engine,
+    #[arg(long, value_enum, default_value_t = super::EngineChoice::Jit)]
+    engine: super::EngineChoice,
     /// Worker threads (default: every core).
     #[arg(long)]
     threads: Option<usize>,
     /// Exit with status 3 when any input record is rejected.
     #[arg(long)]
     strict: bool,
-}
-
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-enum Engine {
-    Jit,
-    Interp,
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
@@ -126,29 +120,10 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         lang,
         progress: &mut progress,
     };
-    let interp;
-    let native;
-    let engine: &dyn heng_runtime::engine::Engine = match args.engine {
-        Engine::Interp => {
-            interp = heng_runtime::engine::Interpreter::new(&pack);
-            &interp
-        }
-        Engine::Jit => {
-            native = heng_runtime::native::NativeEngine::new(&pack);
-            for (id, why) in &native.report.interpreted {
-                match lang {
-                    Lang::Zh => eprintln!("警告:规则 {id} 未编译为本机代码,改用解释执行:{why}"),
-                    Lang::En => {
-                        eprintln!("warning: rule {id} runs interpreted, not as native code: {why}")
-                    }
-                }
-            }
-            &native
-        }
-    };
+    let engine = super::engine(args.engine, &pack, lang);
     let result = run_batch(
         &pack,
-        engine,
+        &*engine,
         &schema,
         &sources,
         BufReader::with_capacity(1 << 20, input),
@@ -256,7 +231,7 @@ pub fn summary_table(pack: &Pack, s: &Summary, lang: Lang) -> String {
             continue;
         }
         let amount: rust_decimal::Decimal = t.amount.iter().sum();
-        let name = pad(&r.name, 28);
+        let name = super::pad(&r.name, 28);
         let _ = writeln!(
             out,
             "{:<24} {} {:>9} {:>9} {:>9} {:>14}",
@@ -287,13 +262,4 @@ pub fn summary_table(pack: &Pack, s: &Summary, lang: Lang) -> String {
         }
     );
     out
-}
-
-/// Pads text to a display width (CJK characters are two columns wide).
-fn pad(s: &str, width: usize) -> String {
-    let w: usize = s
-        .chars()
-        .map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 })
-        .sum();
-    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
 }

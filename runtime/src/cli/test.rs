@@ -17,6 +17,9 @@ pub struct Args {
     /// Record the current findings as each fixture's expectation.
     #[arg(long)]
     update: bool,
+    /// Evaluation engine (both give the same findings).
+    #[arg(long, value_enum, default_value_t = super::EngineChoice::Jit)]
+    engine: super::EngineChoice,
 }
 
 pub fn run(args: Args, lang: Lang) -> ExitCode {
@@ -33,10 +36,10 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let engine = heng_runtime::engine::Interpreter::new(pack);
+    let engine = super::engine(args.engine, pack, lang);
     let mut results: Vec<FixtureResult> = Vec::new();
     for input in &inputs {
-        match fixture::run_fixture(pack, &engine, &schema, &sources, input) {
+        match fixture::run_fixture(pack, &*engine, &schema, &sources, input) {
             Ok(r) => results.push(r),
             Err(e) => {
                 eprintln!("error: {}: {e}", input.display());

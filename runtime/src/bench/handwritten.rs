@@ -1,12 +1,14 @@
 //! The 15 standard line rules written by hand, as an engineer would without Heng:
 //! typed structs with codes interned to integers and every table lookup resolved
 //! per distinct code before evaluation. The W3 baseline for native code; it decides
-//! which (line, rule) pairs fire, like native code does.
+//! which (line, rule) pairs fire, like native code does. It applies to the standard
+//! pack only: [`fits`] checks the declarations it reads, and the benchmark checks
+//! that it agrees with the interpreter rule by rule before timing it.
 
+use crate::pack::Pack;
+use crate::table::Table;
+use crate::value::Value;
 use chrono::{Datelike, NaiveDate};
-use heng_runtime::pack::Pack;
-use heng_runtime::table::Table;
-use heng_runtime::value::Value;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 
@@ -101,19 +103,18 @@ fn enum_ix(v: &Value) -> Option<u32> {
     }
 }
 
-fn col(pack: &Pack, table: &str, name: &str) -> (usize, usize) {
-    let t = pack
-        .program
-        .tables
-        .iter()
-        .position(|t| t.name == table)
-        .expect("table");
+fn col(pack: &Pack, table: &str, name: &str) -> Option<(usize, usize)> {
+    let t = pack.program.tables.iter().position(|t| t.name == table)?;
     let c = pack.program.tables[t]
         .columns
         .iter()
-        .position(|c| c.name == name)
-        .expect("column");
-    (t, c)
+        .position(|c| c.name == name)?;
+    Some((t, c))
+}
+
+/// Table and column of a name [`fits`] has checked.
+fn checked(pack: &Pack, table: &str, name: &str) -> (usize, usize) {
+    col(pack, table, name).unwrap_or_default()
 }
 
 fn tier(hosp_lv: Option<&str>) -> i64 {
@@ -162,29 +163,123 @@ fn starts_any(code: &str, prefixes: &[String]) -> bool {
         .any(|p| !p.is_empty() && code.starts_with(p.as_str()))
 }
 
+const VISIT_FIELDS: &[&str] = &[
+    "gend",
+    "brdy",
+    "insutype",
+    "hosp_lv",
+    "med_type",
+    "begntime",
+    "endtime",
+    "dise_codg",
+    "diseinfo",
+];
+const LINE_FIELDS: &[&str] = &[
+    "med_list_codg",
+    "list_type",
+    "med_chrgitm_type",
+    "chrgitm_lv",
+    "pric",
+    "fee_ocur_time",
+    "bilg_dept_codg",
+    "dscg_tkdrug_flag",
+    "prd_days",
+];
+const COLUMNS: &[(&str, &[&str])] = &[
+    (
+        "item_limits",
+        &[
+            "code",
+            "gender",
+            "age_min",
+            "age_max",
+            "newborn_only",
+            "min_tier",
+            "visit",
+            "insurance",
+            "indication",
+            "max_days",
+            "dept",
+        ],
+    ),
+    ("exclusions", &["code"]),
+    ("price_caps", &["code", "tier1", "tier2", "tier3"]),
+    ("special_diseases", &["dise_codg", "allowed"]),
+];
+
+/// Whether the pack declares everything the hand-written rules read (the names of
+/// the standard pack); what is missing otherwise.
+pub fn fits(pack: &Pack) -> Result<(), String> {
+    let p = &pack.program;
+    let mut missing = Vec::new();
+    let visit = p.visit.map(|v| p.record(v));
+    let line = visit.and_then(|v| match v.fields.get(pack.feedetail)?.value_type() {
+        heng_compiler::types::Type::List(t) => match **t {
+            heng_compiler::types::Type::Record(r) => Some(p.record(r)),
+            _ => None,
+        },
+        _ => None,
+    });
+    for (record, names, what) in [
+        (visit, VISIT_FIELDS, "Visit"),
+        (line, LINE_FIELDS, "FeeLine"),
+    ] {
+        for name in names {
+            if record.and_then(|r| r.field(name)).is_none() {
+                missing.push(format!("{what}.{name}"));
+            }
+        }
+    }
+    if !p
+        .records
+        .iter()
+        .any(|r| r.name == "Diagnosis" && r.field("diag_code").is_some())
+    {
+        missing.push("Diagnosis.diag_code".into());
+    }
+    for (table, columns) in COLUMNS {
+        for c in *columns {
+            if col(pack, table, c).is_none() {
+                missing.push(format!("{table}.{c}"));
+            }
+        }
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "not the standard declarations: no {}",
+            missing.join(", ")
+        ))
+    }
+}
+
 /// Converts the interpreter's visit values into typed structs (not timed).
+/// The pack must [`fits`].
 pub fn convert(pack: &Pack, visits: &[Value], interner: &mut Interner) -> Vec<Visit> {
     let p = &pack.program;
-    let vr = p.record(p.visit.expect("visit"));
-    let f = |name: &str| vr.field(name).expect("visit field");
+    let Some(vr) = p.visit.map(|v| p.record(v)) else {
+        return Vec::new();
+    };
+    let f = |name: &str| vr.field(name).unwrap_or_default();
     let lt = match vr.fields[pack.feedetail].value_type() {
         heng_compiler::types::Type::List(t) => match **t {
             heng_compiler::types::Type::Record(r) => p.record(r),
-            _ => unreachable!("fee lines are records"),
+            _ => return Vec::new(),
         },
-        _ => unreachable!("feedetail is a list"),
+        _ => return Vec::new(),
     };
-    let g = |name: &str| lt.field(name).expect("line field");
-    let dr = p
+    let g = |name: &str| lt.field(name).unwrap_or_default();
+    let diag_code = p
         .records
         .iter()
         .find(|r| r.name == "Diagnosis")
-        .expect("Diagnosis");
-    let diag_code = dr.field("diag_code").expect("diag_code");
+        .and_then(|r| r.field("diag_code"))
+        .unwrap_or_default();
     visits
         .iter()
-        .map(|v| {
-            let r = v.as_record().expect("record");
+        .filter_map(|v| v.as_record())
+        .map(|r| {
             let date = |x: &Value| match x {
                 Value::DateTime(t) => Some(t.date()),
                 Value::Date(d) => Some(*d),
@@ -193,34 +288,32 @@ pub fn convert(pack: &Pack, visits: &[Value], interner: &mut Interner) -> Vec<Vi
             let lines = r.fields[pack.feedetail]
                 .as_list()
                 .iter()
-                .map(|l| {
-                    let l = l.as_record().expect("line");
-                    Line {
-                        code: interner.id(l.fields[g("med_list_codg")].as_str().unwrap_or("")),
-                        code_text: l.fields[g("med_list_codg")]
-                            .as_str()
-                            .unwrap_or("")
-                            .to_string(),
-                        list_type: text(&l.fields[g("list_type")]),
-                        chrgitm_type: text(&l.fields[g("med_chrgitm_type")]),
-                        lv: text(&l.fields[g("chrgitm_lv")]),
-                        pric: dec(&l.fields[g("pric")]).unwrap_or_default(),
-                        day: date(&l.fields[g("fee_ocur_time")]).expect("time"),
-                        dept: text(&l.fields[g("bilg_dept_codg")]),
-                        dscg: text(&l.fields[g("dscg_tkdrug_flag")]),
-                        prd_days: int(&l.fields[g("prd_days")]),
-                    }
+                .filter_map(|l| l.as_record())
+                .map(|l| Line {
+                    code: interner.id(l.fields[g("med_list_codg")].as_str().unwrap_or("")),
+                    code_text: l.fields[g("med_list_codg")]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
+                    list_type: text(&l.fields[g("list_type")]),
+                    chrgitm_type: text(&l.fields[g("med_chrgitm_type")]),
+                    lv: text(&l.fields[g("chrgitm_lv")]),
+                    pric: dec(&l.fields[g("pric")]).unwrap_or_default(),
+                    day: date(&l.fields[g("fee_ocur_time")]).unwrap_or_default(),
+                    dept: text(&l.fields[g("bilg_dept_codg")]),
+                    dscg: text(&l.fields[g("dscg_tkdrug_flag")]),
+                    prd_days: int(&l.fields[g("prd_days")]),
                 })
                 .collect();
             let med_type = text(&r.fields[f("med_type")]).unwrap_or_default();
             Visit {
                 gend: text(&r.fields[f("gend")]),
-                brdy: date(&r.fields[f("brdy")]).expect("brdy"),
+                brdy: date(&r.fields[f("brdy")]).unwrap_or_default(),
                 insutype: text(&r.fields[f("insutype")]),
                 tier: tier(r.fields[f("hosp_lv")].as_str()),
                 class: class(&med_type),
                 med_type,
-                begin: date(&r.fields[f("begntime")]).expect("begin"),
+                begin: date(&r.fields[f("begntime")]).unwrap_or_default(),
                 end: date(&r.fields[f("endtime")]),
                 dise: text(&r.fields[f("dise_codg")]),
                 diags: r.fields[f("diseinfo")]
@@ -234,11 +327,12 @@ pub fn convert(pack: &Pack, visits: &[Value], interner: &mut Interner) -> Vec<Vi
         .collect()
 }
 
-/// Resolves every table lookup for every interned code (not timed).
+/// Resolves every table lookup for every interned code (not timed). The pack must
+/// [`fits`].
 pub fn resolve(pack: &Pack, interner: &Interner) -> Resolved {
-    let (lt, _) = col(pack, "item_limits", "code");
+    let (lt, _) = checked(pack, "item_limits", "code");
     let t: &Table = &pack.tables[lt];
-    let c = |n: &str| col(pack, "item_limits", n).1;
+    let c = |n: &str| checked(pack, "item_limits", n).1;
     let limit_rows = (0..t.len() as u32)
         .map(|r| Limit {
             gender: text(t.cell(r, c("gender"))),
@@ -253,12 +347,12 @@ pub fn resolve(pack: &Pack, interner: &Interner) -> Resolved {
             dept: prefixes(t.cell(r, c("dept"))),
         })
         .collect();
-    let (et, _) = col(pack, "exclusions", "code");
-    let (pt, _) = col(pack, "price_caps", "code");
-    let pc = |n: &str| col(pack, "price_caps", n).1;
-    let (st, _) = col(pack, "special_diseases", "dise_codg");
+    let (et, _) = checked(pack, "exclusions", "code");
+    let (pt, _) = checked(pack, "price_caps", "code");
+    let pc = |n: &str| checked(pack, "price_caps", n).1;
+    let (st, _) = checked(pack, "special_diseases", "dise_codg");
     let sd = &pack.tables[st];
-    let allowed = col(pack, "special_diseases", "allowed").1;
+    let allowed = checked(pack, "special_diseases", "allowed").1;
     Resolved {
         limits: interner
             .texts
@@ -296,14 +390,43 @@ pub fn resolve(pack: &Pack, interner: &Interner) -> Resolved {
     }
 }
 
-/// Counts the (line, rule) pairs that fire, per rule id.
-pub fn run(
-    visits: &[Visit],
-    t: &Resolved,
+/// The standard pack's parameters the rules read.
+#[derive(Clone, Copy)]
+pub struct Params {
     discharge_max_days: i64,
     material_price: Decimal,
     newborn_days: i64,
-) -> HashMap<&'static str, usize> {
+}
+
+impl Params {
+    pub fn of(pack: &Pack) -> Result<Params, String> {
+        let param = |name: &str| {
+            pack.program
+                .param_index(name)
+                .map(|i| &pack.params[i])
+                .ok_or_else(|| format!("not the standard parameters: no {name}"))
+        };
+        let int = |name: &str| match param(name)? {
+            Value::Int(i) => Ok(*i),
+            _ => Err(format!("not the standard parameters: {name} is not an Int")),
+        };
+        Ok(Params {
+            discharge_max_days: int("discharge_max_days")?,
+            newborn_days: int("newborn_max_days")?,
+            material_price: param("expensive_material_price")?
+                .as_decimal()
+                .ok_or("not the standard parameters: expensive_material_price")?,
+        })
+    }
+}
+
+/// Counts the (line, rule) pairs that fire, per rule id.
+pub fn run(visits: &[Visit], t: &Resolved, params: &Params) -> HashMap<&'static str, usize> {
+    let Params {
+        discharge_max_days,
+        material_price,
+        newborn_days,
+    } = *params;
     let mut hits: HashMap<&'static str, usize> = HashMap::new();
     let mut hit = |rule: &'static str| *hits.entry(rule).or_default() += 1;
     for v in visits {

@@ -1,0 +1,279 @@
+//! `heng bench`: the workloads of spec/performance.md that Heng measures so far,
+//! each paired with its baseline in the same run (this machine's speed drifts, so
+//! the ratios are what count):
+//!
+//! - W3, evaluation only: the pack's rules over visits already in memory, one
+//!   thread, by the interpreter, by native code (deciding only, and with findings
+//!   rendered), and, for the standard pack, by a hand-written Rust implementation
+//!   of its 15 line rules (`handwritten`). Before timing, the engines must give the
+//!   same findings and the hand-written code the interpreter's count per rule.
+//! - W5, build: load and check the pack, compile it natively; load a synthetic
+//!   item_limits table of many rows (`catalogue`).
+
+mod catalogue;
+mod handwritten;
+
+use crate::engine::{Engine, Interpreter};
+use crate::native::NativeEngine;
+use crate::pack::{self, Pack};
+use crate::value::Value;
+use crate::{input, table};
+use heng_compiler::source::FileId;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// What to measure on.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Copies of the input batch held in memory for W3.
+    pub copies: usize,
+    /// Rounds of the native and hand-written timings (the best counts).
+    pub rounds: usize,
+    /// Rows of the synthetic item_limits table for W5.
+    pub table_rows: usize,
+}
+
+/// Every figure of one run; times in milliseconds, rates per second.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub w3: W3,
+    pub w5: W5,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct W3 {
+    pub visits: usize,
+    pub fee_lines: usize,
+    pub rules: usize,
+    pub findings: usize,
+    /// Line-rule evaluations per run: fee lines × rules.
+    pub evaluations: usize,
+    pub interpreter_ms: f64,
+    pub native_ms: f64,
+    pub native_decide_ms: f64,
+    /// `None` when the pack is not the standard pack (see `handwritten_note`).
+    pub handwritten_ms: Option<f64>,
+    pub handwritten_note: Option<String>,
+    /// Interpreter time / native time (findings rendered): target ≥ 5.
+    pub native_speedup: f64,
+    /// Native decision time / hand-written time: target ≤ 1.5.
+    pub native_vs_handwritten: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct W5 {
+    pub check_ms: f64,
+    pub compile_ms: f64,
+    pub rules_native: usize,
+    pub rules_interpreted: usize,
+    pub table_rows: usize,
+    pub table_ms: f64,
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// The best of `rounds` timings of `f`.
+fn best<T>(rounds: usize, mut f: impl FnMut() -> T) -> Duration {
+    (0..rounds.max(1))
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(f());
+            t.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+/// Runs W5 and W3 on the pack in `dir` and the NDJSON visits of `input`; `progress`
+/// hears which measurement starts.
+pub fn run(
+    dir: &Path,
+    input: &Path,
+    opts: &Options,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Report, String> {
+    progress("W5: load and check the pack");
+    let t = Instant::now();
+    let loaded = pack::load(dir, &[]);
+    let check = t.elapsed();
+    let pack = match &loaded.pack {
+        Some(p) if !loaded.has_errors() => p,
+        _ => {
+            return Err(format!(
+                "the pack in {} does not check: run `heng check {}`",
+                dir.display(),
+                dir.display()
+            ));
+        }
+    };
+    let visits = read_visits(pack, input, opts.copies)?;
+    progress("W5: compile the pack");
+    let t = Instant::now();
+    let native = NativeEngine::new(pack);
+    let compile = t.elapsed();
+    progress("W5: load the item_limits table");
+    let (table_rows, table_ms) = table_load(pack, opts.table_rows)?;
+    let w5 = W5 {
+        check_ms: ms(check),
+        compile_ms: ms(compile),
+        rules_native: native.report.native.len(),
+        rules_interpreted: native.report.interpreted.len(),
+        table_rows,
+        table_ms,
+    };
+    let w3 = w3(pack, &native, &visits, opts, progress)?;
+    Ok(Report { w3, w5 })
+}
+
+/// Loads a synthetic item_limits table of `rows` rows: (rows, best ms of 3).
+fn table_load(pack: &Pack, rows: usize) -> Result<(usize, f64), String> {
+    let program = &pack.program;
+    let Some(t) = program.tables.iter().position(|t| t.name == "item_limits") else {
+        return Ok((0, 0.0));
+    };
+    let id = heng_compiler::types::TableId(t as u32);
+    let csv = catalogue::item_limits_csv(&program.tables[t], rows);
+    let mut loaded = 0;
+    let mut failure = None;
+    let time = best(3, || {
+        match table::load_table(program, id, FileId(0), &csv) {
+            Ok(t) => loaded = t.len(),
+            Err(d) => {
+                failure = d
+                    .first()
+                    .map(|first| format!("{} ({} errors)", first.message.en, d.len()))
+            }
+        }
+    });
+    match failure {
+        Some(f) => Err(format!(
+            "the synthetic item_limits table does not load: {f}"
+        )),
+        None => Ok((loaded, ms(time))),
+    }
+}
+
+/// The visits of an NDJSON file, `copies` times over; rejected lines are skipped.
+fn read_visits(pack: &Pack, input: &Path, copies: usize) -> Result<Vec<Value>, String> {
+    let schema = input::check_schema(&pack.program).map_err(|e| e.en.to_string())?;
+    let text = std::fs::read_to_string(input)
+        .map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let once: Vec<Value> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .filter_map(|(i, l)| input::read_visit(&schema, i as u64 + 1, l).ok())
+        .map(|v| Value::Record(v.record))
+        .collect();
+    if once.is_empty() {
+        return Err(format!("no readable visit in {}", input.display()));
+    }
+    Ok((0..copies.max(1))
+        .flat_map(|_| once.iter().cloned())
+        .collect())
+}
+
+fn w3(
+    pack: &Pack,
+    native: &NativeEngine,
+    visits: &[Value],
+    opts: &Options,
+    progress: &mut dyn FnMut(&str),
+) -> Result<W3, String> {
+    let fee_lines: usize = visits
+        .iter()
+        .filter_map(Value::as_record)
+        .map(|r| r.fields[pack.feedetail].as_list().len())
+        .sum();
+    let rules = pack.active_rules().count();
+    let interp = Interpreter::new(pack);
+    let prepared: Vec<_> = visits.iter().map(|v| native.prepare(v)).collect();
+
+    progress("W3: check that the engines agree");
+    let mut per_rule: HashMap<&str, usize> = HashMap::new();
+    let mut findings = 0;
+    for (v, p) in visits.iter().zip(&prepared) {
+        let (a, b) = (interp.eval_visit(v), native.eval_prepared(p, v));
+        if a != b {
+            return Err("native code and the interpreter disagree: a bug, please report it".into());
+        }
+        for (i, o) in a {
+            *per_rule.entry(&pack.program.rules[i].id).or_default() += o.hits.len();
+            findings += o.hits.len();
+        }
+    }
+    let baseline = handwritten::fits(pack).and_then(|()| {
+        let mut interner = handwritten::Interner::default();
+        let typed = handwritten::convert(pack, visits, &mut interner);
+        let resolved = handwritten::resolve(pack, &interner);
+        let params = handwritten::Params::of(pack)?;
+        let counts = handwritten::run(&typed, &resolved, &params);
+        let rule_ids: Vec<&str> = per_rule.keys().copied().collect();
+        for id in rule_ids.iter().chain(counts.keys()) {
+            let (want, got) = (per_rule.get(id).copied(), counts.get(id).copied());
+            if want.unwrap_or(0) != got.unwrap_or(0) || want.is_none() {
+                return Err(format!(
+                    "the hand-written rules do not match this pack ({id}: {} findings, hand-written {})",
+                    want.unwrap_or(0),
+                    got.unwrap_or(0)
+                ));
+            }
+        }
+        Ok((typed, resolved, params))
+    });
+
+    progress("W3: interpreter");
+    let interpreter = best(opts.rounds.min(3), || {
+        visits
+            .iter()
+            .map(|v| interp.eval_visit(v).len())
+            .sum::<usize>()
+    });
+    progress("W3: native code, findings rendered");
+    let rendered = best(opts.rounds.min(5), || {
+        prepared
+            .iter()
+            .zip(visits)
+            .map(|(p, v)| native.eval_prepared(p, v).len())
+            .sum::<usize>()
+    });
+    progress("W3: native decisions and hand-written code, alternately");
+    let mut decided = Vec::new();
+    let (mut decide, mut hand) = (Duration::MAX, Duration::MAX);
+    for _ in 0..opts.rounds.max(1) {
+        decide = decide.min(best(1, || {
+            prepared
+                .iter()
+                .map(|p| {
+                    native.decide(p, &mut decided);
+                    decided.len()
+                })
+                .sum::<usize>()
+        }));
+        if let Ok((typed, resolved, params)) = &baseline {
+            hand = hand.min(best(1, || handwritten::run(typed, resolved, params).len()));
+        }
+    }
+    let (handwritten_ms, handwritten_note) = match &baseline {
+        Ok(_) => (Some(ms(hand)), None),
+        Err(e) => (None, Some(e.clone())),
+    };
+    Ok(W3 {
+        visits: visits.len(),
+        fee_lines,
+        rules,
+        findings,
+        evaluations: fee_lines * rules,
+        interpreter_ms: ms(interpreter),
+        native_ms: ms(rendered),
+        native_decide_ms: ms(decide),
+        handwritten_ms,
+        handwritten_note,
+        native_speedup: ms(interpreter) / ms(rendered),
+        native_vs_handwritten: handwritten_ms.map(|h| ms(decide) / h),
+    })
+}

@@ -1,0 +1,144 @@
+//! `heng bench`: W3 and W5 of spec/performance.md in one table, with the ratios
+//! against their baselines, or as JSON.
+
+use heng_compiler::diagnostic::Lang;
+use heng_runtime::bench::{self, Options, Report};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The pack folder.
+    #[arg(long, default_value = "stdlib-rules")]
+    pack: PathBuf,
+    /// NDJSON visits held in memory for W3.
+    #[arg(long, default_value = "examples/sample-batch.ndjson")]
+    input: PathBuf,
+    /// Copies of the input held in memory.
+    #[arg(long, default_value_t = 100)]
+    copies: usize,
+    /// Timing rounds (the best counts).
+    #[arg(long, default_value_t = 15)]
+    rounds: usize,
+    /// Rows of the synthetic item_limits table loaded for W5.
+    #[arg(long, default_value_t = 500_000)]
+    table_rows: usize,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args, lang: Lang) -> ExitCode {
+    let opts = Options {
+        copies: args.copies,
+        rounds: args.rounds,
+        table_rows: args.table_rows,
+    };
+    let show = std::io::stderr().is_terminal();
+    let mut progress = |stage: &str| {
+        if show {
+            eprintln!("… {stage}");
+        }
+    };
+    match bench::run(&args.pack, &args.input, &opts, &mut progress) {
+        Ok(report) if args.json => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(report) => {
+            print!("{}", table(&report, lang));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn table(r: &Report, lang: Lang) -> String {
+    let zh = lang == Lang::Zh;
+    let t = |zh_text: &'static str, en: &'static str| if zh { zh_text } else { en };
+    let (w3, w5) = (&r.w3, &r.w5);
+    let mut out = if zh {
+        format!(
+            "W3 仅求值(单线程,数据已在内存):{} 次就诊,{} 条明细,{} 条规则,{} 条结果\n",
+            w3.visits, w3.fee_lines, w3.rules, w3.findings
+        )
+    } else {
+        format!(
+            "W3 evaluation only (one thread, records in memory): {} visits, {} fee lines, {} rules, {} findings\n",
+            w3.visits, w3.fee_lines, w3.rules, w3.findings
+        )
+    };
+    out.push_str(t(
+        "    M/s = 每秒百万次“明细×规则”求值\n",
+        "    M/s = million line-rule evaluations per second\n",
+    ));
+    let rate = |ms: f64| w3.evaluations as f64 / ms / 1e3;
+    let mut row = |label: &str, ms: f64, note: String| {
+        out.push_str(&format!(
+            "    {} {ms:>9.1} ms {:>8.1} M/s  {note}\n",
+            super::pad(label, 18),
+            rate(ms)
+        ));
+    };
+    row(t("解释器", "interpreter"), w3.interpreter_ms, String::new());
+    row(
+        t("JIT(含渲染结果)", "JIT, findings"),
+        w3.native_ms,
+        format!(
+            "{}{:.1}×({} ≥ 5×)",
+            t("解释器耗时 / JIT ", "interpreter time / JIT "),
+            w3.native_speedup,
+            t("目标", "target")
+        ),
+    );
+    row(
+        t("JIT(仅判定)", "JIT, decisions"),
+        w3.native_decide_ms,
+        String::new(),
+    );
+    match (w3.handwritten_ms, &w3.handwritten_note) {
+        (Some(h), _) => row(
+            t("手写 Rust", "hand-written Rust"),
+            h,
+            format!(
+                "{}{:.2}({} ≤ 1.5)",
+                t("JIT 判定耗时 / 手写 ", "JIT decision time / hand-written "),
+                w3.native_vs_handwritten.unwrap_or(0.0),
+                t("目标", "target")
+            ),
+        ),
+        (None, note) => out.push_str(&format!(
+            "    {}: {}\n",
+            t("无手写基线", "no hand-written baseline"),
+            note.as_deref().unwrap_or("")
+        )),
+    }
+    out.push_str(&format!(
+        "W5 {}\n    {} {:>9.1} ms\n    {} {:>9.1} ms  {} {}, {} {}\n    {} {:>9.1} ms  ({} ≤ 300 ms)\n    {} {:>9.1} ms  {} {}({} ≤ 500 ms)\n",
+        t("构建", "build"),
+        super::pad(t("加载并检查规则包", "load and check"), 18),
+        w5.check_ms,
+        super::pad(t("编译为本机代码", "compile natively"), 18),
+        w5.compile_ms,
+        w5.rules_native,
+        t("条本机", "native"),
+        w5.rules_interpreted,
+        t("条解释执行", "interpreted"),
+        super::pad(t("合计", "total"), 18),
+        w5.check_ms + w5.compile_ms,
+        t("目标", "target"),
+        super::pad(t("加载 item_limits", "load item_limits"), 18),
+        w5.table_ms,
+        w5.table_rows,
+        t("行合成目录", "rows, synthetic"),
+        t("目标", "target"),
+    ));
+    out
+}

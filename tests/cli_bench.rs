@@ -1,0 +1,79 @@
+//! `heng bench` at a tiny size, as the performance spec asks of the test suite:
+//! it runs, checks that the engines and the hand-written baseline agree, and
+//! reports every figure; it explains what it cannot measure. Never timed here.
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/heng.rs"]
+mod heng_bin;
+use heng_bin::heng;
+
+#[path = "support/declarations_pack.rs"]
+mod support;
+
+const TINY: &[&str] = &["--copies", "1", "--rounds", "1", "--table-rows", "2000"];
+
+#[test]
+fn bench_reports_w3_and_w5_for_the_standard_pack() {
+    let out = heng(&[&["bench", "--json"], TINY].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (w3, w5) = (&r["w3"], &r["w5"]);
+    // the sample batch: 119 visits, 15 line rules, 36 findings
+    assert_eq!(w3["visits"], 119);
+    assert_eq!(w3["rules"], 15);
+    assert_eq!(w3["findings"], 36);
+    for figure in [
+        "interpreter_ms",
+        "native_ms",
+        "native_decide_ms",
+        "handwritten_ms",
+    ] {
+        assert!(w3[figure].as_f64().unwrap() > 0.0, "{figure}: {w3}");
+    }
+    assert!(w3["native_vs_handwritten"].as_f64().is_some(), "{w3}");
+    assert!(w3["handwritten_note"].is_null(), "{w3}");
+    assert_eq!(w5["rules_native"], 15);
+    assert_eq!(w5["rules_interpreted"], 0);
+    assert_eq!(w5["table_rows"], 2000);
+    // the table, in both languages
+    let text = heng(&[&["bench"], TINY].concat());
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("hand-written Rust") && text.contains("target ≤ 1.5"),
+        "{text}"
+    );
+    let zh = heng(&[&["bench", "--lang", "zh"], TINY].concat());
+    assert!(String::from_utf8(zh.stdout).unwrap().contains("手写 Rust"));
+}
+
+#[test]
+fn bench_explains_a_pack_the_hand_written_rules_do_not_fit() {
+    let dir = support::declarations_pack("bench_other_pack");
+    std::fs::write(
+        dir.join("one.heng"),
+        "rule big \"大额\" {\n  each line\n  severity low\n  when line.pric > 100\n  message \"x\"\n}\n",
+    )
+    .unwrap();
+    let out = heng(&[&["bench", "--json", "--pack", dir.to_str().unwrap()], TINY].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(r["w3"]["handwritten_ms"].is_null());
+    let note = r["w3"]["handwritten_note"].as_str().unwrap();
+    assert!(note.contains("do not match this pack"), "{note}");
+}
+
+#[test]
+fn bench_reports_a_missing_input() {
+    let out = heng(&["bench", "--input", "no/such.ndjson"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot read no/such.ndjson"), "{err}");
+}
