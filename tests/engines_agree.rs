@@ -221,3 +221,107 @@ rule days_are_right "日龄" {
         }
     }
 }
+
+/// Native decimal arithmetic (inline when the operands allow, rust_decimal
+/// otherwise) decides as rust_decimal computes: each line carries an operation's
+/// exact result, or that result plus a cent, over operands of every sign, scale
+/// and size, including mantissas near 2^64 and beyond.
+#[test]
+fn native_decimals_match_rust_decimal() {
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+    const RULES: &str = r#"
+rule adds "加" {
+  each line
+  severity low
+  when line.pric + line.cnt == line.det_item_fee_sumamt
+  message "x"
+}
+
+rule subtracts "减" {
+  each line
+  severity low
+  when line.pric - line.cnt == line.det_item_fee_sumamt
+  message "x"
+}
+
+rule multiplies "乘" {
+  each line
+  severity low
+  when line.pric * line.cnt == line.det_item_fee_sumamt
+  message "x"
+}
+"#;
+    let dir = declarations_pack("native_decimals");
+    std::fs::write(dir.join("decimals.heng"), RULES).unwrap();
+    let loaded = pack::load(&dir, &[]);
+    let pack = loaded
+        .pack
+        .as_ref()
+        .unwrap_or_else(|| panic!("{:?}", loaded.diagnostics));
+    let schema = input::check_schema(&pack.program).unwrap();
+    let native = NativeEngine::new(pack);
+    assert!(native.report.interpreted.is_empty());
+    let values = [
+        "0",
+        "-0",
+        "0.00",
+        "1",
+        "-1",
+        "2.50",
+        "-2.50",
+        "12.345",
+        "0.01",
+        "-0.01",
+        "1000000",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-18446744073709551615",
+        "4294967296.5",
+        "0.0000000000000000000000000001",
+        "99999999999.99",
+        "3.3333333333",
+    ];
+    let cent = Decimal::from_str("0.01").unwrap();
+    let mut lines = Vec::new();
+    let mut want = [Vec::new(), Vec::new(), Vec::new()];
+    for a in values {
+        for b in values {
+            let (x, y) = (Decimal::from_str(a).unwrap(), Decimal::from_str(b).unwrap());
+            let results = [x.checked_add(y), x.checked_sub(y), x.checked_mul(y)];
+            for r in results.iter().flatten() {
+                for guess in [Some(*r), r.checked_add(cent)].into_iter().flatten() {
+                    for (k, other) in results.iter().enumerate() {
+                        if *other == Some(guess) {
+                            want[k].push(lines.len());
+                        }
+                    }
+                    lines.push(format!(
+                        r#"{{"feedetl_sn":"{}","fee_ocur_time":"2026-10-01T09:00:00","med_list_codg":"X","hilist_name":"x","cnt":"{b}","pric":"{a}","det_item_fee_sumamt":"{guess}"}}"#,
+                        lines.len()
+                    ));
+                }
+            }
+        }
+    }
+    for w in &mut want {
+        w.sort_unstable();
+        w.dedup();
+    }
+    let text = format!(
+        r#"{{"mdtrt_id":"V","psn_no":"P","brdy":"1980-01-01","med_type":"11","begntime":"2026-10-01T08:00:00","feedetail":[{}]}}"#,
+        lines.join(",")
+    );
+    let visit = input::read_visit(&schema, 1, &text).unwrap();
+    let record = heng_runtime::value::Value::Record(visit.record);
+    let mut decided = Vec::new();
+    native.decide(&native.prepare(&record), &mut decided);
+    for (rule, want) in want.iter().enumerate() {
+        let fired: Vec<usize> = decided
+            .iter()
+            .filter(|d| d.rule == rule && d.verdict == heng_runtime::native::Verdict::Fires)
+            .map(|d| d.line.unwrap())
+            .collect();
+        assert_eq!(&fired, want, "rule {rule}");
+    }
+}

@@ -2,6 +2,7 @@
 //! flow, lookups, options and builtins.
 use super::super::layout::Of;
 use super::super::machine::CTX_LOOKUPS;
+use super::decimals::Arith;
 use super::{Gen, R, mem_ro, unsupported};
 use crate::value::Value;
 use cranelift_codegen::ir::InstBuilder;
@@ -311,14 +312,16 @@ impl Gen<'_, '_, '_> {
                 }
                 let x = self.coerce(a, &lhs.ty, &Type::Decimal)?;
                 let y = self.coerce(b, &rhs.ty, &Type::Decimal)?;
-                let name = match op {
-                    BinOp::Add => "heng_dec_add",
-                    BinOp::Sub => "heng_dec_sub",
-                    BinOp::Mul => "heng_dec_mul",
-                    _ => "heng_dec_div",
+                let arith = match op {
+                    BinOp::Add => Arith::Add,
+                    BinOp::Sub => Arith::Sub,
+                    BinOp::Mul => Arith::Mul,
+                    _ => {
+                        let r = self.call("heng_dec_div", &[x[0], x[1], y[0], y[1]]);
+                        return Ok(self.dec_result(r));
+                    }
                 };
-                let r = self.call(name, &[x[0], x[1], y[0], y[1]]);
-                Ok(self.dec_result(r))
+                Ok(self.dec_arith(arith, &x, &y))
             }
             _ => {
                 let a = self.expr(lhs)?;

@@ -168,8 +168,7 @@ impl Gen<'_, '_, '_> {
                             self.set(&acc, &[n]);
                         } else {
                             let x = self.coerce(v, &body.ty, &Type::Decimal)?;
-                            let r = self.call("heng_dec_add", &[cur[0], cur[1], x[0], x[1]]);
-                            let r = self.dec_result(r);
+                            let r = self.dec_arith(super::decimals::Arith::Add, &cur[..2], &x);
                             self.set(&acc, &r);
                         }
                         self.b.ins().jump(step, &[]);
