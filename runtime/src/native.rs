@@ -240,12 +240,19 @@ impl<'p> NativeEngine<'p> {
 }
 
 impl Engine for NativeEngine<'_> {
+    /// Reuses per-thread memory for the encoded visit and the decisions, so a
+    /// visit on which no rule fires allocates nothing but the outcome list.
     fn eval_visit(&self, visit: &Value) -> Vec<(usize, RuleOutcome)> {
-        self.eval_prepared(&self.prepare(visit), visit)
+        WORK.with_borrow_mut(|(prepared, decided)| {
+            self.prepare_into(visit, prepared);
+            self.decide(prepared, decided);
+            self.render(decided, visit)
+        })
     }
 }
 
 /// A visit in the compact layout, ready for compiled rules.
+#[derive(Default)]
 pub struct Prepared {
     arena: Vec<u64>,
 }
@@ -253,7 +260,15 @@ pub struct Prepared {
 impl NativeEngine<'_> {
     /// Encodes a visit into the compact layout (interning its codes).
     pub fn prepare(&self, visit: &Value) -> Prepared {
-        let mut arena = Vec::new();
+        let mut prepared = Prepared::default();
+        self.prepare_into(visit, &mut prepared);
+        prepared
+    }
+
+    /// [`NativeEngine::prepare`] into memory held from an earlier visit.
+    pub fn prepare_into(&self, visit: &Value, prepared: &mut Prepared) {
+        let arena = &mut prepared.arena;
+        arena.clear();
         if let (Some(v), Value::Record(rec)) = (self.pack.program.visit, visit) {
             let encoder = Encoder {
                 program: &self.pack.program,
@@ -263,12 +278,11 @@ impl NativeEngine<'_> {
             encoder.record(
                 Of::Record(v),
                 &rec.fields,
-                &mut arena,
+                arena,
                 &mut PrefixSetsRef::Fixed(&self.sets),
             );
         }
         arena.resize(arena.len() + self.layout.pad_words, 0);
-        Prepared { arena }
     }
 
     /// Evaluates the active rules on a prepared visit; `visit` is the same visit as a
@@ -285,6 +299,8 @@ thread_local! {
     static SCRATCH: machine::Scratch = machine::Scratch::default();
     /// Per-thread status bytes of the fee lines, reused from visit to visit.
     static STATUS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Per-thread encoded visit and decisions of `eval_visit`.
+    static WORK: std::cell::RefCell<(Prepared, Vec<Decision>)> = std::cell::RefCell::default();
 }
 
 /// Something native code decided on a visit other than "does not fire".
