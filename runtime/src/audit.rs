@@ -4,7 +4,7 @@
 
 use crate::engine::Engine;
 use crate::eval::evidence_json;
-use crate::input::{InputError, NdjsonReader, Schema, Visit};
+use crate::input::{InputError, NdjsonReader, Schema, Visit, read_visit};
 use crate::pack::Pack;
 use crate::value::Value;
 use heng_compiler::diagnostic::{Lang, Text};
@@ -233,39 +233,68 @@ pub fn run_batch<R: BufRead>(
     };
     let threads = threads.max(1);
     loop {
-        // read a chunk, keeping rejected records in their place
-        let mut chunk: Vec<Result<Visit, InputError>> = Vec::with_capacity(CHUNK);
-        for item in reader.by_ref() {
-            chunk.push(item);
-            if chunk.len() == CHUNK {
-                break;
+        // read a chunk of lines, keeping unreadable ones in their place
+        let mut lines: Vec<Result<(u64, String), InputError>> = Vec::with_capacity(CHUNK);
+        while lines.len() < CHUNK {
+            match reader.next_line() {
+                Some(l) => lines.push(l),
+                None => break,
             }
         }
-        if chunk.is_empty() {
+        if lines.is_empty() {
             break;
         }
-        let visits: Vec<(usize, &Visit)> = chunk
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| r.as_ref().ok().map(|v| (i, v)))
-            .collect();
-        let per = visits.len().div_ceil(threads).max(1);
-        let results: Vec<(Vec<Finding>, Vec<EvalFailure>)> = std::thread::scope(|s| {
-            let handles: Vec<_> = visits
+        // parse and evaluate on every thread
+        let per = lines.len().div_ceil(threads).max(1);
+        type Done = Option<(Result<Visit, InputError>, (Vec<Finding>, Vec<EvalFailure>))>;
+        let done: Vec<Done> = std::thread::scope(|s| {
+            let handles: Vec<_> = lines
                 .chunks(per)
                 .map(|part| {
-                    s.spawn(move || {
+                    let handle = s.spawn(move || {
                         part.iter()
-                            .map(|(_, v)| audit_visit(pack, engine, schema, sources, v))
+                            .map(|l| {
+                                let (line, text) = l.as_ref().ok()?;
+                                let parsed = read_visit(schema, *line, text);
+                                let results = match &parsed {
+                                    Ok(v) => audit_visit(pack, engine, schema, sources, v),
+                                    Err(_) => Default::default(),
+                                };
+                                Some((parsed, results))
+                            })
                             .collect::<Vec<_>>()
-                    })
+                    });
+                    (part.len(), handle)
                 })
                 .collect();
             handles
                 .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
+                .flat_map(|(n, h)| h.join().unwrap_or_else(|_| (0..n).map(|_| None).collect()))
                 .collect()
         });
+        // back in input order: drop repeated visit ids, write
+        let mut chunk = Vec::with_capacity(done.len());
+        let mut kept = Vec::with_capacity(done.len());
+        for (l, d) in lines.into_iter().zip(done) {
+            let item = match (l, d) {
+                (Err(e), _) => Err(e),
+                (Ok((line, _)), Some((parsed, results))) => parsed
+                    .and_then(|v| reader.accept(line, v))
+                    .inspect(|_| kept.push(results)),
+                // a worker thread panicked: never silently
+                (Ok((line, _)), None) => Err(InputError {
+                    line,
+                    mdtrt_id: None,
+                    field: String::new(),
+                    reason: heng_compiler::text!(
+                        "内部错误:该行未能处理",
+                        "internal error: this line was not processed"
+                    ),
+                }),
+            };
+            chunk.push(item);
+        }
+        let results = kept;
         let mut results = results.into_iter();
         for item in &chunk {
             summary.records_read += 1;

@@ -718,10 +718,12 @@ impl<R: BufRead> NdjsonReader<R> {
     }
 }
 
-impl<R: BufRead> Iterator for NdjsonReader<R> {
-    type Item = Result<Visit, InputError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl<R: BufRead> NdjsonReader<R> {
+    /// The next non-blank line as text with its line number, or the reason it is
+    /// not one (too long, not UTF-8, unreadable). Parsing it is [`read_visit`], which
+    /// may run on another thread; [`NdjsonReader::accept`] then takes the results
+    /// back in input order.
+    pub fn next_line(&mut self) -> Option<Result<(u64, String), InputError>> {
         if self.io_error.is_some() {
             return None;
         }
@@ -755,35 +757,45 @@ impl<R: BufRead> Iterator for NdjsonReader<R> {
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let text = match std::str::from_utf8(bytes) {
-                Ok(t) => t,
-                Err(e) => {
-                    return Some(Err(self.error(text!(
-                        "该行不是有效的 UTF-8 文本(第 {} 字节处)",
-                        "the line is not valid UTF-8 (at byte {})",
-                        e.valid_up_to() + 1
-                    ))));
-                }
-            };
-            let visit = match read_visit(&self.schema, self.line, text) {
-                Ok(v) => v,
-                Err(e) => return Some(Err(e)),
-            };
-            if let Some(&first) = self.seen.get(visit.mdtrt_id.as_str()) {
-                return Some(Err(InputError {
-                    line: self.line,
-                    mdtrt_id: Some(visit.mdtrt_id.clone()),
-                    field: MDTRT_ID.to_owned(),
-                    reason: text!(
-                        "就诊ID \"{}\" 在本批次中重复(第一次出现在第 {} 行)",
-                        "visit id \"{}\" appears twice in this batch (first on line {})",
-                        visit.mdtrt_id,
-                        first
-                    ),
-                }));
-            }
-            self.seen.insert(visit.mdtrt_id.as_str().into(), self.line);
-            return Some(Ok(visit));
+            return Some(match std::str::from_utf8(bytes) {
+                Ok(t) => Ok((self.line, t.to_owned())),
+                Err(e) => Err(self.error(text!(
+                    "该行不是有效的 UTF-8 文本(第 {} 字节处)",
+                    "the line is not valid UTF-8 (at byte {})",
+                    e.valid_up_to() + 1
+                ))),
+            });
         }
+    }
+
+    /// Takes a line's parsed visit back, in input order: a visit id seen earlier in
+    /// the batch rejects the later visit.
+    pub fn accept(&mut self, line: u64, visit: Visit) -> Result<Visit, InputError> {
+        if let Some(&first) = self.seen.get(visit.mdtrt_id.as_str()) {
+            return Err(InputError {
+                line,
+                mdtrt_id: Some(visit.mdtrt_id.clone()),
+                field: MDTRT_ID.to_owned(),
+                reason: text!(
+                    "就诊ID \"{}\" 在本批次中重复(第一次出现在第 {} 行)",
+                    "visit id \"{}\" appears twice in this batch (first on line {})",
+                    visit.mdtrt_id,
+                    first
+                ),
+            });
+        }
+        self.seen.insert(visit.mdtrt_id.as_str().into(), line);
+        Ok(visit)
+    }
+}
+
+impl<R: BufRead> Iterator for NdjsonReader<R> {
+    type Item = Result<Visit, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        Some(self.next_line()?.and_then(|(line, text)| {
+            let visit = read_visit(&self.schema, line, &text)?;
+            self.accept(line, visit)
+        }))
     }
 }
