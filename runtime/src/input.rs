@@ -6,6 +6,7 @@
 //! [`check_schema`] resolves the schema once; [`read_visit`] reads one line of
 //! text; [`NdjsonReader`] reads a whole stream and rejects duplicate `mdtrt_id`s.
 
+mod fast;
 mod refund;
 mod scalar;
 #[cfg(test)]
@@ -321,6 +322,18 @@ fn join(outer: &str, inner: &str) -> String {
 /// refunds. `line` is the 1-based line number reported in errors. Duplicate
 /// `mdtrt_id`s are not checked here ([`NdjsonReader`] does).
 pub fn read_visit(schema: &Schema, line: u64, text: &str) -> Result<Visit, InputError> {
+    read_visit_with(schema, line, text, true)
+}
+
+/// [`read_visit`], with the fast path (`input/fast.rs`) or with the reference
+/// reader only. Public for the tests that compare the two.
+#[doc(hidden)]
+pub fn read_visit_with(
+    schema: &Schema,
+    line: u64,
+    text: &str,
+    fast: bool,
+) -> Result<Visit, InputError> {
     let s = &*schema.inner;
     let f = &s.fields;
     let fail = |mdtrt_id: Option<&str>, e: FieldError| InputError {
@@ -329,15 +342,29 @@ pub fn read_visit(schema: &Schema, line: u64, text: &str) -> Result<Visit, Input
         field: e.path,
         reason: e.reason,
     };
+    let record = match fast
+        .then(|| fast::read(s, f.visit.0 as usize, text))
+        .flatten()
+    {
+        Some(record) => record,
+        None => read_reference(s, text).map_err(|(id, e)| fail(id.as_deref(), e))?,
+    };
+    finish_visit(s, line, record)
+}
+
+/// The reference reader: the line parsed into a JSON tree, then read as the visit
+/// record. On failure, the visit id if it could be read, and the error.
+fn read_reference(s: &SchemaInner, text: &str) -> Result<Record, (Option<String>, FieldError)> {
+    let f = &s.fields;
     let json: Json = serde_json::from_str(text).map_err(|e| {
-        fail(
+        (
             None,
             FieldError::here(text!("JSON 格式错误:{}", "invalid JSON: {}", e)),
         )
     })?;
     let Json::Object(object) = json else {
         let (zh, en) = describe(&json);
-        return Err(fail(
+        return Err((
             None,
             FieldError::here(Text::new(
                 format!("该行不是 JSON 对象,而是{zh}"),
@@ -346,7 +373,20 @@ pub fn read_visit(schema: &Schema, line: u64, text: &str) -> Result<Visit, Input
         ));
     };
     let mdtrt_id = object.get(MDTRT_ID).and_then(Json::as_str);
-    let mut record = read_record(s, f.visit.0 as usize, &object).map_err(|e| fail(mdtrt_id, e))?;
+    read_record(s, f.visit.0 as usize, &object).map_err(|e| (mdtrt_id.map(str::to_owned), e))
+}
+
+/// Refunds applied, the visit's id and person checked.
+fn finish_visit(s: &SchemaInner, line: u64, mut record: Record) -> Result<Visit, InputError> {
+    let f = &s.fields;
+    let mdtrt_id = record.fields[f.mdtrt_id].as_str().map(str::to_owned);
+    let mdtrt_id = mdtrt_id.as_deref();
+    let fail = |mdtrt_id: Option<&str>, e: FieldError| InputError {
+        line,
+        mdtrt_id: mdtrt_id.map(str::to_owned),
+        field: e.path,
+        reason: e.reason,
+    };
     if let Value::List(lines) = &record.fields[f.feedetail]
         && let Some(after) =
             refund::apply(f, lines).map_err(|e| fail(mdtrt_id, e.in_field(FEEDETAIL)))?

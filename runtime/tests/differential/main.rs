@@ -7,6 +7,8 @@
 //!   not check is a generator bug and fails the test with its source);
 //! - `visits.rs` generates visits as NDJSON lines (records.md), read with
 //!   `read_visit` (a rejected visit is a generator bug too);
+//! - every visit is read twice, by the fast JSON path and the reference reader,
+//!   which must agree;
 //! - the property below runs every engine of [`engines`] on every visit, and also
 //!   asserts that the interpreter never reports an "internal error" (which would
 //!   mean the checker let an ill-typed program through).
@@ -28,7 +30,7 @@ use heng_compiler::source::Span;
 use heng_runtime::engine::{Engine, Interpreter};
 use heng_runtime::eval::Evaluator;
 use heng_runtime::eval::RuleOutcome;
-use heng_runtime::input::{check_schema, read_visit};
+use heng_runtime::input::{check_schema, read_visit, read_visit_with};
 use heng_runtime::native::{NativeEngine, Verdict};
 use heng_runtime::pack::{self, Loaded, Pack};
 use heng_runtime::value::Value;
@@ -264,6 +266,13 @@ proptest! {
         let native = NativeEngine::new(pack);
         let engines = engines(pack, &native);
         for (n, text) in visits.texts().into_iter().enumerate() {
+            // the fast JSON path reads exactly what the reference reader reads
+            prop_assert_eq!(
+                read_visit_with(&schema, n as u64 + 1, &text, true),
+                read_visit_with(&schema, n as u64 + 1, &text, false),
+                "the fast input path differs on\n{}",
+                text
+            );
             let visit = match read_visit(&schema, n as u64 + 1, &text) {
                 Ok(v) => v,
                 Err(e) => {

@@ -1,0 +1,360 @@
+//! The fast path of reading a visit: one pass over the JSON text guided by the
+//! schema, straight into a [`Record`], without building a JSON tree first (no map
+//! per object, no string per key, no copy of unknown fields).
+//!
+//! It only ever succeeds where the reference reader (`serde_json` into a tree, then
+//! `read_record`) succeeds with the same record, and returns `None` at the first
+//! doubt: any error, a repeated key, nesting deeper than 100, anything unusual.
+//! `read_visit` then runs the reference reader, which decides and words the error.
+//! So errors are the reference reader's by construction, and the differential test
+//! checks that the two agree wherever the fast path answers.
+
+use super::{Kind, SchemaInner, scalar};
+use crate::value::{Record, Value};
+use std::borrow::Cow;
+use std::sync::Arc;
+
+/// Reads `text` (one whole line) as record type `r`, or `None` to defer.
+pub(super) fn read(s: &SchemaInner, r: usize, text: &str) -> Option<Record> {
+    let mut p = Parser {
+        b: text.as_bytes(),
+        text,
+        at: 0,
+        depth: 0,
+    };
+    p.ws();
+    if p.peek()? != b'{' {
+        return None;
+    }
+    let record = p.record(s, r)?;
+    p.ws();
+    (p.at == p.b.len()).then_some(record)
+}
+
+struct Parser<'t> {
+    b: &'t [u8],
+    text: &'t str,
+    at: usize,
+    depth: u32,
+}
+
+/// serde_json's own limit is 128; stay well inside it.
+const MAX_DEPTH: u32 = 100;
+
+impl<'t> Parser<'t> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.at).copied()
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        self.ws();
+        (self.peek()? == byte).then(|| self.at += 1)
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        self.b[self.at..]
+            .starts_with(word)
+            .then(|| self.at += word.len())
+    }
+
+    fn enter(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= MAX_DEPTH).then_some(())
+    }
+
+    /// A JSON object as record type `r`: known fields read, others skipped.
+    fn record(&mut self, s: &SchemaInner, r: usize) -> Option<Record> {
+        let reader = s.records.get(r)?.as_ref()?;
+        self.enter()?;
+        self.eat(b'{')?;
+        let mut fields: Vec<Option<Value>> = vec![None; reader.fields.len()];
+        // keys seen, to defer on a repeated key (the reference keeps the last)
+        let mut seen = vec![false; reader.fields.len()];
+        self.ws();
+        if self.peek()? == b'}' {
+            self.at += 1;
+        } else {
+            loop {
+                self.ws();
+                let key = self.string()?;
+                self.eat(b':')?;
+                self.ws();
+                match reader.fields.iter().position(|f| f.name == *key) {
+                    Some(i) => {
+                        if std::mem::replace(&mut seen[i], true) {
+                            return None;
+                        }
+                        let f = &reader.fields[i];
+                        if self.peek()? == b'n' {
+                            self.literal(b"null")?;
+                        } else {
+                            fields[i] = Some(self.value(s, &f.kind, f.optional)?);
+                        }
+                    }
+                    None => self.skip()?,
+                }
+                self.ws();
+                match self.peek()? {
+                    b',' => self.at += 1,
+                    b'}' => {
+                        self.at += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        self.depth -= 1;
+        let fields = fields
+            .into_iter()
+            .zip(&reader.fields)
+            .map(|(v, f)| match v {
+                Some(v) => Some(v),
+                // missing or null
+                None if f.optional => Some(Value::Absent),
+                None if matches!(f.kind, Kind::List(_)) => Some(Value::List(Arc::from([]))),
+                None => None,
+            })
+            .collect::<Option<Vec<Value>>>()?;
+        Some(Record { fields })
+    }
+
+    /// One value of `kind` (not null).
+    fn value(&mut self, s: &SchemaInner, kind: &Kind, optional: bool) -> Option<Value> {
+        match (self.peek()?, kind) {
+            (b'"', _) => {
+                let t = self.string()?;
+                if !matches!(kind, Kind::Text | Kind::Code) && t.trim().is_empty() {
+                    return optional.then_some(Value::Absent);
+                }
+                match kind {
+                    Kind::Text | Kind::Code => Some(Value::text(&t)),
+                    Kind::Decimal => scalar::decimal(t.trim()).ok().map(Value::Decimal),
+                    Kind::Int => scalar::int(t.trim()).ok().map(Value::Int),
+                    Kind::Bool => match t.trim() {
+                        "0" => Some(Value::Bool(false)),
+                        "1" => Some(Value::Bool(true)),
+                        _ => None,
+                    },
+                    Kind::Date => scalar::date(t.trim()).ok().map(Value::Date),
+                    Kind::DateTime => scalar::datetime(t.trim()).ok().map(Value::DateTime),
+                    Kind::Record(_) | Kind::List(_) => None,
+                }
+            }
+            (b'-' | b'0'..=b'9', _) => {
+                let n = self.number()?;
+                match kind {
+                    Kind::Decimal => scalar::decimal(n).ok().map(Value::Decimal),
+                    Kind::Int => scalar::int(n).ok().map(Value::Int),
+                    Kind::Bool if n == "0" || n == "1" => Some(Value::Bool(n == "1")),
+                    _ => None,
+                }
+            }
+            (b't', Kind::Bool) => self.literal(b"true").map(|()| Value::Bool(true)),
+            (b'f', Kind::Bool) => self.literal(b"false").map(|()| Value::Bool(false)),
+            (b'{', Kind::Record(r)) => self.record(s, *r).map(|r| Value::Record(Arc::new(r))),
+            (b'[', Kind::List(element)) => {
+                self.enter()?;
+                self.at += 1;
+                let mut items = Vec::new();
+                self.ws();
+                if self.peek()? == b']' {
+                    self.at += 1;
+                } else {
+                    loop {
+                        self.ws();
+                        // a null element is an error: the reference reader words it
+                        if self.peek()? == b'n' {
+                            return None;
+                        }
+                        items.push(self.value(s, element, false)?);
+                        self.ws();
+                        match self.peek()? {
+                            b',' => self.at += 1,
+                            b']' => {
+                                self.at += 1;
+                                break;
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+                self.depth -= 1;
+                Some(Value::List(items.into()))
+            }
+            _ => None,
+        }
+    }
+
+    /// A JSON string at `self.at` (the opening quote): borrowed when it has no
+    /// escapes. Control characters defer.
+    fn string(&mut self) -> Option<Cow<'t, str>> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let start = self.at + 1;
+        let mut i = start;
+        loop {
+            match *self.b.get(i)? {
+                b'"' => {
+                    self.at = i + 1;
+                    // quotes are ASCII, so these are char boundaries of a `str`
+                    return self.text.get(start..i).map(Cow::Borrowed);
+                }
+                b'\\' => break,
+                c if c < 0x20 => return None,
+                _ => i += 1,
+            }
+        }
+        let mut out = String::from(self.text.get(start..i)?);
+        loop {
+            match *self.b.get(i)? {
+                b'"' => {
+                    self.at = i + 1;
+                    return Some(Cow::Owned(out));
+                }
+                b'\\' => {
+                    let (c, len) = self.escape(i)?;
+                    out.push(c);
+                    i += len;
+                }
+                c if c < 0x20 => return None,
+                _ => {
+                    // copy up to the next quote or backslash in one piece
+                    let end = self.b[i..]
+                        .iter()
+                        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+                        .map_or(self.b.len(), |k| i + k);
+                    out.push_str(self.text.get(i..end)?);
+                    i = end;
+                }
+            }
+        }
+    }
+
+    /// The character of the escape at `i` (a backslash) and the bytes it spans.
+    fn escape(&self, i: usize) -> Option<(char, usize)> {
+        let c = match *self.b.get(i + 1)? {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hi = self.hex4(i + 2)?;
+                if (0xD800..0xDC00).contains(&hi) {
+                    // a surrogate pair: \uD8xx\uDCxx
+                    if self.b.get(i + 6..i + 8)? != b"\\u" {
+                        return None;
+                    }
+                    let lo = self.hex4(i + 8)?;
+                    if !(0xDC00..0xE000).contains(&lo) {
+                        return None;
+                    }
+                    let code = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                    return Some((char::from_u32(code)?, 12));
+                }
+                return Some((char::from_u32(hi)?, 6));
+            }
+            _ => return None,
+        };
+        Some((c, 2))
+    }
+
+    fn hex4(&self, at: usize) -> Option<u32> {
+        let digits = self.text.get(at..at + 4)?;
+        if !digits.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        u32::from_str_radix(digits, 16).ok()
+    }
+
+    /// A JSON number, strictly by the grammar, as its text.
+    fn number(&mut self) -> Option<&'t str> {
+        let start = self.at;
+        let digits = |p: &mut Self| {
+            let from = p.at;
+            while let Some(b'0'..=b'9') = p.peek() {
+                p.at += 1;
+            }
+            p.at > from
+        };
+        if self.peek() == Some(b'-') {
+            self.at += 1;
+        }
+        match self.peek()? {
+            b'0' => self.at += 1,
+            b'1'..=b'9' => {
+                digits(self);
+            }
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            if !digits(self) {
+                return None;
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.at += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.at += 1;
+            }
+            if !digits(self) {
+                return None;
+            }
+        }
+        self.text.get(start..self.at)
+    }
+
+    /// Skips any JSON value, checking its syntax.
+    fn skip(&mut self) -> Option<()> {
+        self.ws();
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b'-' | b'0'..=b'9' => self.number().map(drop),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            open @ (b'{' | b'[') => {
+                self.enter()?;
+                self.at += 1;
+                let close = if open == b'{' { b'}' } else { b']' };
+                self.ws();
+                if self.peek()? == close {
+                    self.at += 1;
+                } else {
+                    loop {
+                        if open == b'{' {
+                            self.ws();
+                            self.string()?;
+                            self.eat(b':')?;
+                        }
+                        self.skip()?;
+                        self.ws();
+                        match self.peek()? {
+                            b',' => self.at += 1,
+                            c if c == close => {
+                                self.at += 1;
+                                break;
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+                self.depth -= 1;
+                Some(())
+            }
+            _ => None,
+        }
+    }
+}
