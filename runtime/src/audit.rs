@@ -10,7 +10,9 @@ use crate::value::Value;
 use heng_compiler::diagnostic::{Lang, Text};
 use heng_compiler::source::SourceMap;
 use rust_decimal::{Decimal, RoundingStrategy};
+use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
+use std::sync::{Mutex, mpsc};
 
 /// One finding, ready to be written.
 #[derive(Clone, Debug, PartialEq)]
@@ -208,10 +210,35 @@ pub struct Sinks<'a> {
     pub progress: &'a mut dyn FnMut(u64),
 }
 
-/// Visits evaluated together; results are written in input order.
-const CHUNK: usize = 1024;
+/// Lines handed to a worker at a time; results are written in input order.
+const PART: usize = 256;
+
+/// Parts read ahead of the one being written, per worker.
+const AHEAD: usize = 4;
+
+/// One input line after a worker is done with it: everything the writer needs,
+/// rendered, so that records are built and dropped on the worker's thread.
+enum Done {
+    Rejected(InputError),
+    Evaluated {
+        line: u64,
+        mdtrt_id: String,
+        fee_lines: u64,
+        /// Per finding: rule, severity, amount.
+        totals: Vec<(usize, u32, Decimal)>,
+        /// Findings as NDJSON lines.
+        findings: String,
+        /// Evaluation failures as NDJSON lines, and how many.
+        failures: String,
+        failure_count: u64,
+    },
+}
 
 /// Runs the pack over an NDJSON input. Output order does not depend on `threads`.
+///
+/// The calling thread reads lines and writes results; `threads` workers, alive
+/// for the whole run, parse, evaluate and render parts of `PART` lines, a few
+/// parts ahead of the writer.
 pub fn run_batch<R: BufRead>(
     pack: &Pack,
     engine: &dyn Engine,
@@ -232,57 +259,131 @@ pub fn run_batch<R: BufRead>(
         ..Summary::default()
     };
     let threads = threads.max(1);
-    loop {
-        // read a chunk of lines, keeping unreadable ones in their place
-        let mut lines: Vec<Result<(u64, String), InputError>> = Vec::with_capacity(CHUNK);
-        while lines.len() < CHUNK {
-            match reader.next_line() {
-                Some(l) => lines.push(l),
-                None => break,
+    let lang = sinks.lang;
+    type Part = (u64, Vec<Result<(u64, String), InputError>>);
+    let (job_tx, job_rx) = mpsc::channel::<Part>();
+    let job_rx = Mutex::new(job_rx);
+    let (done_tx, done_rx) = mpsc::channel::<(u64, Vec<Done>)>();
+    std::thread::scope(|s| -> std::io::Result<()> {
+        for _ in 0..threads {
+            let (job_rx, done_tx) = (&job_rx, done_tx.clone());
+            s.spawn(move || {
+                loop {
+                    let job = match job_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((seq, lines)) = job else { return };
+                    let done = work(pack, engine, schema, sources, lang, lines);
+                    if done_tx.send((seq, done)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let (mut sent, mut written) = (0u64, 0u64);
+        let mut waiting: BTreeMap<u64, Vec<Done>> = BTreeMap::new();
+        let mut eof = false;
+        loop {
+            while !eof && sent - written < (threads * AHEAD) as u64 {
+                let mut lines = Vec::with_capacity(PART);
+                while lines.len() < PART {
+                    match reader.next_line() {
+                        Some(l) => lines.push(l),
+                        None => {
+                            eof = true;
+                            break;
+                        }
+                    }
+                }
+                if lines.is_empty() {
+                    break;
+                }
+                if job_tx.send((sent, lines)).is_err() {
+                    return Err(std::io::Error::other("the evaluation threads stopped"));
+                }
+                sent += 1;
             }
+            if written == sent {
+                break;
+            }
+            while !waiting.contains_key(&written) {
+                let Ok((seq, done)) = done_rx.recv() else {
+                    return Err(std::io::Error::other("the evaluation threads stopped"));
+                };
+                waiting.insert(seq, done);
+            }
+            if let Some(done) = waiting.remove(&written) {
+                write_part(done, &mut reader, &mut summary, sinks)?;
+            }
+            written += 1;
+            (sinks.progress)(reader.get_ref().bytes);
         }
-        if lines.is_empty() {
-            break;
-        }
-        // parse and evaluate on every thread
-        let per = lines.len().div_ceil(threads).max(1);
-        type Done = Option<(Result<Visit, InputError>, (Vec<Finding>, Vec<EvalFailure>))>;
-        let done: Vec<Done> = std::thread::scope(|s| {
-            let handles: Vec<_> = lines
-                .chunks(per)
-                .map(|part| {
-                    let handle = s.spawn(move || {
-                        part.iter()
-                            .map(|l| {
-                                let (line, text) = l.as_ref().ok()?;
-                                let parsed = read_visit(schema, *line, text);
-                                let results = match &parsed {
-                                    Ok(v) => audit_visit(pack, engine, schema, sources, v),
-                                    Err(_) => Default::default(),
-                                };
-                                Some((parsed, results))
-                            })
-                            .collect::<Vec<_>>()
-                    });
-                    (part.len(), handle)
+        drop(job_tx);
+        Ok(())
+    })?;
+    if let Some(e) = reader.io_error() {
+        return Err(std::io::Error::new(e.kind(), e.to_string()));
+    }
+    summary.elapsed = start.elapsed();
+    Ok(summary)
+}
+
+/// A worker's part: every line parsed, evaluated and rendered. A panic turns the
+/// part's lines into error records rather than losing them.
+fn work(
+    pack: &Pack,
+    engine: &dyn Engine,
+    schema: &Schema,
+    sources: &SourceMap,
+    lang: Lang,
+    lines: Vec<Result<(u64, String), InputError>>,
+) -> Vec<Done> {
+    let numbers: Vec<u64> = lines
+        .iter()
+        .map(|l| l.as_ref().map_or(0, |(n, _)| *n))
+        .collect();
+    let run = std::panic::AssertUnwindSafe(|| {
+        lines
+            .into_iter()
+            .map(|l| {
+                let (line, text) = l.map_err(Done::Rejected)?;
+                let visit = read_visit(schema, line, &text).map_err(Done::Rejected)?;
+                let (found, failed) = audit_visit(pack, engine, schema, sources, &visit);
+                let mut findings = String::new();
+                for f in &found {
+                    findings.push_str(&finding_json(pack, f));
+                    findings.push('\n');
+                }
+                let mut failures = String::new();
+                for e in &failed {
+                    failures.push_str(&eval_failure_json(pack, e, lang));
+                    failures.push('\n');
+                }
+                Ok(Done::Evaluated {
+                    line,
+                    fee_lines: visit.record.fields[schema.fields().feedetail]
+                        .as_list()
+                        .len() as u64,
+                    mdtrt_id: visit.mdtrt_id,
+                    totals: found
+                        .iter()
+                        .map(|f| (f.rule, f.severity, f.amount))
+                        .collect(),
+                    findings,
+                    failures,
+                    failure_count: failed.len() as u64,
                 })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|(n, h)| h.join().unwrap_or_else(|_| (0..n).map(|_| None).collect()))
-                .collect()
-        });
-        // back in input order: drop repeated visit ids, write
-        let mut chunk = Vec::with_capacity(done.len());
-        let mut kept = Vec::with_capacity(done.len());
-        for (l, d) in lines.into_iter().zip(done) {
-            let item = match (l, d) {
-                (Err(e), _) => Err(e),
-                (Ok((line, _)), Some((parsed, results))) => parsed
-                    .and_then(|v| reader.accept(line, v))
-                    .inspect(|_| kept.push(results)),
-                // a worker thread panicked: never silently
-                (Ok((line, _)), None) => Err(InputError {
+            })
+            .map(|r: Result<Done, Done>| r.unwrap_or_else(|d| d))
+            .collect()
+    });
+    std::panic::catch_unwind(run).unwrap_or_else(|_| {
+        numbers
+            .into_iter()
+            .map(|line| {
+                Done::Rejected(InputError {
                     line,
                     mdtrt_id: None,
                     field: String::new(),
@@ -290,47 +391,60 @@ pub fn run_batch<R: BufRead>(
                         "内部错误:该行未能处理",
                         "internal error: this line was not processed"
                     ),
-                }),
-            };
-            chunk.push(item);
-        }
-        let results = kept;
-        let mut results = results.into_iter();
-        for item in &chunk {
-            summary.records_read += 1;
-            match item {
-                Err(e) => {
-                    summary.rejected += 1;
-                    writeln!(sinks.errors, "{}", input_error_json(e, sinks.lang))?;
-                }
-                Ok(v) => {
-                    summary.evaluated += 1;
-                    summary.fee_lines +=
-                        v.record.fields[schema.fields().feedetail].as_list().len() as u64;
-                    let (findings, failures) = results.next().unwrap_or_default();
-                    for f in &findings {
-                        writeln!(sinks.findings, "{}", finding_json(pack, f))?;
-                        let t = &mut summary.rules[f.rule];
-                        let sev = (f.severity as usize).min(2);
-                        t.count[sev] += 1;
-                        t.amount[sev] += f.amount;
-                        summary.findings += 1;
-                        summary.amount += f.amount;
-                    }
-                    for e in &failures {
-                        summary.eval_errors += 1;
-                        writeln!(sinks.errors, "{}", eval_failure_json(pack, e, sinks.lang))?;
-                    }
+                })
+            })
+            .collect()
+    })
+}
+
+/// Writes a part in input order, rejecting visit ids seen earlier in the batch.
+fn write_part<R: BufRead>(
+    done: Vec<Done>,
+    reader: &mut NdjsonReader<R>,
+    summary: &mut Summary,
+    sinks: &mut Sinks,
+) -> std::io::Result<()> {
+    for d in done {
+        summary.records_read += 1;
+        let d = match d {
+            Done::Evaluated {
+                line, ref mdtrt_id, ..
+            } => match reader.accept_id(line, mdtrt_id) {
+                Ok(()) => d,
+                Err(e) => Done::Rejected(e),
+            },
+            d => d,
+        };
+        match d {
+            Done::Rejected(e) => {
+                summary.rejected += 1;
+                writeln!(sinks.errors, "{}", input_error_json(&e, sinks.lang))?;
+            }
+            Done::Evaluated {
+                fee_lines,
+                totals,
+                findings,
+                failures,
+                failure_count,
+                ..
+            } => {
+                summary.evaluated += 1;
+                summary.fee_lines += fee_lines;
+                sinks.findings.write_all(findings.as_bytes())?;
+                sinks.errors.write_all(failures.as_bytes())?;
+                summary.eval_errors += failure_count;
+                for (rule, severity, amount) in totals {
+                    let t = &mut summary.rules[rule];
+                    let sev = (severity as usize).min(2);
+                    t.count[sev] += 1;
+                    t.amount[sev] += amount;
+                    summary.findings += 1;
+                    summary.amount += amount;
                 }
             }
         }
-        (sinks.progress)(reader.get_ref().bytes);
     }
-    if let Some(e) = reader.io_error() {
-        return Err(std::io::Error::new(e.kind(), e.to_string()));
-    }
-    summary.elapsed = start.elapsed();
-    Ok(summary)
+    Ok(())
 }
 
 /// Counts bytes read, for the progress bar.

@@ -811,21 +811,26 @@ impl<R: BufRead> NdjsonReader<R> {
     /// Takes a line's parsed visit back, in input order: a visit id seen earlier in
     /// the batch rejects the later visit.
     pub fn accept(&mut self, line: u64, visit: Visit) -> Result<Visit, InputError> {
-        if let Some(&first) = self.seen.get(visit.mdtrt_id.as_str()) {
+        self.accept_id(line, &visit.mdtrt_id).map(|()| visit)
+    }
+
+    /// [`NdjsonReader::accept`] by the visit's id alone.
+    pub fn accept_id(&mut self, line: u64, mdtrt_id: &str) -> Result<(), InputError> {
+        if let Some(&first) = self.seen.get(mdtrt_id) {
             return Err(InputError {
                 line,
-                mdtrt_id: Some(visit.mdtrt_id.clone()),
+                mdtrt_id: Some(mdtrt_id.to_owned()),
                 field: MDTRT_ID.to_owned(),
                 reason: text!(
                     "就诊ID \"{}\" 在本批次中重复(第一次出现在第 {} 行)",
                     "visit id \"{}\" appears twice in this batch (first on line {})",
-                    visit.mdtrt_id,
+                    mdtrt_id,
                     first
                 ),
             });
         }
-        self.seen.insert(visit.mdtrt_id.as_str().into(), line);
-        Ok(visit)
+        self.seen.insert(mdtrt_id.into(), line);
+        Ok(())
     }
 }
 

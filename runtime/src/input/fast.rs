@@ -76,6 +76,8 @@ impl<'t> Parser<'t> {
         let mut fields: Vec<Option<Value>> = vec![None; reader.fields.len()];
         // keys seen, to defer on a repeated key (the reference keeps the last)
         let mut seen = vec![false; reader.fields.len()];
+        // exporters write fields in a fixed order: try the one after the last match
+        let mut next = 0;
         self.ws();
         if self.peek()? == b'}' {
             self.at += 1;
@@ -85,8 +87,13 @@ impl<'t> Parser<'t> {
                 let key = self.string()?;
                 self.eat(b':')?;
                 self.ws();
-                match reader.fields.iter().position(|f| f.name == *key) {
+                let at = match reader.fields.get(next) {
+                    Some(f) if f.name == *key => Some(next),
+                    _ => reader.fields.iter().position(|f| f.name == *key),
+                };
+                match at {
                     Some(i) => {
+                        next = i + 1;
                         if std::mem::replace(&mut seen[i], true) {
                             return None;
                         }
@@ -199,18 +206,20 @@ impl<'t> Parser<'t> {
             return None;
         }
         let start = self.at + 1;
-        let mut i = start;
-        loop {
-            match *self.b.get(i)? {
-                b'"' => {
-                    self.at = i + 1;
-                    // quotes are ASCII, so these are char boundaries of a `str`
-                    return self.text.get(start..i).map(Cow::Borrowed);
-                }
-                b'\\' => break,
-                c if c < 0x20 => return None,
-                _ => i += 1,
+        let stop = self
+            .b
+            .get(start..)?
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        let mut i = start + stop;
+        match self.b[i] {
+            b'"' => {
+                self.at = i + 1;
+                // quotes are ASCII, so these are char boundaries of a `str`
+                return self.text.get(start..i).map(Cow::Borrowed);
             }
+            b'\\' => {}
+            _ => return None,
         }
         let mut out = String::from(self.text.get(start..i)?);
         loop {
