@@ -638,7 +638,7 @@ pub struct NdjsonReader<R: BufRead> {
     line: u64,
     buf: Vec<u8>,
     /// Accepted visit ids and the line that first had each.
-    seen: HashMap<Box<str>, u64>,
+    seen: HashMap<Box<str>, u64, foldhash::fast::RandomState>,
     max_line_bytes: usize,
     io_error: Option<io::Error>,
 }
@@ -659,7 +659,7 @@ impl<R: BufRead> NdjsonReader<R> {
             reader,
             line: 0,
             buf: Vec::new(),
-            seen: HashMap::new(),
+            seen: HashMap::default(),
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             io_error: None,
         }

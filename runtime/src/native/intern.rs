@@ -18,7 +18,8 @@ pub struct LookupSlot {
 /// The interned strings and, per lookup slot, `row + 1` (0 = no row) for every id.
 #[derive(Default)]
 pub struct Interned {
-    ids: HashMap<Arc<str>, u32>,
+    /// foldhash: several times faster than SipHash on short codes, and seeded.
+    ids: HashMap<Arc<str>, u32, foldhash::fast::RandomState>,
     pub texts: Vec<Arc<str>>,
     pub rows: Vec<Vec<u32>>,
     /// The address of each `rows` array (what compiled code indexes), kept current
