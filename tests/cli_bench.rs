@@ -39,6 +39,7 @@ fn bench_reports_w3_and_w5_for_the_standard_pack() {
     assert_eq!(w5["rules_native"], 15);
     assert_eq!(w5["rules_interpreted"], 0);
     assert_eq!(w5["table_rows"], 2000);
+    assert!(r["w1"].is_null(), "W1 runs only when asked");
     // the table, in both languages
     let text = heng(&[&["bench"], TINY].concat());
     let text = String::from_utf8(text.stdout).unwrap();
@@ -76,4 +77,33 @@ fn bench_reports_a_missing_input() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot read no/such.ndjson"), "{err}");
+}
+
+#[test]
+fn bench_runs_w1_on_a_batch() {
+    let out = heng(
+        &[
+            &[
+                "bench",
+                "--json",
+                "--w1",
+                "examples/sample-batch.ndjson",
+                "--threads",
+                "2",
+            ],
+            TINY,
+        ]
+        .concat(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let w1 = &r["w1"];
+    assert_eq!(w1["visits"], 119);
+    assert_eq!(w1["findings"], 36);
+    assert_eq!(w1["threads"], 2);
+    assert!(w1["lines_per_sec"].as_f64().unwrap() > 0.0, "{w1}");
 }

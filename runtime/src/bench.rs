@@ -33,11 +33,16 @@ pub struct Options {
     pub rounds: usize,
     /// Rows of the synthetic item_limits table for W5.
     pub table_rows: usize,
+    /// The NDJSON batch W1 audits, if any.
+    pub w1_input: Option<std::path::PathBuf>,
+    /// Worker threads for W1.
+    pub threads: usize,
 }
 
 /// Every figure of one run; times in milliseconds, rates per second.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
+    pub w1: Option<W1>,
     pub w3: W3,
     pub w5: W5,
 }
@@ -62,6 +67,19 @@ pub struct W3 {
     pub native_vs_handwritten: Option<f64>,
 }
 
+/// W1: the whole pack over an NDJSON file, findings written, as `heng run` does.
+#[derive(Clone, Debug, Serialize)]
+pub struct W1 {
+    pub visits: u64,
+    pub fee_lines: u64,
+    pub findings: u64,
+    pub threads: usize,
+    pub seconds: f64,
+    pub lines_per_sec: f64,
+    /// Peak resident memory of the process so far (Linux), in MiB.
+    pub peak_rss_mib: Option<f64>,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct W5 {
     pub check_ms: f64,
@@ -70,6 +88,81 @@ pub struct W5 {
     pub rules_interpreted: usize,
     pub table_rows: usize,
     pub table_ms: f64,
+}
+
+/// Audits `input` with the native engine on `threads` threads, writing findings and
+/// errors to a temporary folder, removed afterwards.
+pub fn w1(
+    pack: &Pack,
+    sources: &heng_compiler::source::SourceMap,
+    input: &Path,
+    threads: usize,
+) -> Result<W1, String> {
+    let schema = input::check_schema(&pack.program).map_err(|e| e.en.to_string())?;
+    let open = |p: &Path| {
+        std::fs::File::create(p)
+            .map(|f| std::io::BufWriter::with_capacity(1 << 20, f))
+            .map_err(|e| format!("cannot write {}: {e}", p.display()))
+    };
+    let out = std::env::temp_dir().join(format!("heng-bench-w1-{}", std::process::id()));
+    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let _cleanup = RemoveOnDrop(out.clone());
+    let mut findings = open(&out.join("findings.ndjson"))?;
+    let mut errors = open(&out.join("errors.ndjson"))?;
+    let file =
+        std::fs::File::open(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let engine = NativeEngine::new(pack);
+    let mut progress = |_: u64| {};
+    let mut sinks = crate::audit::Sinks {
+        findings: &mut findings,
+        errors: &mut errors,
+        lang: heng_compiler::diagnostic::Lang::En,
+        progress: &mut progress,
+    };
+    let t = Instant::now();
+    let summary = crate::audit::run_batch(
+        pack,
+        &engine,
+        &schema,
+        sources,
+        std::io::BufReader::with_capacity(1 << 20, file),
+        threads,
+        &mut sinks,
+    )
+    .and_then(|s| {
+        use std::io::Write;
+        findings.flush()?;
+        errors.flush()?;
+        Ok(s)
+    })
+    .map_err(|e| format!("W1 failed: {e}"))?;
+    let seconds = t.elapsed().as_secs_f64();
+    Ok(W1 {
+        visits: summary.evaluated,
+        fee_lines: summary.fee_lines,
+        findings: summary.findings,
+        threads,
+        seconds,
+        lines_per_sec: summary.fee_lines as f64 / seconds,
+        peak_rss_mib: peak_rss_mib(),
+    })
+}
+
+/// Removes a folder when dropped.
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// VmHWM of this process, from /proc (Linux only).
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }
 
 fn ms(d: Duration) -> f64 {
@@ -125,8 +218,16 @@ pub fn run(
         table_rows,
         table_ms,
     };
+    // W1 first, so that the peak memory it reports is its own
+    let w1 = match &opts.w1_input {
+        Some(path) => {
+            progress("W1: audit the batch");
+            Some(w1(pack, &loaded.sources, path, opts.threads)?)
+        }
+        None => None,
+    };
     let w3 = w3(pack, &native, &visits, opts, progress)?;
-    Ok(Report { w3, w5 })
+    Ok(Report { w1, w3, w5 })
 }
 
 /// Loads a synthetic item_limits table of `rows` rows: (rows, best ms of 3).

@@ -24,6 +24,13 @@ pub struct Args {
     /// Rows of the synthetic item_limits table loaded for W5.
     #[arg(long, default_value_t = 500_000)]
     table_rows: usize,
+    /// Also run W1: audit this NDJSON batch with the whole pack, writing findings
+    /// (to a temporary folder).
+    #[arg(long, value_name = "FILE")]
+    w1: Option<PathBuf>,
+    /// Worker threads for W1 (default: every core).
+    #[arg(long)]
+    threads: Option<usize>,
     /// Print the figures as JSON.
     #[arg(long)]
     json: bool,
@@ -34,6 +41,10 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         copies: args.copies,
         rounds: args.rounds,
         table_rows: args.table_rows,
+        w1_input: args.w1.clone(),
+        threads: args
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
     };
     let show = std::io::stderr().is_terminal();
     let mut progress = |stage: &str| {
@@ -64,7 +75,23 @@ fn table(r: &Report, lang: Lang) -> String {
     let zh = lang == Lang::Zh;
     let t = |zh_text: &'static str, en: &'static str| if zh { zh_text } else { en };
     let (w3, w5) = (&r.w3, &r.w5);
-    let mut out = if zh {
+    let mut out = String::new();
+    if let Some(w1) = &r.w1 {
+        out.push_str(&if zh {
+            format!(
+                "W1 整包审核(NDJSON 输入,结果写出,{} 线程):{} 次就诊,{} 条明细,{} 条结果\n    {:.2} 秒,每秒 {:.0} 条明细(目标 ≥ 600000),内存峰值 {}\n",
+                w1.threads, w1.visits, w1.fee_lines, w1.findings, w1.seconds, w1.lines_per_sec,
+                w1.peak_rss_mib.map_or("不详".into(), |m| format!("{m:.0} MiB"))
+            )
+        } else {
+            format!(
+                "W1 whole pack (NDJSON in, findings out, {} threads): {} visits, {} fee lines, {} findings\n    {:.2} s, {:.0} lines/s (target ≥ 600000), peak RSS {}\n",
+                w1.threads, w1.visits, w1.fee_lines, w1.findings, w1.seconds, w1.lines_per_sec,
+                w1.peak_rss_mib.map_or("n/a".into(), |m| format!("{m:.0} MiB"))
+            )
+        });
+    }
+    out.push_str(&if zh {
         format!(
             "W3 仅求值(单线程,数据已在内存):{} 次就诊,{} 条明细,{} 条规则,{} 条结果\n",
             w3.visits, w3.fee_lines, w3.rules, w3.findings
@@ -74,7 +101,7 @@ fn table(r: &Report, lang: Lang) -> String {
             "W3 evaluation only (one thread, records in memory): {} visits, {} fee lines, {} rules, {} findings\n",
             w3.visits, w3.fee_lines, w3.rules, w3.findings
         )
-    };
+    });
     out.push_str(t(
         "    M/s = 每秒百万次“明细×规则”求值\n",
         "    M/s = million line-rule evaluations per second\n",
