@@ -257,3 +257,117 @@ fn readme_commands_work() {
         "{stderr}"
     );
 }
+
+/// The sample batch as CSV files (examples/csv/, one per list, joined on
+/// mdtrt_id) gives byte for byte the findings of the NDJSON batch.
+#[test]
+fn csv_input_gives_the_findings_of_the_same_ndjson() {
+    let dir = out_dir("csv");
+    let (from_csv, from_ndjson) = (dir.join("csv.ndjson"), dir.join("ndjson.ndjson"));
+    let out = heng(&[
+        "run",
+        "stdlib-rules",
+        "--input",
+        "examples/csv/visits.csv",
+        "--fee-lines",
+        "examples/csv/fee-lines.csv",
+        "--diagnoses",
+        "examples/csv/diagnoses.csv",
+        "--operations",
+        "examples/csv/operations.csv",
+        "--orders",
+        "examples/csv/orders.csv",
+        "--findings",
+        from_csv.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = heng(&[
+        "run",
+        "stdlib-rules",
+        "--input",
+        "examples/sample-batch.ndjson",
+        "--findings",
+        from_ndjson.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let (a, b) = (
+        std::fs::read_to_string(&from_csv).unwrap(),
+        std::fs::read_to_string(&from_ndjson).unwrap(),
+    );
+    assert_eq!(a.lines().count(), 36);
+    assert_eq!(a, b);
+}
+
+/// Bad CSV cells become error records naming the visits file's row and the field;
+/// fee lines no visit takes become error records naming their file and row; the
+/// other visits are audited. A CSV input without its fee lines is a usage error.
+#[test]
+fn csv_problems_are_reported_without_losing_the_rest() {
+    let dir = out_dir("csv-bad");
+    let visits = dir.join("visits.csv");
+    let lines = dir.join("lines.csv");
+    std::fs::write(
+        &visits,
+        "mdtrt_id,psn_no,brdy,med_type,begntime\n\
+         V1,P1,1980-01-01,11,2026-10-01 08:00:00\n\
+         V2,P2,1980-01-01,11,2026-10-01 08:00:00\n\
+         V3,P3,1980-02-30,11,2026-10-01 08:00:00\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &lines,
+        "mdtrt_id,feedetl_sn,fee_ocur_time,med_list_codg,hilist_name,cnt,pric,det_item_fee_sumamt\n\
+         V1,1,2026-10-01 09:00:00,X1,甲,1,5.00,5.00\n\
+         V2,1,2026-10-01 09:00:00,X1,甲,abc,5.00,5.00\n\
+         V9,1,2026-10-01 09:00:00,X1,甲,1,5.00,5.00\n",
+    )
+    .unwrap();
+    let findings = dir.join("f.ndjson");
+    let out = heng(&[
+        "run",
+        "stdlib-rules",
+        "--input",
+        visits.to_str().unwrap(),
+        "--fee-lines",
+        lines.to_str().unwrap(),
+        "--findings",
+        findings.to_str().unwrap(),
+        "--summary",
+        dir.join("s.json").to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let errors = std::fs::read_to_string(dir.join("f.errors.ndjson")).unwrap();
+    let errors: Vec<&str> = errors.lines().collect();
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(
+        errors[0].contains(r#""field":"feedetail[0].cnt""#) && errors[0].contains(r#""line":3"#),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        errors[1].contains(r#""field":"brdy""#) && errors[1].contains(r#""line":4"#),
+        "{}",
+        errors[1]
+    );
+    assert!(
+        errors[2].contains("no visit takes it") && errors[2].contains(r#""mdtrt_id":"V9""#),
+        "{}",
+        errors[2]
+    );
+    let s = summary(&dir.join("s.json"));
+    assert_eq!(s["records_read"], 4);
+    assert_eq!(s["records_evaluated"], 1);
+    assert_eq!(s["records_rejected"], 3);
+
+    let out = heng(&["run", "stdlib-rules", "--input", visits.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--fee-lines"));
+}

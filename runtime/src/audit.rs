@@ -4,7 +4,7 @@
 
 use crate::engine::Engine;
 use crate::eval::evidence_json;
-use crate::input::{InputError, NdjsonReader, Schema, Visit, read_visit};
+use crate::input::{InputError, NdjsonReader, Schema, Visit, VisitIds, read_visit};
 use crate::pack::Pack;
 use crate::value::Value;
 use heng_compiler::diagnostic::{Lang, Text};
@@ -234,11 +234,42 @@ enum Done {
     },
 }
 
+/// Where a batch's visits come from: one line of text per visit (an NDJSON line,
+/// or the JSON object a CSV row and its child rows make), with its line number.
+pub trait Lines {
+    /// The next visit's text, or the reason it has none; `None` at the end.
+    fn next_line(&mut self) -> Option<Result<(u64, String), InputError>>;
+    /// Input bytes consumed so far, for progress.
+    fn bytes_read(&self) -> u64;
+    /// The I/O error that ended the input, if one did.
+    fn io_error(&self) -> Option<&std::io::Error>;
+}
+
+impl<R: BufRead> Lines for NdjsonReader<CountingReader<R>> {
+    fn next_line(&mut self) -> Option<Result<(u64, String), InputError>> {
+        NdjsonReader::next_line(self)
+    }
+    fn bytes_read(&self) -> u64 {
+        self.get_ref().bytes
+    }
+    fn io_error(&self) -> Option<&std::io::Error> {
+        NdjsonReader::io_error(self)
+    }
+}
+
+impl Lines for crate::input::CsvVisits {
+    fn next_line(&mut self) -> Option<Result<(u64, String), InputError>> {
+        crate::input::CsvVisits::next_line(self)
+    }
+    fn bytes_read(&self) -> u64 {
+        crate::input::CsvVisits::bytes_read(self)
+    }
+    fn io_error(&self) -> Option<&std::io::Error> {
+        crate::input::CsvVisits::io_error(self)
+    }
+}
+
 /// Runs the pack over an NDJSON input. Output order does not depend on `threads`.
-///
-/// The calling thread reads lines and writes results; `threads` workers, alive
-/// for the whole run, parse, evaluate and render parts of `PART` lines, a few
-/// parts ahead of the writer.
 pub fn run_batch<R: BufRead>(
     pack: &Pack,
     engine: &dyn Engine,
@@ -248,12 +279,31 @@ pub fn run_batch<R: BufRead>(
     threads: usize,
     sinks: &mut Sinks,
 ) -> std::io::Result<Summary> {
-    let start = std::time::Instant::now();
     let counting = CountingReader {
         inner: input,
         bytes: 0,
     };
     let mut reader = NdjsonReader::new(schema, counting);
+    run_lines(pack, engine, schema, sources, &mut reader, threads, sinks)
+}
+
+/// Runs the pack over visits from any [`Lines`]. Output order does not depend on
+/// `threads`.
+///
+/// The calling thread reads lines and writes results; `threads` workers, alive
+/// for the whole run, parse, evaluate and render parts of `PART` lines, a few
+/// parts ahead of the writer.
+pub fn run_lines(
+    pack: &Pack,
+    engine: &dyn Engine,
+    schema: &Schema,
+    sources: &SourceMap,
+    reader: &mut dyn Lines,
+    threads: usize,
+    sinks: &mut Sinks,
+) -> std::io::Result<Summary> {
+    let start = std::time::Instant::now();
+    let mut ids = VisitIds::default();
     let mut summary = Summary {
         rules: vec![RuleTotals::default(); pack.program.rules.len()],
         ..Summary::default()
@@ -315,10 +365,10 @@ pub fn run_batch<R: BufRead>(
                 waiting.insert(seq, done);
             }
             if let Some(done) = waiting.remove(&written) {
-                write_part(done, &mut reader, &mut summary, sinks)?;
+                write_part(done, &mut ids, &mut summary, sinks)?;
             }
             written += 1;
-            (sinks.progress)(reader.get_ref().bytes);
+            (sinks.progress)(reader.bytes_read());
         }
         drop(job_tx);
         Ok(())
@@ -398,9 +448,9 @@ fn work(
 }
 
 /// Writes a part in input order, rejecting visit ids seen earlier in the batch.
-fn write_part<R: BufRead>(
+fn write_part(
     done: Vec<Done>,
-    reader: &mut NdjsonReader<R>,
+    ids: &mut VisitIds,
     summary: &mut Summary,
     sinks: &mut Sinks,
 ) -> std::io::Result<()> {
@@ -409,7 +459,7 @@ fn write_part<R: BufRead>(
         let d = match d {
             Done::Evaluated {
                 line, ref mdtrt_id, ..
-            } => match reader.accept_id(line, mdtrt_id) {
+            } => match ids.accept(line, mdtrt_id) {
                 Ok(()) => d,
                 Err(e) => Done::Rejected(e),
             },
@@ -448,7 +498,7 @@ fn write_part<R: BufRead>(
 }
 
 /// Counts bytes read, for the progress bar.
-struct CountingReader<R> {
+pub struct CountingReader<R> {
     inner: R,
     bytes: u64,
 }

@@ -6,6 +6,7 @@
 //! [`check_schema`] resolves the schema once; [`read_visit`] reads one line of
 //! text; [`NdjsonReader`] reads a whole stream and rejects duplicate `mdtrt_id`s.
 
+mod csv_files;
 mod fast;
 mod refund;
 mod scalar;
@@ -13,6 +14,7 @@ mod scalar;
 mod tests;
 
 use crate::value::{Record, Value};
+pub use csv_files::CsvVisits;
 use heng_compiler::diagnostic::{Lang, Text};
 use heng_compiler::ir::{FieldDecl, Program, RecordDecl};
 use heng_compiler::text;
@@ -637,8 +639,8 @@ pub struct NdjsonReader<R: BufRead> {
     /// Lines consumed so far.
     line: u64,
     buf: Vec<u8>,
-    /// Accepted visit ids and the line that first had each.
-    seen: HashMap<Box<str>, u64, foldhash::fast::RandomState>,
+    /// Accepted visit ids.
+    seen: VisitIds,
     max_line_bytes: usize,
     io_error: Option<io::Error>,
 }
@@ -659,7 +661,7 @@ impl<R: BufRead> NdjsonReader<R> {
             reader,
             line: 0,
             buf: Vec::new(),
-            seen: HashMap::default(),
+            seen: VisitIds::default(),
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             io_error: None,
         }
@@ -811,11 +813,19 @@ impl<R: BufRead> NdjsonReader<R> {
     /// Takes a line's parsed visit back, in input order: a visit id seen earlier in
     /// the batch rejects the later visit.
     pub fn accept(&mut self, line: u64, visit: Visit) -> Result<Visit, InputError> {
-        self.accept_id(line, &visit.mdtrt_id).map(|()| visit)
+        self.seen.accept(line, &visit.mdtrt_id).map(|()| visit)
     }
+}
 
-    /// [`NdjsonReader::accept`] by the visit's id alone.
-    pub fn accept_id(&mut self, line: u64, mdtrt_id: &str) -> Result<(), InputError> {
+/// The visit ids of a batch so far, with the line that first had each: a visit id
+/// seen earlier rejects the later visit.
+#[derive(Default)]
+pub struct VisitIds {
+    seen: HashMap<Box<str>, u64, foldhash::fast::RandomState>,
+}
+
+impl VisitIds {
+    pub fn accept(&mut self, line: u64, mdtrt_id: &str) -> Result<(), InputError> {
         if let Some(&first) = self.seen.get(mdtrt_id) {
             return Err(InputError {
                 line,

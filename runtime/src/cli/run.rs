@@ -2,7 +2,7 @@
 //! errors and a summary.
 
 use heng_compiler::diagnostic::Lang;
-use heng_runtime::audit::{Sinks, Summary, run_batch, severity_name};
+use heng_runtime::audit::{Sinks, Summary, run_batch, run_lines, severity_name};
 use heng_runtime::pack::Pack;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, IsTerminal, Write};
@@ -13,9 +13,23 @@ use std::process::ExitCode;
 pub struct Args {
     /// The pack folder (holding heng.toml).
     pack: PathBuf,
-    /// Visits, one JSON object per line (records.md).
+    /// Visits, one JSON object per line (records.md); or a CSV file of visits,
+    /// with --fee-lines.
     #[arg(long)]
     input: PathBuf,
+    /// CSV input: the fee lines, joined on mdtrt_id, grouped by visit in the
+    /// visits file's order.
+    #[arg(long, value_name = "CSV")]
+    fee_lines: Option<PathBuf>,
+    /// CSV input: diagnoses (diseinfo), joined on mdtrt_id.
+    #[arg(long, value_name = "CSV", requires = "fee_lines")]
+    diagnoses: Option<PathBuf>,
+    /// CSV input: operations (oprninfo), joined on mdtrt_id.
+    #[arg(long, value_name = "CSV", requires = "fee_lines")]
+    operations: Option<PathBuf>,
+    /// CSV input: doctor's orders, joined on mdtrt_id.
+    #[arg(long, value_name = "CSV", requires = "fee_lines")]
+    orders: Option<PathBuf>,
     /// Findings as NDJSON (default: standard output).
     #[arg(long)]
     findings: Option<PathBuf>,
@@ -65,17 +79,53 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let input = match File::open(&args.input) {
-        Ok(f) => f,
-        Err(e) => {
-            match lang {
-                Lang::Zh => eprintln!("错误:无法读取输入 {}:{e}", args.input.display()),
-                Lang::En => eprintln!("error: cannot read input {}: {e}", args.input.display()),
-            }
-            return ExitCode::from(2);
+    let fail = |e: String| {
+        match lang {
+            Lang::Zh => eprintln!("错误:{e}"),
+            Lang::En => eprintln!("error: {e}"),
         }
+        ExitCode::from(2)
     };
-    let total_bytes = input.metadata().map(|m| m.len()).unwrap_or(0);
+    let csv_input = args.fee_lines.is_some()
+        || args
+            .input
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let mut csv = None;
+    let mut ndjson = None;
+    if csv_input {
+        let Some(fee_lines) = &args.fee_lines else {
+            return fail(format!(
+                "{} is CSV: give its fee lines with --fee-lines FILE.csv",
+                args.input.display()
+            ));
+        };
+        let mut children: Vec<(&str, &Path)> = vec![("feedetail", fee_lines.as_path())];
+        for (field, path) in [
+            ("diseinfo", &args.diagnoses),
+            ("oprninfo", &args.operations),
+            ("orders", &args.orders),
+        ] {
+            if let Some(p) = path {
+                children.push((field, p.as_path()));
+            }
+        }
+        match heng_runtime::input::CsvVisits::open(&args.input, &children) {
+            Ok(c) => csv = Some(c),
+            Err(e) => return fail(e),
+        }
+    } else {
+        match File::open(&args.input) {
+            Ok(f) => ndjson = Some(f),
+            Err(e) => {
+                return fail(match lang {
+                    Lang::Zh => format!("无法读取输入 {}:{e}", args.input.display()),
+                    Lang::En => format!("cannot read input {}: {e}", args.input.display()),
+                });
+            }
+        }
+    }
+    let total_bytes = std::fs::metadata(&args.input).map(|m| m.len()).unwrap_or(0);
     let mut findings: Box<dyn Write> = match &args.findings {
         Some(p) => match create(p, lang) {
             Ok(w) => w,
@@ -121,15 +171,21 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         progress: &mut progress,
     };
     let engine = super::engine(args.engine, &pack, lang);
-    let result = run_batch(
-        &pack,
-        &*engine,
-        &schema,
-        &sources,
-        BufReader::with_capacity(1 << 20, input),
-        threads,
-        &mut sinks,
-    );
+    let result = match (ndjson, &mut csv) {
+        (Some(file), _) => run_batch(
+            &pack,
+            &*engine,
+            &schema,
+            &sources,
+            BufReader::with_capacity(1 << 20, file),
+            threads,
+            &mut sinks,
+        ),
+        (None, Some(csv)) => {
+            run_lines(&pack, &*engine, &schema, &sources, csv, threads, &mut sinks)
+        }
+        (None, None) => Err(std::io::Error::other("no input")),
+    };
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
