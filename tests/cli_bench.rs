@@ -36,6 +36,8 @@ fn bench_reports_w3_and_w5_for_the_standard_pack() {
     }
     assert!(w3["native_vs_handwritten"].as_f64().is_some(), "{w3}");
     assert!(w3["handwritten_note"].is_null(), "{w3}");
+    assert_eq!(r["w4"]["checks"], 119, "one pass over the sample batch");
+    assert!(r["w4"]["p99_us"].as_f64().unwrap() >= r["w4"]["p50_us"].as_f64().unwrap());
     assert_eq!(w5["rules_native"], 15);
     assert_eq!(w5["rules_interpreted"], 0);
     assert_eq!(w5["table_rows"], 2000);

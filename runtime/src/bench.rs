@@ -44,6 +44,7 @@ pub struct Options {
 pub struct Report {
     pub w1: Option<W1>,
     pub w3: W3,
+    pub w4: W4,
     pub w5: W5,
 }
 
@@ -78,6 +79,16 @@ pub struct W1 {
     pub lines_per_sec: f64,
     /// Peak resident memory of the process so far (Linux), in MiB.
     pub peak_rss_mib: Option<f64>,
+}
+
+/// W4: one visit at a time, from its JSON text to its findings, in process,
+/// warm, one thread (a check while the doctor types).
+#[derive(Clone, Debug, Serialize)]
+pub struct W4 {
+    pub checks: usize,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub max_us: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -227,7 +238,9 @@ pub fn run(
         None => None,
     };
     let w3 = w3(pack, &native, &visits, opts, progress)?;
-    Ok(Report { w1, w3, w5 })
+    progress("W4: one visit at a time");
+    let w4 = w4(pack, &loaded.sources, &native, input, opts.rounds)?;
+    Ok(Report { w1, w3, w4, w5 })
 }
 
 /// Loads a synthetic item_limits table of `rows` rows: (rows, best ms of 3).
@@ -256,6 +269,46 @@ fn table_load(pack: &Pack, rows: usize) -> Result<(usize, f64), String> {
         )),
         None => Ok((loaded, ms(time))),
     }
+}
+
+/// Checks every visit line of `input` `passes` times after one warm-up pass, each
+/// timed alone: read, evaluate, render.
+fn w4(
+    pack: &Pack,
+    sources: &heng_compiler::source::SourceMap,
+    native: &NativeEngine,
+    input: &Path,
+    passes: usize,
+) -> Result<W4, String> {
+    let schema = input::check_schema(&pack.program).map_err(|e| e.en.to_string())?;
+    let text = std::fs::read_to_string(input)
+        .map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let mut times = Vec::with_capacity(lines.len() * passes.max(1));
+    for pass in 0..=passes.max(1) {
+        for (i, line) in lines.iter().enumerate() {
+            let t = Instant::now();
+            if let Ok(visit) = input::read_visit(&schema, i as u64 + 1, line) {
+                std::hint::black_box(crate::audit::audit_visit(
+                    pack, native, &schema, sources, &visit,
+                ));
+            }
+            if pass > 0 {
+                times.push(t.elapsed());
+            }
+        }
+    }
+    times.sort_unstable();
+    let at = |q: f64| {
+        let i = ((times.len() as f64 * q).ceil() as usize).clamp(1, times.len().max(1)) - 1;
+        times.get(i).map_or(0.0, |d| d.as_secs_f64() * 1e6)
+    };
+    Ok(W4 {
+        checks: times.len(),
+        p50_us: at(0.50),
+        p99_us: at(0.99),
+        max_us: at(1.0),
+    })
 }
 
 /// The visits of an NDJSON file, `copies` times over; rejected lines are skipped.
