@@ -73,9 +73,14 @@ impl<'t> Parser<'t> {
         let reader = s.records.get(r)?.as_ref()?;
         self.enter()?;
         self.eat(b'{')?;
-        let mut fields: Vec<Option<Value>> = vec![None; reader.fields.len()];
-        // keys seen, to defer on a repeated key (the reference keeps the last)
-        let mut seen = vec![false; reader.fields.len()];
+        // records of more than 64 fields defer (the masks below are one word)
+        if reader.fields.len() > 64 {
+            return None;
+        }
+        let mut fields: Vec<Value> = vec![Value::Absent; reader.fields.len()];
+        // keys seen, to defer on a repeated key (the reference keeps the last),
+        // and fields given a value
+        let (mut seen, mut given) = (0u64, 0u64);
         // exporters write fields in a fixed order: try the one after the last match
         let mut next = 0;
         self.ws();
@@ -94,14 +99,16 @@ impl<'t> Parser<'t> {
                 match at {
                     Some(i) => {
                         next = i + 1;
-                        if std::mem::replace(&mut seen[i], true) {
+                        if seen & (1 << i) != 0 {
                             return None;
                         }
+                        seen |= 1 << i;
                         let f = &reader.fields[i];
                         if self.peek()? == b'n' {
                             self.literal(b"null")?;
                         } else {
-                            fields[i] = Some(self.value(s, &f.kind, f.optional)?);
+                            fields[i] = self.value(s, &f.kind, f.optional)?;
+                            given |= 1 << i;
                         }
                     }
                     None => self.skip()?,
@@ -118,17 +125,15 @@ impl<'t> Parser<'t> {
             }
         }
         self.depth -= 1;
-        let fields = fields
-            .into_iter()
-            .zip(&reader.fields)
-            .map(|(v, f)| match v {
-                Some(v) => Some(v),
-                // missing or null
-                None if f.optional => Some(Value::Absent),
-                None if matches!(f.kind, Kind::List(_)) => Some(Value::List(Arc::from([]))),
-                None => None,
-            })
-            .collect::<Option<Vec<Value>>>()?;
+        // missing or null: absent when optional, an empty list, or an error
+        for (i, f) in reader.fields.iter().enumerate() {
+            if given & (1 << i) == 0 && !f.optional {
+                match f.kind {
+                    Kind::List(_) => fields[i] = Value::List(Arc::from([])),
+                    _ => return None,
+                }
+            }
+        }
         Some(Record { fields })
     }
 
