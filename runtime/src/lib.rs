@@ -6,6 +6,7 @@ pub mod bench;
 pub mod engine;
 pub mod eval;
 pub mod fixture;
+pub mod r#gen;
 pub mod input;
 pub mod native;
 pub mod pack;
