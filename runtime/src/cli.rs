@@ -3,6 +3,7 @@
 mod bench;
 mod check;
 mod explain_error;
+mod r#gen;
 mod run;
 mod test;
 
@@ -35,6 +36,8 @@ enum Command {
     ExplainError(explain_error::Args),
     /// Measure evaluation and build speed against baselines (W3, W5 of the performance spec).
     Bench(bench::Args),
+    /// Write a deterministic synthetic batch of visits with known violations.
+    Gen(r#gen::Args),
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
@@ -116,6 +119,7 @@ pub fn main() -> ExitCode {
         Command::Test(a) => test::run(a, lang),
         Command::ExplainError(a) => explain_error::run(a, lang),
         Command::Bench(a) => bench::run(a, lang),
+        Command::Gen(a) => r#gen::run(a, lang),
     }
 }
 
