@@ -126,6 +126,9 @@ fn output_does_not_depend_on_thread_count() {
             "examples/sample-batch.ndjson",
             "--threads",
             threads,
+            // the 360 KB sample in 23 blocks, so that every thread has work
+            "--block-kib",
+            "16",
             "--findings",
             f.to_str().unwrap(),
         ]);

@@ -134,22 +134,15 @@ pub fn w1(
         progress: &mut progress,
     };
     let t = Instant::now();
-    let summary = crate::audit::run_batch(
-        pack,
-        &engine,
-        &schema,
-        sources,
-        std::io::BufReader::with_capacity(1 << 20, file),
-        threads,
-        &mut sinks,
-    )
-    .and_then(|s| {
-        use std::io::Write;
-        findings.flush()?;
-        errors.flush()?;
-        Ok(s)
-    })
-    .map_err(|e| format!("W1 failed: {e}"))?;
+    let summary =
+        crate::audit::run_batch(pack, &engine, &schema, sources, file, threads, &mut sinks)
+            .and_then(|s| {
+                use std::io::Write;
+                findings.flush()?;
+                errors.flush()?;
+                Ok(s)
+            })
+            .map_err(|e| format!("W1 failed: {e}"))?;
     let seconds = t.elapsed().as_secs_f64();
     Ok(W1 {
         visits: summary.evaluated,

@@ -6,6 +6,7 @@
 //! [`check_schema`] resolves the schema once; [`read_visit`] reads one line of
 //! text; [`NdjsonReader`] reads a whole stream and rejects duplicate `mdtrt_id`s.
 
+pub mod blocks;
 mod csv_files;
 mod fast;
 mod refund;
@@ -14,6 +15,7 @@ mod scalar;
 mod tests;
 
 use crate::value::{Record, Value};
+use blocks::{Block, BlockReader, Chunk};
 pub use csv_files::CsvVisits;
 use heng_compiler::diagnostic::{Lang, Text};
 use heng_compiler::ir::{FieldDecl, Program, RecordDecl};
@@ -22,7 +24,7 @@ use heng_compiler::types::{self, RecordId, Type};
 use scalar::ScalarError;
 use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
-use std::io::{self, BufRead};
+use std::io::{self, Read};
 use std::sync::Arc;
 
 /// National field names the runtime itself needs (visit).
@@ -633,37 +635,24 @@ fn shorten(t: &str) -> String {
 ///
 /// An I/O error ends the stream: it is yielded once as an error (empty field) and
 /// is then available from [`NdjsonReader::io_error`].
-pub struct NdjsonReader<R: BufRead> {
+pub struct NdjsonReader<R: Read> {
     schema: Schema,
-    reader: R,
-    /// Lines consumed so far.
-    line: u64,
-    buf: Vec<u8>,
+    blocks: BlockReader<R>,
+    /// The block being read, and where.
+    block: Block,
+    cursor: blocks::Cursor,
     /// Accepted visit ids.
     seen: VisitIds,
-    max_line_bytes: usize,
-    io_error: Option<io::Error>,
 }
 
-/// One physical line.
-enum RawLine {
-    /// In `buf`, without the line break.
-    Line,
-    /// Longer than the limit: this many bytes, not kept.
-    TooLong(u64),
-    Eof,
-}
-
-impl<R: BufRead> NdjsonReader<R> {
+impl<R: Read> NdjsonReader<R> {
     pub fn new(schema: &Schema, reader: R) -> Self {
         NdjsonReader {
             schema: schema.clone(),
-            reader,
-            line: 0,
-            buf: Vec::new(),
+            blocks: BlockReader::new(reader),
+            block: Block::default(),
+            cursor: blocks::Cursor::default(),
             seen: VisitIds::default(),
-            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
-            io_error: None,
         }
     }
 
@@ -674,7 +663,14 @@ impl<R: BufRead> NdjsonReader<R> {
 
     /// Lines longer than `max` bytes (without the line break) are rejected.
     pub fn with_max_line_bytes(mut self, max: usize) -> Self {
-        self.max_line_bytes = max;
+        self.blocks = self.blocks.with_max_line_bytes(max);
+        self
+    }
+
+    /// Reads the input in blocks of about `bytes` bytes (the default suits batches;
+    /// tests use tiny ones to put block boundaries everywhere).
+    pub fn with_block_bytes(mut self, bytes: usize) -> Self {
+        self.blocks = self.blocks.with_block_bytes(bytes);
         self
     }
 
@@ -682,131 +678,32 @@ impl<R: BufRead> NdjsonReader<R> {
         &self.schema
     }
 
-    /// The underlying reader.
-    pub fn get_ref(&self) -> &R {
-        &self.reader
-    }
-
-    /// Physical lines consumed so far (blank ones included).
-    pub fn lines_read(&self) -> u64 {
-        self.line
+    /// Input bytes consumed so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.blocks.bytes_read()
     }
 
     /// The I/O error that ended the stream, if one did.
     pub fn io_error(&self) -> Option<&io::Error> {
-        self.io_error.as_ref()
+        self.blocks.io_error()
     }
 
-    /// Reads the next physical line into `buf`, or measures and skips it when too long.
-    fn read_raw(&mut self) -> io::Result<RawLine> {
-        self.buf.clear();
-        let mut total: u64 = 0;
-        let mut any = false;
-        let mut too_long = false;
-        let mut last = b'\n';
-        loop {
-            let available = match self.reader.fill_buf() {
-                Ok(b) => b,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if available.is_empty() {
-                break;
-            }
-            any = true;
-            let newline = available.iter().position(|&b| b == b'\n');
-            let chunk = &available[..newline.unwrap_or(available.len())];
-            total += chunk.len() as u64;
-            if let Some(&b) = chunk.last() {
-                last = b;
-            }
-            if !too_long {
-                if self.buf.len() + chunk.len() > self.max_line_bytes.saturating_add(1) {
-                    // One byte of slack for a `\r` before the `\n`.
-                    too_long = true;
-                    self.buf = Vec::new();
-                } else {
-                    self.buf.extend_from_slice(chunk);
-                }
-            }
-            let used = chunk.len() + usize::from(newline.is_some());
-            self.reader.consume(used);
-            if newline.is_some() {
-                break;
-            }
-        }
-        if !any {
-            return Ok(RawLine::Eof);
-        }
-        self.line += 1;
-        if last == b'\r' {
-            self.buf.pop();
-            total -= 1;
-        }
-        if too_long || self.buf.len() > self.max_line_bytes {
-            self.buf.clear();
-            return Ok(RawLine::TooLong(total));
-        }
-        Ok(RawLine::Line)
-    }
-
-    fn error(&self, reason: Text) -> InputError {
-        InputError {
-            line: self.line,
-            mdtrt_id: None,
-            field: String::new(),
-            reason,
-        }
-    }
-}
-
-impl<R: BufRead> NdjsonReader<R> {
     /// The next non-blank line as text with its line number, or the reason it is
     /// not one (too long, not UTF-8, unreadable). Parsing it is [`read_visit`], which
     /// may run on another thread; [`NdjsonReader::accept`] then takes the results
     /// back in input order.
     pub fn next_line(&mut self) -> Option<Result<(u64, String), InputError>> {
-        if self.io_error.is_some() {
-            return None;
-        }
         loop {
-            match self.read_raw() {
-                Ok(RawLine::Eof) => return None,
-                Ok(RawLine::TooLong(len)) => {
-                    return Some(Err(self.error(text!(
-                        "该行过长:{} 字节,上限 {} 字节",
-                        "line too long: {} bytes, the limit is {}",
-                        len,
-                        self.max_line_bytes
-                    ))));
+            if let Some(line) = self.block.next_line(&mut self.cursor) {
+                return Some(line.map(|(n, text)| (n, text.to_owned())));
+            }
+            match self.blocks.next_chunk()? {
+                Chunk::Block(block) => {
+                    self.cursor = block.start();
+                    self.block = block;
                 }
-                Ok(RawLine::Line) => {}
-                Err(e) => {
-                    let error = InputError {
-                        line: self.line + 1,
-                        mdtrt_id: None,
-                        field: String::new(),
-                        reason: text!("读取输入失败:{}", "cannot read the input: {}", e),
-                    };
-                    self.io_error = Some(e);
-                    return Some(Err(error));
-                }
+                Chunk::Error(e) => return Some(Err(e)),
             }
-            let mut bytes = &self.buf[..];
-            if self.line == 1 {
-                bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-            }
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            return Some(match std::str::from_utf8(bytes) {
-                Ok(t) => Ok((self.line, t.to_owned())),
-                Err(e) => Err(self.error(text!(
-                    "该行不是有效的 UTF-8 文本(第 {} 字节处)",
-                    "the line is not valid UTF-8 (at byte {})",
-                    e.valid_up_to() + 1
-                ))),
-            });
         }
     }
 
@@ -844,7 +741,7 @@ impl VisitIds {
     }
 }
 
-impl<R: BufRead> Iterator for NdjsonReader<R> {
+impl<R: Read> Iterator for NdjsonReader<R> {
     type Item = Result<Visit, InputError>;
 
     fn next(&mut self) -> Option<Self::Item> {

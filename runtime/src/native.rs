@@ -107,11 +107,7 @@ impl<'p> NativeEngine<'p> {
                 ));
             }
             {
-                let encoder = Encoder {
-                    program,
-                    layout: &layout,
-                    interner: &interner,
-                };
+                let encoder = Encoder::new(program, &layout, &interner);
                 for (t, table) in pack.tables.iter().enumerate() {
                     let of = Of::Table(TableId(t as u32));
                     // the blank record at row -1 (see `Layout::pad_words`)
@@ -270,11 +266,7 @@ impl NativeEngine<'_> {
         let arena = &mut prepared.arena;
         arena.clear();
         if let (Some(v), Value::Record(rec)) = (self.pack.program.visit, visit) {
-            let encoder = Encoder {
-                program: &self.pack.program,
-                layout: &self.layout,
-                interner: &self.interner,
-            };
+            let encoder = Encoder::new(&self.pack.program, &self.layout, &self.interner);
             encoder.record(
                 Of::Record(v),
                 &rec.fields,

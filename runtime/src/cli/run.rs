@@ -2,10 +2,11 @@
 //! errors and a summary.
 
 use heng_compiler::diagnostic::Lang;
-use heng_runtime::audit::{Sinks, Summary, run_batch, run_lines, severity_name};
+use heng_runtime::audit::{Sinks, Summary, run_lines, run_source, severity_name};
+use heng_runtime::input::blocks::BlockReader;
 use heng_runtime::pack::Pack;
 use std::fs::File;
-use std::io::{BufReader, BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -50,6 +51,10 @@ pub struct Args {
     /// Worker threads (default: every core).
     #[arg(long)]
     threads: Option<usize>,
+    /// NDJSON input is handed to the worker threads in blocks of about this many
+    /// KiB of whole lines.
+    #[arg(long, value_name = "KIB", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    block_kib: u32,
     /// Exit with status 3 when any input record is rejected.
     #[arg(long)]
     strict: bool,
@@ -172,15 +177,19 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
     };
     let engine = super::engine(args.engine, &pack, lang);
     let result = match (ndjson, &mut csv) {
-        (Some(file), _) => run_batch(
-            &pack,
-            &*engine,
-            &schema,
-            &sources,
-            BufReader::with_capacity(1 << 20, file),
-            threads,
-            &mut sinks,
-        ),
+        (Some(file), _) => {
+            let mut blocks =
+                BlockReader::new(file).with_block_bytes(args.block_kib as usize * 1024);
+            run_source(
+                &pack,
+                &*engine,
+                &schema,
+                &sources,
+                &mut blocks,
+                threads,
+                &mut sinks,
+            )
+        }
         (None, Some(csv)) => {
             run_lines(&pack, &*engine, &schema, &sources, csv, threads, &mut sinks)
         }

@@ -38,6 +38,34 @@ struct Parser<'t> {
     depth: u32,
 }
 
+/// The index of the first `"`, `\\` or control character in `b`: where the plain
+/// run of a JSON string stops. Eight bytes at a time (SWAR): in each word, the
+/// lowest flagged byte is exact (borrows only run upwards), so the first hit is.
+fn string_stop(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x;
+    let mut words = b.chunks_exact(8);
+    for (k, chunk) in words.by_ref().enumerate() {
+        let mut w = [0; 8];
+        w.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(w);
+        let hit = (zero_byte(x ^ (ONES * u64::from(b'"')))
+            | zero_byte(x ^ (ONES * u64::from(b'\\')))
+            | (x.wrapping_sub(ONES * 0x20) & !x))
+            & HIGH;
+        if hit != 0 {
+            return Some(8 * k + hit.trailing_zeros() as usize / 8);
+        }
+    }
+    let tail = b.len() - words.remainder().len();
+    words
+        .remainder()
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .map(|k| tail + k)
+}
+
 /// serde_json's own limit is 128; stay well inside it.
 const MAX_DEPTH: u32 = 100;
 
@@ -211,11 +239,7 @@ impl<'t> Parser<'t> {
             return None;
         }
         let start = self.at + 1;
-        let stop = self
-            .b
-            .get(start..)?
-            .iter()
-            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        let stop = string_stop(self.b.get(start..)?)?;
         let mut i = start + stop;
         match self.b[i] {
             b'"' => {
@@ -241,10 +265,7 @@ impl<'t> Parser<'t> {
                 c if c < 0x20 => return None,
                 _ => {
                     // copy up to the next quote or backslash in one piece
-                    let end = self.b[i..]
-                        .iter()
-                        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-                        .map_or(self.b.len(), |k| i + k);
+                    let end = string_stop(&self.b[i..]).map_or(self.b.len(), |k| i + k);
                     out.push_str(self.text.get(i..end)?);
                     i = end;
                 }
@@ -369,6 +390,36 @@ impl<'t> Parser<'t> {
                 Some(())
             }
             _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::string_stop;
+
+    fn naive(b: &[u8]) -> Option<usize> {
+        b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+    }
+
+    #[test]
+    fn string_stop_finds_the_first_quote_backslash_or_control_byte() {
+        // every byte value at every offset of a word and its tail, among plain
+        // ASCII, UTF-8 bytes and a later stop byte
+        for fill in [b'a', 0xE4, 0x7F, 0xFF] {
+            for len in 0..20 {
+                for at in 0..len {
+                    for byte in 0..=255u8 {
+                        let mut b = vec![fill; len];
+                        b[at] = byte;
+                        assert_eq!(string_stop(&b), naive(&b), "{b:?}");
+                        if at + 1 < len {
+                            b[len - 1] = b'"';
+                            assert_eq!(string_stop(&b), naive(&b), "{b:?}");
+                        }
+                    }
+                }
+            }
         }
     }
 }

@@ -803,6 +803,39 @@ fn invalid_utf8_rejects_the_line_and_reading_goes_on() {
     assert_eq!(results[2].as_ref().unwrap().line, 3);
 }
 
+#[test]
+fn block_boundaries_anywhere_read_the_same_stream() {
+    // a byte order mark, CRLF, blank lines, a line over the limit (whole blocks of
+    // it), invalid UTF-8, a duplicate id and a last line without a line break
+    let mut input = format!("\u{feff}{}\r\n\n  \r\n", visit_line("A")).into_bytes();
+    input.extend_from_slice(format!("{{\"pad\": \"{}\"}}\r\n", "x".repeat(3000)).as_bytes());
+    input.extend_from_slice(b"{\"mdtrt_id\": \"B\xff\"}\n");
+    input.extend_from_slice(format!("{}\n{}", visit_line("A"), visit_line("C")).as_bytes());
+    let max = visit_line("A").len() + 100;
+    let read = |block: Option<usize>| -> Vec<Result<(u64, String), (u64, String)>> {
+        let mut r = reader(&input).with_max_line_bytes(max);
+        if let Some(b) = block {
+            r = r.with_block_bytes(b);
+        }
+        r.map(|v| match v {
+            Ok(v) => Ok((v.line, v.mdtrt_id)),
+            Err(e) => Err((e.line, e.reason.en.to_string())),
+        })
+        .collect()
+    };
+    let whole = read(None);
+    assert_eq!(whole.len(), 5, "{whole:?}");
+    assert_eq!(whole[0], Ok((1, "A".into())));
+    assert_eq!(
+        whole[1],
+        Err((4, format!("line too long: 3011 bytes, the limit is {max}")))
+    );
+    assert_eq!(whole[4], Ok((7, "C".into())));
+    for block in [1, 2, 3, 7, 64, 333, max - 1, max, max + 1, 4096] {
+        assert_eq!(read(Some(block)), whole, "blocks of {block} bytes");
+    }
+}
+
 /// A reader that fails after its first line.
 struct Failing(Cursor<Vec<u8>>);
 

@@ -90,6 +90,24 @@ impl<'t> Interner<'t> {
         id
     }
 
+    /// [`Interner::intern`] through a read guard held across many calls (one
+    /// visit's texts), so the shared lock is taken once per visit rather than per
+    /// text; a new text drops the guard, interns it and takes the guard again.
+    pub fn intern_held<'g>(
+        &'g self,
+        guard: &mut Option<RwLockReadGuard<'g, Interned>>,
+        s: &str,
+    ) -> u32 {
+        let held = guard.get_or_insert_with(|| self.read());
+        if let Some(&id) = held.ids.get(s) {
+            return id;
+        }
+        *guard = None;
+        let id = self.intern(s);
+        *guard = Some(self.read());
+        id
+    }
+
     pub fn read(&self) -> RwLockReadGuard<'_, Interned> {
         self.inner.read().unwrap_or_else(|e| e.into_inner())
     }

@@ -10,14 +10,16 @@
 //! start of an array of its elements' byte offsets, length), a nested record as its
 //! byte offset. A list of offsets lets `filter` build a sub-list without copying.
 
-use super::intern::Interner;
+use super::intern::{Interned, Interner};
 use super::machine::dec_words;
 use crate::value::Value;
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use heng_compiler::ir::{Expr, ExprKind, FieldDecl, Program, Rule, Step};
 use heng_compiler::types::{RecordId, TableId, Type};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::RwLockReadGuard;
 
 /// Records and tables with more fields than this are left to the interpreter.
 pub const MAX_FIELDS: usize = 64;
@@ -194,12 +196,23 @@ impl PrefixSets {
 
 /// Writes records into an arena of words.
 pub struct Encoder<'a> {
-    pub program: &'a Program,
-    pub layout: &'a Layout,
-    pub interner: &'a Interner<'a>,
+    program: &'a Program,
+    layout: &'a Layout,
+    interner: &'a Interner<'a>,
+    /// A read guard of the interner, held while encoding (see `intern_held`).
+    guard: RefCell<Option<RwLockReadGuard<'a, Interned>>>,
 }
 
-impl Encoder<'_> {
+impl<'a> Encoder<'a> {
+    pub fn new(program: &'a Program, layout: &'a Layout, interner: &'a Interner<'a>) -> Self {
+        Encoder {
+            program,
+            layout,
+            interner,
+            guard: RefCell::new(None),
+        }
+    }
+
     /// Appends a record of `of` holding `values`; returns its word offset.
     pub fn record(
         &self,
@@ -232,7 +245,10 @@ impl Encoder<'_> {
                 (_, Value::Bool(b)) => (u64::from(*b), 0),
                 (_, Value::Int(x)) => (*x as u64, 0),
                 (_, Value::Decimal(d)) => dec_words(*d),
-                (_, Value::Text(s)) => (u64::from(self.interner.intern(s)), 0),
+                (_, Value::Text(s)) => {
+                    let id = self.interner.intern_held(&mut self.guard.borrow_mut(), s);
+                    (u64::from(id), 0)
+                }
                 (_, Value::Prefixes(p)) => (u64::from(sets.id(p)), 0),
                 (_, Value::Date(d)) => (days(*d) as u32 as u64, 0),
                 (_, Value::DateTime(t)) => (secs(*t) as u64, 0),

@@ -1,0 +1,359 @@
+//! The batch driver: a whole input through the pack on several threads, results
+//! written in input order.
+//!
+//! The calling thread reads the input in parts (NDJSON in blocks of whole lines,
+//! CSV as the visits its rows make) and writes results; `threads` workers, alive
+//! for the whole run, split, parse, evaluate and render a part each, a few parts
+//! ahead of the writer. **Invariant:** the bytes written do not depend on the
+//! number of threads.
+
+use super::{RuleTotals, Summary, audit_visit, eval_failure_json, finding_json, input_error_json};
+use crate::engine::Engine;
+use crate::input::blocks::{Block, BlockReader, Chunk};
+use crate::input::{InputError, Schema, VisitIds, read_visit};
+use crate::pack::Pack;
+use heng_compiler::diagnostic::Lang;
+use heng_compiler::source::SourceMap;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::sync::{Mutex, mpsc};
+
+/// Where a batch run writes.
+pub struct Sinks<'a> {
+    pub findings: &'a mut dyn Write,
+    pub errors: &'a mut dyn Write,
+    pub lang: Lang,
+    /// Called with the number of input bytes consumed so far.
+    pub progress: &'a mut dyn FnMut(u64),
+}
+
+/// Visits handed to a worker at a time from a [`Lines`] source.
+const PART_LINES: usize = 256;
+
+/// Parts read ahead of the one being written, per worker.
+const AHEAD: usize = 4;
+
+/// A worker's share of the input.
+pub enum Part {
+    /// Whole NDJSON lines.
+    Block(Block),
+    /// Visits as text with their line numbers, or why a line has none.
+    Lines(Vec<Result<(u64, String), InputError>>),
+}
+
+impl Part {
+    /// Every visit's text with its line number, or why a line has none.
+    fn lines(&self) -> Box<dyn Iterator<Item = Result<(u64, &str), InputError>> + '_> {
+        match self {
+            Part::Block(block) => Box::new(block.lines()),
+            Part::Lines(lines) => Box::new(lines.iter().map(|l| match l {
+                Ok((n, text)) => Ok((*n, text.as_str())),
+                Err(e) => Err(e.clone()),
+            })),
+        }
+    }
+}
+
+/// Where a batch's visits come from, a part at a time.
+pub trait Source {
+    /// The next part, `None` at the end.
+    fn next_part(&mut self) -> Option<Part>;
+    /// Input bytes consumed so far, for progress.
+    fn bytes_read(&self) -> u64;
+    /// The I/O error that ended the input, if one did.
+    fn io_error(&self) -> Option<&std::io::Error>;
+}
+
+impl<R: Read> Source for BlockReader<R> {
+    fn next_part(&mut self) -> Option<Part> {
+        Some(match self.next_chunk()? {
+            Chunk::Block(block) => Part::Block(block),
+            Chunk::Error(e) => Part::Lines(vec![Err(e)]),
+        })
+    }
+    fn bytes_read(&self) -> u64 {
+        BlockReader::bytes_read(self)
+    }
+    fn io_error(&self) -> Option<&std::io::Error> {
+        BlockReader::io_error(self)
+    }
+}
+
+/// Where a batch's visits come from one at a time: one line of text per visit (the
+/// JSON object a CSV row and its child rows make), with its line number.
+pub trait Lines {
+    /// The next visit's text, or the reason it has none; `None` at the end.
+    fn next_line(&mut self) -> Option<Result<(u64, String), InputError>>;
+    /// Input bytes consumed so far, for progress.
+    fn bytes_read(&self) -> u64;
+    /// The I/O error that ended the input, if one did.
+    fn io_error(&self) -> Option<&std::io::Error>;
+}
+
+impl Lines for crate::input::CsvVisits {
+    fn next_line(&mut self) -> Option<Result<(u64, String), InputError>> {
+        crate::input::CsvVisits::next_line(self)
+    }
+    fn bytes_read(&self) -> u64 {
+        crate::input::CsvVisits::bytes_read(self)
+    }
+    fn io_error(&self) -> Option<&std::io::Error> {
+        crate::input::CsvVisits::io_error(self)
+    }
+}
+
+/// A [`Lines`] source read `PART_LINES` visits at a time.
+struct LineParts<'l>(&'l mut dyn Lines);
+
+impl Source for LineParts<'_> {
+    fn next_part(&mut self) -> Option<Part> {
+        let lines: Vec<_> = std::iter::from_fn(|| self.0.next_line())
+            .take(PART_LINES)
+            .collect();
+        (!lines.is_empty()).then_some(Part::Lines(lines))
+    }
+    fn bytes_read(&self) -> u64 {
+        self.0.bytes_read()
+    }
+    fn io_error(&self) -> Option<&std::io::Error> {
+        self.0.io_error()
+    }
+}
+
+/// Runs the pack over an NDJSON input. Output order does not depend on `threads`.
+pub fn run_batch<R: Read>(
+    pack: &Pack,
+    engine: &dyn Engine,
+    schema: &Schema,
+    sources: &SourceMap,
+    input: R,
+    threads: usize,
+    sinks: &mut Sinks,
+) -> std::io::Result<Summary> {
+    let mut blocks = BlockReader::new(input);
+    run_source(pack, engine, schema, sources, &mut blocks, threads, sinks)
+}
+
+/// Runs the pack over visits from any [`Lines`]. Output order does not depend on
+/// `threads`.
+pub fn run_lines(
+    pack: &Pack,
+    engine: &dyn Engine,
+    schema: &Schema,
+    sources: &SourceMap,
+    reader: &mut dyn Lines,
+    threads: usize,
+    sinks: &mut Sinks,
+) -> std::io::Result<Summary> {
+    let mut parts = LineParts(reader);
+    run_source(pack, engine, schema, sources, &mut parts, threads, sinks)
+}
+
+/// Runs the pack over the parts of any [`Source`]. Output order does not depend on
+/// `threads`.
+pub fn run_source(
+    pack: &Pack,
+    engine: &dyn Engine,
+    schema: &Schema,
+    sources: &SourceMap,
+    reader: &mut dyn Source,
+    threads: usize,
+    sinks: &mut Sinks,
+) -> std::io::Result<Summary> {
+    let start = std::time::Instant::now();
+    let mut ids = VisitIds::default();
+    let mut summary = Summary {
+        rules: vec![RuleTotals::default(); pack.program.rules.len()],
+        ..Summary::default()
+    };
+    let threads = threads.max(1);
+    let lang = sinks.lang;
+    let (job_tx, job_rx) = mpsc::channel::<(u64, Part)>();
+    let job_rx = Mutex::new(job_rx);
+    let (done_tx, done_rx) = mpsc::channel::<(u64, Vec<Done>)>();
+    std::thread::scope(|s| -> std::io::Result<()> {
+        for _ in 0..threads {
+            let (job_rx, done_tx) = (&job_rx, done_tx.clone());
+            s.spawn(move || {
+                loop {
+                    let job = match job_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((seq, part)) = job else { return };
+                    let done = work(pack, engine, schema, sources, lang, &part);
+                    if done_tx.send((seq, done)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let (mut sent, mut written) = (0u64, 0u64);
+        let mut waiting: BTreeMap<u64, Vec<Done>> = BTreeMap::new();
+        let mut eof = false;
+        loop {
+            while !eof && sent - written < (threads * AHEAD) as u64 {
+                let Some(part) = reader.next_part() else {
+                    eof = true;
+                    break;
+                };
+                if job_tx.send((sent, part)).is_err() {
+                    return Err(std::io::Error::other("the evaluation threads stopped"));
+                }
+                sent += 1;
+            }
+            if written == sent {
+                break;
+            }
+            while !waiting.contains_key(&written) {
+                let Ok((seq, done)) = done_rx.recv() else {
+                    return Err(std::io::Error::other("the evaluation threads stopped"));
+                };
+                waiting.insert(seq, done);
+            }
+            if let Some(done) = waiting.remove(&written) {
+                write_part(done, &mut ids, &mut summary, sinks)?;
+            }
+            written += 1;
+            (sinks.progress)(reader.bytes_read());
+        }
+        drop(job_tx);
+        Ok(())
+    })?;
+    if let Some(e) = reader.io_error() {
+        return Err(std::io::Error::new(e.kind(), e.to_string()));
+    }
+    summary.elapsed = start.elapsed();
+    Ok(summary)
+}
+
+/// One input line after a worker is done with it: everything the writer needs,
+/// rendered, so that records are built and dropped on the worker's thread.
+enum Done {
+    Rejected(InputError),
+    Evaluated {
+        line: u64,
+        mdtrt_id: String,
+        fee_lines: u64,
+        /// Per finding: rule, severity, amount.
+        totals: Vec<(usize, u32, Decimal)>,
+        /// Findings as NDJSON lines.
+        findings: String,
+        /// Evaluation failures as NDJSON lines, and how many.
+        failures: String,
+        failure_count: u64,
+    },
+}
+
+/// A worker's part: every line parsed, evaluated and rendered. A panic turns the
+/// part's lines into error records rather than losing them.
+fn work(
+    pack: &Pack,
+    engine: &dyn Engine,
+    schema: &Schema,
+    sources: &SourceMap,
+    lang: Lang,
+    part: &Part,
+) -> Vec<Done> {
+    let run = std::panic::AssertUnwindSafe(|| {
+        part.lines()
+            .map(|l| {
+                let (line, text) = l.map_err(Done::Rejected)?;
+                let visit = read_visit(schema, line, text).map_err(Done::Rejected)?;
+                let (found, failed) = audit_visit(pack, engine, schema, sources, &visit);
+                let mut findings = String::new();
+                for f in &found {
+                    findings.push_str(&finding_json(pack, f));
+                    findings.push('\n');
+                }
+                let mut failures = String::new();
+                for e in &failed {
+                    failures.push_str(&eval_failure_json(pack, e, lang));
+                    failures.push('\n');
+                }
+                Ok(Done::Evaluated {
+                    line,
+                    fee_lines: visit.record.fields[schema.fields().feedetail]
+                        .as_list()
+                        .len() as u64,
+                    mdtrt_id: visit.mdtrt_id,
+                    totals: found
+                        .iter()
+                        .map(|f| (f.rule, f.severity, f.amount))
+                        .collect(),
+                    findings,
+                    failures,
+                    failure_count: failed.len() as u64,
+                })
+            })
+            .map(|r: Result<Done, Done>| r.unwrap_or_else(|d| d))
+            .collect()
+    });
+    std::panic::catch_unwind(run).unwrap_or_else(|_| {
+        part.lines()
+            .map(|l| {
+                Done::Rejected(InputError {
+                    line: l.map_or_else(|e| e.line, |(n, _)| n),
+                    mdtrt_id: None,
+                    field: String::new(),
+                    reason: heng_compiler::text!(
+                        "内部错误:该行未能处理",
+                        "internal error: this line was not processed"
+                    ),
+                })
+            })
+            .collect()
+    })
+}
+
+/// Writes a part in input order, rejecting visit ids seen earlier in the batch.
+fn write_part(
+    done: Vec<Done>,
+    ids: &mut VisitIds,
+    summary: &mut Summary,
+    sinks: &mut Sinks,
+) -> std::io::Result<()> {
+    for d in done {
+        summary.records_read += 1;
+        let d = match d {
+            Done::Evaluated {
+                line, ref mdtrt_id, ..
+            } => match ids.accept(line, mdtrt_id) {
+                Ok(()) => d,
+                Err(e) => Done::Rejected(e),
+            },
+            d => d,
+        };
+        match d {
+            Done::Rejected(e) => {
+                summary.rejected += 1;
+                writeln!(sinks.errors, "{}", input_error_json(&e, sinks.lang))?;
+            }
+            Done::Evaluated {
+                fee_lines,
+                totals,
+                findings,
+                failures,
+                failure_count,
+                ..
+            } => {
+                summary.evaluated += 1;
+                summary.fee_lines += fee_lines;
+                sinks.findings.write_all(findings.as_bytes())?;
+                sinks.errors.write_all(failures.as_bytes())?;
+                summary.eval_errors += failure_count;
+                for (rule, severity, amount) in totals {
+                    let t = &mut summary.rules[rule];
+                    let sev = (severity as usize).min(2);
+                    t.count[sev] += 1;
+                    t.amount[sev] += amount;
+                    summary.findings += 1;
+                    summary.amount += amount;
+                }
+            }
+        }
+    }
+    Ok(())
+}

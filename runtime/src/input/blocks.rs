@@ -1,0 +1,272 @@
+//! NDJSON cut into blocks of whole lines, so that the thread reading the input
+//! only moves bytes and counts line breaks, and worker threads split, check and
+//! parse the lines of a block in parallel.
+//!
+//! Line semantics live here once, for the batch driver and [`NdjsonReader`] alike:
+//! lines end in `\n` or `\r\n`; blank lines are skipped but counted; a UTF-8 byte
+//! order mark on line 1 is ignored; a line that is not UTF-8 or longer than the
+//! limit becomes an [`InputError`] naming its line, and a long line is never held
+//! whole in memory.
+//!
+//! [`NdjsonReader`]: super::NdjsonReader
+
+use super::InputError;
+use heng_compiler::text;
+use std::io::{self, Read};
+
+/// Bytes read per block (a block grows past it only to finish its last line).
+pub const BLOCK_BYTES: usize = 512 << 10;
+
+/// Whole lines of the input, with the number of the first.
+#[derive(Debug, Default)]
+pub struct Block {
+    /// 1-based number of the block's first line.
+    pub first_line: u64,
+    /// The lines, each ending in `\n` except perhaps the input's last.
+    pub text: Vec<u8>,
+    /// Lines longer than this are rejected.
+    pub max_line_bytes: usize,
+}
+
+/// What the reader hands on: a block of lines, or the error of one line that was
+/// too long to keep or could not be read.
+#[derive(Debug)]
+pub enum Chunk {
+    Block(Block),
+    Error(InputError),
+}
+
+/// Reads an input as [`Chunk`]s.
+pub struct BlockReader<R> {
+    reader: R,
+    /// The start of a line read past the end of the last block.
+    carry: Vec<u8>,
+    /// Number of the next line to hand on.
+    next_line: u64,
+    bytes: u64,
+    block_bytes: usize,
+    max_line_bytes: usize,
+    io_error: Option<io::Error>,
+    /// Whether the I/O error was handed on.
+    reported: bool,
+    eof: bool,
+}
+
+impl<R: Read> BlockReader<R> {
+    pub fn new(reader: R) -> Self {
+        BlockReader {
+            reader,
+            carry: Vec::new(),
+            next_line: 1,
+            bytes: 0,
+            block_bytes: BLOCK_BYTES,
+            max_line_bytes: super::DEFAULT_MAX_LINE_BYTES,
+            io_error: None,
+            reported: false,
+            eof: false,
+        }
+    }
+
+    /// Lines longer than `max` bytes (without the line break) are rejected.
+    pub fn with_max_line_bytes(mut self, max: usize) -> Self {
+        self.max_line_bytes = max;
+        self
+    }
+
+    /// Blocks of about `bytes` bytes (for tests of the boundaries).
+    pub fn with_block_bytes(mut self, bytes: usize) -> Self {
+        self.block_bytes = bytes.max(1);
+        self
+    }
+
+    /// Input bytes consumed so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes
+    }
+
+    /// The I/O error that ended the input, if one did.
+    pub fn io_error(&self) -> Option<&io::Error> {
+        self.io_error.as_ref()
+    }
+
+    /// Reads up to `want` more bytes onto `buf`; false at the end of the input or
+    /// on an error (kept, and reported in place of the line it interrupted).
+    fn fill(&mut self, buf: &mut Vec<u8>, want: usize) -> bool {
+        if self.ended() {
+            return false;
+        }
+        let before = buf.len();
+        match (&mut self.reader).take(want as u64).read_to_end(buf) {
+            Ok(0) => self.eof = true,
+            Ok(_) => {}
+            Err(e) => self.io_error = Some(e),
+        }
+        self.bytes += (buf.len() - before) as u64;
+        buf.len() > before
+    }
+
+    fn ended(&self) -> bool {
+        self.eof || self.io_error.is_some()
+    }
+
+    /// The next chunk, `None` at the end (after an I/O error's chunk, too).
+    pub fn next_chunk(&mut self) -> Option<Chunk> {
+        let mut buf = std::mem::take(&mut self.carry);
+        buf.reserve(self.block_bytes);
+        // bytes of `buf` known to hold no line break
+        let mut scanned = 0;
+        loop {
+            while buf.len() < self.block_bytes {
+                let want = self.block_bytes - buf.len();
+                if !self.fill(&mut buf, want) {
+                    break;
+                }
+            }
+            if let Some(end) = memchr::memrchr(b'\n', &buf[scanned..]) {
+                let end = scanned + end;
+                self.carry = buf[end + 1..].to_vec();
+                buf.truncate(end + 1);
+                return Some(self.block(buf));
+            }
+            scanned = buf.len();
+            if self.ended() {
+                if let Some(e) = &self.io_error
+                    && !self.reported
+                {
+                    // the line the error interrupted is lost: say so in its place
+                    self.reported = true;
+                    let reason = text!("读取输入失败:{}", "cannot read the input: {}", e);
+                    return Some(Chunk::Error(self.error(self.next_line, reason)));
+                }
+                return (!buf.is_empty() && self.io_error.is_none()).then(|| self.block(buf));
+            }
+            if buf.len() > self.max_line_bytes.saturating_add(1) {
+                return Some(self.skip_long_line(buf));
+            }
+            // a line longer than a block
+            self.fill(&mut buf, self.block_bytes);
+        }
+    }
+
+    /// A line longer than the limit: counted to its end, not kept.
+    fn skip_long_line(&mut self, mut buf: Vec<u8>) -> Chunk {
+        let mut len = 0;
+        let mut last = 0;
+        loop {
+            if let Some(end) = memchr::memchr(b'\n', &buf) {
+                len += end as u64;
+                last = if end > 0 { buf[end - 1] } else { last };
+                self.carry = buf[end + 1..].to_vec();
+                break;
+            }
+            len += buf.len() as u64;
+            last = buf.last().copied().unwrap_or(last);
+            buf.clear();
+            if !self.fill(&mut buf, self.block_bytes) {
+                break;
+            }
+        }
+        // a `\r` before the line break is not part of the line
+        len -= u64::from(last == b'\r');
+        let line = self.next_line;
+        self.next_line += 1;
+        Chunk::Error(too_long(line, len, self.max_line_bytes))
+    }
+
+    fn block(&mut self, text: Vec<u8>) -> Chunk {
+        let first_line = self.next_line;
+        let breaks = memchr::memchr_iter(b'\n', &text).count() as u64;
+        self.next_line += breaks + u64::from(text.last() != Some(&b'\n'));
+        Chunk::Block(Block {
+            first_line,
+            text,
+            max_line_bytes: self.max_line_bytes,
+        })
+    }
+
+    fn error(&self, line: u64, reason: heng_compiler::diagnostic::Text) -> InputError {
+        InputError {
+            line,
+            mdtrt_id: None,
+            field: String::new(),
+            reason,
+        }
+    }
+}
+
+fn too_long(line: u64, len: u64, max: usize) -> InputError {
+    InputError {
+        line,
+        mdtrt_id: None,
+        field: String::new(),
+        reason: text!(
+            "该行过长:{} 字节,上限 {} 字节",
+            "line too long: {} bytes, the limit is {}",
+            len,
+            max
+        ),
+    }
+}
+
+/// A position in a block's lines.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Cursor {
+    at: usize,
+    line: u64,
+}
+
+impl Block {
+    pub fn start(&self) -> Cursor {
+        Cursor {
+            at: 0,
+            line: self.first_line,
+        }
+    }
+
+    /// The next non-blank line from `cursor` as text with its number, or the reason
+    /// it is not one; `None` after the last line.
+    pub fn next_line<'b>(
+        &'b self,
+        cursor: &mut Cursor,
+    ) -> Option<Result<(u64, &'b str), InputError>> {
+        loop {
+            let rest = self.text.get(cursor.at..).filter(|r| !r.is_empty())?;
+            let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+            let line = cursor.line;
+            cursor.at += end + 1;
+            cursor.line += 1;
+            let mut bytes = &rest[..end];
+            if let [head @ .., b'\r'] = bytes {
+                bytes = head;
+            }
+            if bytes.len() > self.max_line_bytes {
+                return Some(Err(too_long(line, bytes.len() as u64, self.max_line_bytes)));
+            }
+            if line == 1 {
+                bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+            }
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            return Some(match std::str::from_utf8(bytes) {
+                Ok(t) => Ok((line, t)),
+                Err(e) => Err(InputError {
+                    line,
+                    mdtrt_id: None,
+                    field: String::new(),
+                    reason: text!(
+                        "该行不是有效的 UTF-8 文本(第 {} 字节处)",
+                        "the line is not valid UTF-8 (at byte {})",
+                        e.valid_up_to() + 1
+                    ),
+                }),
+            });
+        }
+    }
+
+    /// Every non-blank line of the block, in order.
+    pub fn lines(&self) -> impl Iterator<Item = Result<(u64, &str), InputError>> {
+        let mut cursor = self.start();
+        std::iter::from_fn(move || self.next_line(&mut cursor))
+    }
+}
