@@ -109,3 +109,48 @@ fn bench_runs_w1_on_a_batch() {
     assert_eq!(w1["threads"], 2);
     assert!(w1["lines_per_sec"].as_f64().unwrap() > 0.0, "{w1}");
 }
+
+#[test]
+fn bench_at_a_scale_generates_the_batch_and_runs_every_workload_on_it() {
+    let out = heng(
+        &[
+            &["bench", "--json", "--scale", "tiny", "--threads", "2"],
+            TINY,
+        ]
+        .concat(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let w1 = &r["w1"];
+    assert_eq!(w1["generated"]["scale"], "tiny");
+    assert_eq!(w1["generated"]["visits"], 1600);
+    assert_eq!(w1["visits"], 1600, "every generated visit is read: {w1}");
+    assert_eq!(w1["threads"], 2);
+    assert_eq!(
+        w1["identical"], true,
+        "one thread and two write the same bytes"
+    );
+    for figure in [
+        "seconds",
+        "single_thread_seconds",
+        "speedup",
+        "lines_per_sec",
+    ] {
+        assert!(w1[figure].as_f64().unwrap() > 0.0, "{figure}: {w1}");
+    }
+    // W3 and W4 run on the generated visits (all 1,600 at this scale)
+    assert_eq!(r["w3"]["visits"], 1600);
+    assert_eq!(r["w3"]["findings"], w1["findings"]);
+    assert_eq!(r["w4"]["checks"], 1600);
+    let text = heng(&[&["bench", "--scale", "tiny", "--lang", "en"], TINY].concat());
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("data (heng gen, scale tiny, seed 1): 1600 visits")
+            && text.contains("identical output"),
+        "{text}"
+    );
+}

@@ -24,9 +24,47 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// Sizes of generated data (`heng bench --scale`): the "month" of
+/// spec/performance.md is 1.6 million visits, "small" a hundredth of it, "tiny" a
+/// thousandth (what the test suite runs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scale {
+    Tiny,
+    Small,
+    Month,
+}
+
+impl Scale {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scale::Tiny => "tiny",
+            Scale::Small => "small",
+            Scale::Month => "month",
+        }
+    }
+
+    pub fn visits(self) -> u64 {
+        match self {
+            Scale::Tiny => 1_600,
+            Scale::Small => 16_000,
+            Scale::Month => 1_600_000,
+        }
+    }
+}
+
+/// Visits of a generated batch held in memory for W3, and checked one by one for W4.
+const W3_VISITS: usize = 12_000;
+const W4_VISITS: usize = 2_000;
+
 /// What to measure on.
 #[derive(Clone, Debug)]
 pub struct Options {
+    /// Generate a batch of this size and measure on it (W1, W3, W4) instead of
+    /// the given input.
+    pub scale: Option<Scale>,
+    /// Seed of the generated batch.
+    pub seed: u64,
     /// Copies of the input batch held in memory for W3.
     pub copies: usize,
     /// Rounds of the native and hand-written timings (the best counts).
@@ -68,17 +106,36 @@ pub struct W3 {
     pub native_vs_handwritten: Option<f64>,
 }
 
-/// W1: the whole pack over an NDJSON file, findings written, as `heng run` does.
+/// W1: the whole pack over an NDJSON file, findings written, as `heng run` does,
+/// on every thread and (the baseline) on one.
 #[derive(Clone, Debug, Serialize)]
 pub struct W1 {
+    /// The generated batch, when `--scale` made one.
+    pub generated: Option<Generated>,
     pub visits: u64,
     pub fee_lines: u64,
     pub findings: u64,
     pub threads: usize,
     pub seconds: f64,
     pub lines_per_sec: f64,
+    /// The same run on one thread.
+    pub single_thread_seconds: f64,
+    /// One thread's time / `threads` threads' time.
+    pub speedup: f64,
+    /// Whether both runs wrote the same bytes (findings and errors).
+    pub identical: bool,
     /// Peak resident memory of the process so far (Linux), in MiB.
     pub peak_rss_mib: Option<f64>,
+}
+
+/// A batch `heng gen` made for the run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Generated {
+    pub scale: Scale,
+    pub seed: u64,
+    pub visits: u64,
+    pub bytes: u64,
+    pub seconds: f64,
 }
 
 /// W4: one visit at a time, from its JSON text to its findings, in process,
@@ -104,28 +161,59 @@ pub struct W5 {
     pub table_ms: f64,
 }
 
-/// Audits `input` with the native engine on `threads` threads, writing findings and
-/// errors to a temporary folder, removed afterwards.
+/// Audits `input` with the native engine on `threads` threads and on one, writing
+/// findings and errors to `out`, and compares the bytes.
 pub fn w1(
     pack: &Pack,
     sources: &heng_compiler::source::SourceMap,
     input: &Path,
     threads: usize,
+    out: &Path,
 ) -> Result<W1, String> {
+    let engine = NativeEngine::new(pack);
+    let (summary, seconds) = audit_file(pack, sources, &engine, input, threads, &out.join("n"))?;
+    let (_, single) = audit_file(pack, sources, &engine, input, 1, &out.join("1"))?;
+    let same = |name: &str| -> Result<bool, String> {
+        let read = |dir: &str| {
+            std::fs::read(out.join(dir).join(name)).map_err(|e| format!("W1: {name}: {e}"))
+        };
+        Ok(read("n")? == read("1")?)
+    };
+    Ok(W1 {
+        generated: None,
+        visits: summary.evaluated,
+        fee_lines: summary.fee_lines,
+        findings: summary.findings,
+        threads,
+        seconds,
+        lines_per_sec: summary.fee_lines as f64 / seconds,
+        single_thread_seconds: single,
+        speedup: single / seconds,
+        identical: same("findings.ndjson")? && same("errors.ndjson")?,
+        peak_rss_mib: peak_rss_mib(),
+    })
+}
+
+/// One `heng run` of `input` into the folder `out`: its summary and wall seconds.
+fn audit_file(
+    pack: &Pack,
+    sources: &heng_compiler::source::SourceMap,
+    engine: &NativeEngine,
+    input: &Path,
+    threads: usize,
+    out: &Path,
+) -> Result<(crate::audit::Summary, f64), String> {
     let schema = input::check_schema(&pack.program).map_err(|e| e.en.to_string())?;
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let open = |p: &Path| {
         std::fs::File::create(p)
             .map(|f| std::io::BufWriter::with_capacity(1 << 20, f))
             .map_err(|e| format!("cannot write {}: {e}", p.display()))
     };
-    let out = std::env::temp_dir().join(format!("heng-bench-w1-{}", std::process::id()));
-    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    let _cleanup = RemoveOnDrop(out.clone());
     let mut findings = open(&out.join("findings.ndjson"))?;
     let mut errors = open(&out.join("errors.ndjson"))?;
     let file =
         std::fs::File::open(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-    let engine = NativeEngine::new(pack);
     let mut progress = |_: u64| {};
     let mut sinks = crate::audit::Sinks {
         findings: &mut findings,
@@ -135,7 +223,7 @@ pub fn w1(
     };
     let t = Instant::now();
     let summary =
-        crate::audit::run_batch(pack, &engine, &schema, sources, file, threads, &mut sinks)
+        crate::audit::run_batch(pack, engine, &schema, sources, file, threads, &mut sinks)
             .and_then(|s| {
                 use std::io::Write;
                 findings.flush()?;
@@ -143,16 +231,7 @@ pub fn w1(
                 Ok(s)
             })
             .map_err(|e| format!("W1 failed: {e}"))?;
-    let seconds = t.elapsed().as_secs_f64();
-    Ok(W1 {
-        visits: summary.evaluated,
-        fee_lines: summary.fee_lines,
-        findings: summary.findings,
-        threads,
-        seconds,
-        lines_per_sec: summary.fee_lines as f64 / seconds,
-        peak_rss_mib: peak_rss_mib(),
-    })
+    Ok((summary, t.elapsed().as_secs_f64()))
 }
 
 /// Removes a folder when dropped.
@@ -210,7 +289,29 @@ pub fn run(
             ));
         }
     };
-    let visits = read_visits(pack, input, opts.copies)?;
+    let scratch = std::env::temp_dir().join(format!("heng-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)
+        .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
+    let _cleanup = RemoveOnDrop(scratch.clone());
+    let generated = match opts.scale {
+        Some(scale) => {
+            let path = scratch.join("batch.ndjson");
+            progress(&format!(
+                "generating {} visits (heng gen --seed {})",
+                scale.visits(),
+                opts.seed
+            ));
+            Some((generate(pack, scale, opts, &path)?, path))
+        }
+        None => None,
+    };
+    let (generated, generated_path) = generated.unzip();
+    // a generated batch: W1 over all of it, W3 and W4 over its first visits
+    let (input, copies, limit) = match &generated_path {
+        Some(path) => (path.as_path(), 1, W3_VISITS),
+        None => (input, opts.copies, usize::MAX),
+    };
+    let visits = read_visits(pack, input, copies, limit)?;
     progress("W5: compile the pack");
     let t = Instant::now();
     let native = NativeEngine::new(pack);
@@ -226,17 +327,76 @@ pub fn run(
         table_ms,
     };
     // W1 first, so that the peak memory it reports is its own
-    let w1 = match &opts.w1_input {
+    let w1_input = generated_path.as_deref();
+    let w1 = match w1_input.or(opts.w1_input.as_deref()) {
         Some(path) => {
-            progress("W1: audit the batch");
-            Some(w1(pack, &loaded.sources, path, opts.threads)?)
+            progress(&format!(
+                "W1: audit the batch on {} threads, then on one",
+                opts.threads
+            ));
+            let mut w1 = w1(pack, &loaded.sources, path, opts.threads, &scratch)?;
+            w1.generated = generated;
+            Some(w1)
         }
         None => None,
     };
     let w3 = w3(pack, &native, &visits, opts, progress)?;
     progress("W4: one visit at a time");
-    let w4 = w4(pack, &loaded.sources, &native, input, opts.rounds)?;
+    let w4_visits = if w1_input.is_some() {
+        W4_VISITS
+    } else {
+        usize::MAX
+    };
+    let w4 = w4(
+        pack,
+        &loaded.sources,
+        &native,
+        input,
+        opts.rounds,
+        w4_visits,
+    )?;
     Ok(Report { w1, w3, w4, w5 })
+}
+
+/// Writes a batch of `scale` with `heng gen` to `path`.
+fn generate(pack: &Pack, scale: Scale, opts: &Options, path: &Path) -> Result<Generated, String> {
+    let t = Instant::now();
+    let file =
+        std::fs::File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let mut out = std::io::BufWriter::with_capacity(8 << 20, file);
+    let gen_opts = crate::r#gen::Options {
+        visits: scale.visits(),
+        seed: opts.seed,
+        threads: opts.threads,
+    };
+    crate::r#gen::generate(pack, &gen_opts, &mut out, &mut |_| {})
+        .map_err(|e| format!("cannot generate the batch: {e}"))?;
+    std::io::Write::flush(&mut out).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(Generated {
+        scale,
+        seed: opts.seed,
+        visits: scale.visits(),
+        bytes: std::fs::metadata(path).map_or(0, |m| m.len()),
+        seconds: t.elapsed().as_secs_f64(),
+    })
+}
+
+/// The first `limit` non-blank lines of an NDJSON file, with their numbers.
+fn first_lines(input: &Path, limit: usize) -> Result<Vec<(u64, String)>, String> {
+    use std::io::BufRead;
+    let file =
+        std::fs::File::open(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let mut lines = Vec::new();
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        if lines.len() >= limit {
+            break;
+        }
+        let line = line.map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+        if !line.trim().is_empty() {
+            lines.push((i as u64 + 1, line));
+        }
+    }
+    Ok(lines)
 }
 
 /// Loads a synthetic item_limits table of `rows` rows: (rows, best ms of 3).
@@ -275,17 +435,16 @@ fn w4(
     native: &NativeEngine,
     input: &Path,
     passes: usize,
+    limit: usize,
 ) -> Result<W4, String> {
     let schema = input::check_schema(&pack.program).map_err(|e| e.en.to_string())?;
-    let text = std::fs::read_to_string(input)
-        .map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let lines = first_lines(input, limit)?;
     let mut times = Vec::with_capacity(lines.len() * passes.max(1));
     let mut eval_times = Vec::with_capacity(lines.len() * passes.max(1));
     for pass in 0..=passes.max(1) {
-        for (i, line) in lines.iter().enumerate() {
+        for (number, line) in &lines {
             let t = Instant::now();
-            if let Ok(visit) = input::read_visit(&schema, i as u64 + 1, line) {
+            if let Ok(visit) = input::read_visit(&schema, *number, line) {
                 let e = Instant::now();
                 std::hint::black_box(crate::audit::audit_visit(
                     pack, native, &schema, sources, &visit,
@@ -314,16 +473,18 @@ fn w4(
     })
 }
 
-/// The visits of an NDJSON file, `copies` times over; rejected lines are skipped.
-fn read_visits(pack: &Pack, input: &Path, copies: usize) -> Result<Vec<Value>, String> {
+/// The first `limit` visits of an NDJSON file, `copies` times over; rejected lines
+/// are skipped.
+fn read_visits(
+    pack: &Pack,
+    input: &Path,
+    copies: usize,
+    limit: usize,
+) -> Result<Vec<Value>, String> {
     let schema = input::check_schema(&pack.program).map_err(|e| e.en.to_string())?;
-    let text = std::fs::read_to_string(input)
-        .map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-    let once: Vec<Value> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .filter_map(|(i, l)| input::read_visit(&schema, i as u64 + 1, l).ok())
+    let once: Vec<Value> = first_lines(input, limit)?
+        .iter()
+        .filter_map(|(n, l)| input::read_visit(&schema, *n, l).ok())
         .map(|v| Value::Record(v.record))
         .collect();
     if once.is_empty() {

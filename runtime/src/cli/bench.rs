@@ -1,14 +1,23 @@
-//! `heng bench`: W3 and W5 of spec/performance.md in one table, with the ratios
-//! against their baselines, or as JSON.
+//! `heng bench`: the workloads of spec/performance.md in one table, with the
+//! ratios against their baselines, or as JSON; `--scale` generates the batch.
 
 use heng_compiler::diagnostic::Lang;
-use heng_runtime::bench::{self, Options, Report};
+use heng_runtime::bench::{self, Options, Report, Scale};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// Generate a batch with `heng gen` (tiny: 1,600 visits; small: 16,000;
+    /// month: 1,600,000, about 12 million fee lines and 5 GB in the system's
+    /// temporary folder) and measure on it: W1 over all of it, W3 and W4 over its
+    /// first visits. Without it, W3 and W4 use --input.
+    #[arg(long, value_enum)]
+    scale: Option<Scale>,
+    /// Seed of the generated batch.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
     /// The pack folder.
     #[arg(long, default_value = "stdlib-rules")]
     pack: PathBuf,
@@ -38,6 +47,8 @@ pub struct Args {
 
 pub fn run(args: Args, lang: Lang) -> ExitCode {
     let opts = Options {
+        scale: args.scale,
+        seed: args.seed,
         copies: args.copies,
         rounds: args.rounds,
         table_rows: args.table_rows,
@@ -46,23 +57,25 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
     };
-    let show = std::io::stderr().is_terminal();
+    let show = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
     let mut progress = |stage: &str| {
         if show {
             eprintln!("… {stage}");
         }
     };
     match bench::run(&args.pack, &args.input, &opts, &mut progress) {
-        Ok(report) if args.json => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&report).unwrap_or_default()
-            );
-            ExitCode::SUCCESS
-        }
         Ok(report) => {
-            print!("{}", table(&report, lang));
-            ExitCode::SUCCESS
+            if args.json {
+                let json = serde_json::to_string_pretty(&report).unwrap_or_default();
+                println!("{json}");
+            } else {
+                print!("{}", table(&report, lang));
+            }
+            // runs on one thread and on many must write the same bytes
+            match &report.w1 {
+                Some(w1) if !w1.identical => ExitCode::from(1),
+                _ => ExitCode::SUCCESS,
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");
@@ -77,17 +90,45 @@ fn table(r: &Report, lang: Lang) -> String {
     let (w3, w5) = (&r.w3, &r.w5);
     let mut out = String::new();
     if let Some(w1) = &r.w1 {
+        if let Some(g) = &w1.generated {
+            out.push_str(&if zh {
+                format!(
+                    "生成数据(heng gen,规模 {},种子 {}):{} 次就诊,{:.0} MB,用时 {:.1} 秒\n",
+                    g.scale.name(),
+                    g.seed,
+                    g.visits,
+                    g.bytes as f64 / 1e6,
+                    g.seconds
+                )
+            } else {
+                format!(
+                    "data (heng gen, scale {}, seed {}): {} visits, {:.0} MB, generated in {:.1} s\n",
+                    g.scale.name(),
+                    g.seed,
+                    g.visits,
+                    g.bytes as f64 / 1e6,
+                    g.seconds
+                )
+            });
+        }
+        let rss = w1.peak_rss_mib.map(|m| format!("{m:.0} MiB"));
+        let same = match (zh, w1.identical) {
+            (true, true) => "结果逐字节相同",
+            (true, false) => "结果不同!",
+            (false, true) => "identical output",
+            (false, false) => "OUTPUT DIFFERS",
+        };
         out.push_str(&if zh {
             format!(
-                "W1 整包审核(NDJSON 输入,结果写出,{} 线程):{} 次就诊,{} 条明细,{} 条结果\n    {:.2} 秒,每秒 {:.0} 条明细(目标 ≥ 600000),内存峰值 {}\n",
-                w1.threads, w1.visits, w1.fee_lines, w1.findings, w1.seconds, w1.lines_per_sec,
-                w1.peak_rss_mib.map_or("不详".into(), |m| format!("{m:.0} MiB"))
+                "W1 整包审核(NDJSON 输入,结果写出):{} 次就诊,{} 条明细,{} 条结果\n    {} 线程 {:.2} 秒,每秒 {:.0} 条明细(目标 ≥ 600000),内存峰值 {}\n    单线程 {:.2} 秒(基线),加速 {:.2}×,{}\n",
+                w1.visits, w1.fee_lines, w1.findings, w1.threads, w1.seconds, w1.lines_per_sec,
+                rss.unwrap_or_else(|| "不详".into()), w1.single_thread_seconds, w1.speedup, same
             )
         } else {
             format!(
-                "W1 whole pack (NDJSON in, findings out, {} threads): {} visits, {} fee lines, {} findings\n    {:.2} s, {:.0} lines/s (target ≥ 600000), peak RSS {}\n",
-                w1.threads, w1.visits, w1.fee_lines, w1.findings, w1.seconds, w1.lines_per_sec,
-                w1.peak_rss_mib.map_or("n/a".into(), |m| format!("{m:.0} MiB"))
+                "W1 whole pack (NDJSON in, findings out): {} visits, {} fee lines, {} findings\n    {} threads {:.2} s, {:.0} lines/s (target ≥ 600000), peak RSS {}\n    one thread {:.2} s (baseline), speedup {:.2}×, {}\n",
+                w1.visits, w1.fee_lines, w1.findings, w1.threads, w1.seconds, w1.lines_per_sec,
+                rss.unwrap_or_else(|| "n/a".into()), w1.single_thread_seconds, w1.speedup, same
             )
         });
     }
