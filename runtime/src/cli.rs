@@ -4,6 +4,7 @@ mod bench;
 mod check;
 mod explain_error;
 mod r#gen;
+mod group;
 mod run;
 mod test;
 
@@ -38,6 +39,9 @@ enum Command {
     Bench(bench::Args),
     /// Write a deterministic synthetic batch of visits with known violations.
     Gen(r#gen::Args),
+    /// Write a batch grouped by patient, each patient's visits in time order
+    /// (spilling to disk past a memory budget).
+    Group(group::Args),
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
@@ -120,6 +124,7 @@ pub fn main() -> ExitCode {
         Command::ExplainError(a) => explain_error::run(a, lang),
         Command::Bench(a) => bench::run(a, lang),
         Command::Gen(a) => r#gen::run(a, lang),
+        Command::Group(a) => group::run(a, lang),
     }
 }
 

@@ -380,6 +380,18 @@ fn read_reference(s: &SchemaInner, text: &str) -> Result<Record, (Option<String>
     read_record(s, f.visit.0 as usize, &object).map_err(|e| (mdtrt_id.map(str::to_owned), e))
 }
 
+/// The string values of top-level `keys` of one line of NDJSON, read without
+/// parsing the rest (see `fast::top_level_strings`); `None` when the line is not a
+/// JSON object.
+pub fn top_level_strings(text: &str, keys: &[&str]) -> Option<Vec<Option<String>>> {
+    fast::top_level_strings(text, keys)
+}
+
+/// A date-time of the input (records.md formats), or `None`.
+pub fn parse_datetime(text: &str) -> Option<chrono::NaiveDateTime> {
+    scalar::datetime(text.trim()).ok()
+}
+
 /// Refunds applied, the visit's id and person checked.
 fn finish_visit(s: &SchemaInner, line: u64, mut record: Record) -> Result<Visit, InputError> {
     let f = &s.fields;

@@ -7,6 +7,7 @@ pub mod engine;
 pub mod eval;
 pub mod fixture;
 pub mod r#gen;
+pub mod group;
 pub mod input;
 pub mod native;
 pub mod pack;

@@ -31,6 +31,40 @@ pub(super) fn read(s: &SchemaInner, r: usize, text: &str) -> Option<Record> {
     (p.at == p.b.len()).then_some(record)
 }
 
+/// The values of the top-level `keys` of the JSON object `text` that are strings
+/// (`None` for a key that is absent, null or not a string), or `None` when `text`
+/// is not a JSON object this scan can read. Other values are skipped unparsed.
+pub(super) fn top_level_strings(text: &str, keys: &[&str]) -> Option<Vec<Option<String>>> {
+    let mut p = Parser {
+        b: text.as_bytes(),
+        text,
+        at: 0,
+        depth: 0,
+    };
+    let mut found = vec![None; keys.len()];
+    p.eat(b'{')?;
+    p.ws();
+    if p.peek()? == b'}' {
+        return Some(found);
+    }
+    loop {
+        p.ws();
+        let key = p.string()?;
+        p.eat(b':')?;
+        p.ws();
+        match keys.iter().position(|k| *k == key) {
+            Some(i) if p.peek()? == b'"' => found[i] = Some(p.string()?.into_owned()),
+            _ => p.skip()?,
+        }
+        p.ws();
+        match p.peek()? {
+            b',' => p.at += 1,
+            b'}' => return Some(found),
+            _ => return None,
+        }
+    }
+}
+
 struct Parser<'t> {
     b: &'t [u8],
     text: &'t str,
@@ -396,7 +430,34 @@ impl<'t> Parser<'t> {
 
 #[cfg(test)]
 mod tests {
-    use super::string_stop;
+    use super::{string_stop, top_level_strings};
+
+    #[test]
+    fn top_level_strings_reads_only_the_object_s_own_keys() {
+        let keys = ["psn_no", "begntime"];
+        let read = |t: &str| top_level_strings(t, &keys);
+        let some =
+            |a: Option<&str>, b: Option<&str>| Some(vec![a.map(String::from), b.map(String::from)]);
+        assert_eq!(
+            read(r#"{"x": {"psn_no": "inner"}, "psn_no" : "P\u0031", "begntime": 5}"#),
+            some(Some("P1"), None),
+            "nested keys are skipped, escapes decoded, non-strings absent"
+        );
+        assert_eq!(read(r#" { } "#), some(None, None));
+        assert_eq!(
+            read(r#"{"psn_no": null, "begntime": "2026-10-01"}"#),
+            some(None, Some("2026-10-01"))
+        );
+        for broken in [
+            "[1]",
+            "{\"psn_no\": \"P1\"",
+            "{\"a\": tru}",
+            "",
+            "{\"a\" 1}",
+        ] {
+            assert_eq!(read(broken), None, "{broken}");
+        }
+    }
 
     fn naive(b: &[u8]) -> Option<usize> {
         b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)
