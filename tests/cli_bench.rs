@@ -42,6 +42,21 @@ fn bench_reports_w3_and_w5_for_the_standard_pack() {
     assert_eq!(w5["rules_interpreted"], 0);
     assert_eq!(w5["table_rows"], 2000);
     assert!(r["w1"].is_null(), "W1 runs only when asked");
+    // W7 runs only in a build with the peer engines (`--features peers`)
+    if r["w7"].is_null() {
+        let note = r["w7_note"].as_str().unwrap();
+        assert!(note.contains("--features peers"), "{note}");
+    } else {
+        let w7 = &r["w7"];
+        assert_eq!(
+            w7["fee_lines"], 794,
+            "the lines of the sample batch the reader accepts"
+        );
+        assert!(w7["heng_records_per_sec"].as_f64().unwrap() > 0.0, "{w7}");
+        for p in w7["peers"].as_array().unwrap() {
+            assert!(p["agrees"] == true || p["note"].is_string(), "{p}");
+        }
+    }
     // the table, in both languages
     let text = heng(&[&["bench"], TINY].concat());
     let text = String::from_utf8(text.stdout).unwrap();
@@ -49,8 +64,13 @@ fn bench_reports_w3_and_w5_for_the_standard_pack() {
         text.contains("hand-written Rust") && text.contains("target ≤ 1.5"),
         "{text}"
     );
+    assert!(text.contains("\nW7 peers"), "{text}");
     let zh = heng(&[&["bench", "--lang", "zh"], TINY].concat());
-    assert!(String::from_utf8(zh.stdout).unwrap().contains("手写 Rust"));
+    let zh = String::from_utf8(zh.stdout).unwrap();
+    assert!(
+        zh.contains("手写 Rust") && zh.contains("\nW7 同类引擎对比"),
+        "{zh}"
+    );
 }
 
 #[test]

@@ -9,9 +9,15 @@
 //!   same findings and the hand-written code the interpreter's count per rule.
 //! - W5, build: load and check the pack, compile it natively; load a synthetic
 //!   item_limits table of many rows (`catalogue`).
+//! - W7, peers: the five line rules that rule engines can express, run by Heng
+//!   and, on the same records, by regorus, cel, zen and DuckDB (`w7`, and `peers`
+//!   when built with `--features peers`).
 
 mod catalogue;
 mod handwritten;
+#[cfg(any(feature = "peer-rego", feature = "peer-cel", feature = "peer-zen"))]
+mod peers;
+pub mod w7;
 
 use crate::engine::{Engine, Interpreter};
 use crate::native::NativeEngine;
@@ -53,8 +59,9 @@ impl Scale {
     }
 }
 
-/// Visits of a generated batch held in memory for W3, and checked one by one for W4.
-const W3_VISITS: usize = 12_000;
+/// Visits of a generated batch held in memory for W3 (and W7: about 200,000 fee
+/// lines), and checked one by one for W4.
+const W3_VISITS: usize = 30_000;
 const W4_VISITS: usize = 2_000;
 
 /// What to measure on.
@@ -75,6 +82,8 @@ pub struct Options {
     pub w1_input: Option<std::path::PathBuf>,
     /// Worker threads for W1.
     pub threads: usize,
+    /// At most this many fee lines for W7 (whole visits), the same for every engine.
+    pub w7_lines: usize,
 }
 
 /// Every figure of one run; times in milliseconds, rates per second.
@@ -84,7 +93,14 @@ pub struct Report {
     pub w3: W3,
     pub w4: W4,
     pub w5: W5,
+    /// `None` without a peer built in, or when W7 cannot run (see `w7_note`).
+    pub w7: Option<w7::W7>,
+    pub w7_note: Option<String>,
 }
+
+/// What the report says where W7 did not run.
+pub const W7_NEEDS_PEERS: &str =
+    "W7 needs the peer engines: cargo run --release --features peers -- bench";
 
 #[derive(Clone, Debug, Serialize)]
 pub struct W3 {
@@ -355,7 +371,21 @@ pub fn run(
         opts.rounds,
         w4_visits,
     )?;
-    Ok(Report { w1, w3, w4, w5 })
+    #[cfg(any(feature = "peer-rego", feature = "peer-cel", feature = "peer-zen"))]
+    let (w7, w7_note) = match peers::w7(dir, &visits, opts, progress) {
+        Ok(w7) => (Some(w7), None),
+        Err(e) => (None, Some(e)),
+    };
+    #[cfg(not(any(feature = "peer-rego", feature = "peer-cel", feature = "peer-zen")))]
+    let (w7, w7_note) = (None, Some(W7_NEEDS_PEERS.to_string()));
+    Ok(Report {
+        w1,
+        w3,
+        w4,
+        w5,
+        w7,
+        w7_note,
+    })
 }
 
 /// Writes a batch of `scale` with `heng gen` to `path`.

@@ -29,13 +29,13 @@ impl Interner {
     }
 }
 
-struct Limit {
-    gender: Option<String>,
-    age_min: Option<i64>,
-    age_max: Option<i64>,
+pub(super) struct Limit {
+    pub(super) gender: Option<String>,
+    pub(super) age_min: Option<i64>,
+    pub(super) age_max: Option<i64>,
     newborn: bool,
-    min_tier: Option<i64>,
-    visit: Option<u32>,
+    pub(super) min_tier: Option<i64>,
+    pub(super) visit: Option<u32>,
     insurance: Option<u32>,
     indication: Option<Vec<String>>,
     max_days: Option<i64>,
@@ -43,38 +43,38 @@ struct Limit {
 }
 
 pub struct Line {
-    code: u32,
-    code_text: String,
+    pub(super) code: u32,
+    pub(super) code_text: String,
     list_type: Option<String>,
     chrgitm_type: Option<String>,
-    lv: Option<String>,
+    pub(super) lv: Option<String>,
     pric: Decimal,
-    day: NaiveDate,
+    pub(super) day: NaiveDate,
     dept: Option<String>,
     dscg: Option<String>,
     prd_days: Option<i64>,
 }
 
 pub struct Visit {
-    gend: Option<String>,
-    brdy: NaiveDate,
+    pub(super) gend: Option<String>,
+    pub(super) brdy: NaiveDate,
     insutype: Option<String>,
-    tier: i64,
-    class: u8,
+    pub(super) tier: i64,
+    pub(super) class: u8,
     med_type: String,
     begin: NaiveDate,
     end: Option<NaiveDate>,
     dise: Option<String>,
     diags: Vec<String>,
-    lines: Vec<Line>,
+    pub(super) lines: Vec<Line>,
 }
 
 /// Tables resolved per code id.
 pub struct Resolved {
-    limits: Vec<Option<usize>>,
-    excluded: Vec<bool>,
+    pub(super) limits: Vec<Option<usize>>,
+    pub(super) excluded: Vec<bool>,
     caps: Vec<Option<[Option<Decimal>; 3]>>,
-    limit_rows: Vec<Limit>,
+    pub(super) limit_rows: Vec<Limit>,
     diseases: HashMap<String, Option<Vec<String>>>,
 }
 
@@ -136,7 +136,7 @@ fn class(med_type: &str) -> u8 {
     }
 }
 
-fn years_between(from: NaiveDate, to: NaiveDate) -> i64 {
+pub(super) fn years_between(from: NaiveDate, to: NaiveDate) -> i64 {
     let mut years = i64::from(to.year() - from.year());
     let birthday_passed = (to.month(), to.day())
         >= (

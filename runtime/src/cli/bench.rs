@@ -40,6 +40,10 @@ pub struct Args {
     /// Worker threads for W1 (default: every core).
     #[arg(long)]
     threads: Option<usize>,
+    /// At most this many fee lines for W7 (whole visits; every engine gets the
+    /// same). W7 runs only in a build with `--features peers`.
+    #[arg(long, default_value_t = 200_000)]
+    w7_lines: usize,
     /// Print the figures as JSON.
     #[arg(long)]
     json: bool,
@@ -56,6 +60,7 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         threads: args
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        w7_lines: args.w7_lines,
     };
     let show = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
     let mut progress = |stage: &str| {
@@ -220,5 +225,83 @@ fn table(r: &Report, lang: Lang) -> String {
         t("行合成目录", "rows, synthetic"),
         t("目标", "target"),
     ));
+    match (&r.w7, &r.w7_note) {
+        (Some(w7), _) => out.push_str(&w7_table(w7, zh)),
+        (None, note) => out.push_str(&format!(
+            "W7 {}: {}\n",
+            t("同类引擎对比", "peers"),
+            note.as_deref().unwrap_or(bench::W7_NEEDS_PEERS)
+        )),
+    }
+    out
+}
+
+fn w7_table(w7: &bench::w7::W7, zh: bool) -> String {
+    let t = |zh_text: &'static str, en: &'static str| if zh { zh_text } else { en };
+    let mut out = if zh {
+        format!(
+            "W7 同类引擎对比(同一批记录上的 5 条明细规则,各单线程):{} 次就诊,{} 条明细(上限 {}),命中 {} 对(明细, 规则)\n    同类引擎拿到的是拍平的明细记录,表查询已预先解析;Heng 自己读就诊、自己查表。记录/秒 = 每秒求值的明细数\n",
+            w7.visits, w7.fee_lines, w7.line_cap, w7.flagged
+        )
+    } else {
+        format!(
+            "W7 peers (the 5 line rules peers can express, same records, one thread each): {} visits, {} fee lines (cap {}), {} (line, rule) pairs flagged\n    peers get flat records with the table lookups pre-resolved; Heng reads the visits and looks up its tables itself. records/s = fee lines evaluated per second\n",
+            w7.visits, w7.fee_lines, w7.line_cap, w7.flagged
+        )
+    };
+    let records = t("记录/秒", "records/s");
+    let row = |out: &mut String, label: &str, ms: f64, rate: f64, note: String| {
+        out.push_str(&format!(
+            "    {} {ms:>9.1} ms {rate:>12.0} {records}  {note}\n",
+            super::pad(label, 40),
+        ));
+    };
+    row(
+        &mut out,
+        t("Heng JIT(仅判定)", "Heng JIT, decisions"),
+        w7.heng_ms,
+        w7.heng_records_per_sec,
+        String::new(),
+    );
+    row(
+        &mut out,
+        t("Heng JIT(含编码就诊)", "Heng JIT, encoding visits included"),
+        w7.heng_with_encoding_ms,
+        w7.heng_with_encoding_records_per_sec,
+        String::new(),
+    );
+    for p in &w7.peers {
+        match (p.ms, p.records_per_sec, p.heng_ratio) {
+            (Some(ms), Some(rate), Some(ratio)) => row(
+                &mut out,
+                &p.engine,
+                ms,
+                rate,
+                format!(
+                    "{}{ratio:.1}×{}",
+                    t("Heng / 此引擎 ", "Heng / peer "),
+                    p.load_ms.map_or(String::new(), |l| format!(
+                        "{}{l:.0} ms",
+                        t(",加载 ", ", load ")
+                    ))
+                ),
+            ),
+            _ => out.push_str(&format!(
+                "    {}: {}\n",
+                p.engine,
+                p.note.as_deref().unwrap_or("")
+            )),
+        }
+    }
+    let ratio = |r: Option<f64>| r.map_or(t("不详", "n/a").to_string(), |r| format!("{r:.1}×"));
+    let (fastest, sql) = (
+        ratio(w7.ratio_to_fastest_rule_engine()),
+        ratio(w7.ratio_to_sql()),
+    );
+    out.push_str(&if zh {
+        format!("    Heng / 最快的规则引擎:{fastest}(目标 ≥ 10×);Heng / DuckDB:{sql}(目标 ≥ 1×)\n")
+    } else {
+        format!("    Heng / fastest rule engine: {fastest} (target ≥ 10×); Heng / DuckDB: {sql} (target ≥ 1×)\n")
+    });
     out
 }
