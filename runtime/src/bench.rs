@@ -140,7 +140,7 @@ pub struct W1 {
     pub speedup: f64,
     /// Whether both runs wrote the same bytes (findings and errors).
     pub identical: bool,
-    /// Peak resident memory of the process so far (Linux), in MiB.
+    /// Peak resident memory during the run on every thread (Linux), in MiB.
     pub peak_rss_mib: Option<f64>,
 }
 
@@ -187,7 +187,9 @@ pub fn w1(
     out: &Path,
 ) -> Result<W1, String> {
     let engine = NativeEngine::new(pack);
+    reset_peak_rss();
     let (summary, seconds) = audit_file(pack, sources, &engine, input, threads, &out.join("n"))?;
+    let peak_rss_mib = peak_rss_mib();
     let (_, single) = audit_file(pack, sources, &engine, input, 1, &out.join("1"))?;
     let same = |name: &str| -> Result<bool, String> {
         let read = |dir: &str| {
@@ -206,7 +208,7 @@ pub fn w1(
         single_thread_seconds: single,
         speedup: single / seconds,
         identical: same("findings.ndjson")? && same("errors.ndjson")?,
-        peak_rss_mib: peak_rss_mib(),
+        peak_rss_mib,
     })
 }
 
@@ -257,6 +259,13 @@ impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// Starts measuring the peak resident memory afresh, so that W1 reports its own
+/// (Linux: writing 5 to /proc/self/clear_refs resets VmHWM; elsewhere a no-op,
+/// and the peak is the process's).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// VmHWM of this process, from /proc (Linux only).
@@ -327,6 +336,21 @@ pub fn run(
         Some(path) => (path.as_path(), 1, W3_VISITS),
         None => (input, opts.copies, usize::MAX),
     };
+    // W1 first, before anything else is held in memory, so that the peak memory
+    // it reports is its own
+    let w1_input = generated_path.as_deref();
+    let w1 = match w1_input.or(opts.w1_input.as_deref()) {
+        Some(path) => {
+            progress(&format!(
+                "W1: audit the batch on {} threads, then on one",
+                opts.threads
+            ));
+            let mut w1 = w1(pack, &loaded.sources, path, opts.threads, &scratch)?;
+            w1.generated = generated;
+            Some(w1)
+        }
+        None => None,
+    };
     let visits = read_visits(pack, input, copies, limit)?;
     progress("W5: compile the pack");
     let t = Instant::now();
@@ -341,20 +365,6 @@ pub fn run(
         rules_interpreted: native.report.interpreted.len(),
         table_rows,
         table_ms,
-    };
-    // W1 first, so that the peak memory it reports is its own
-    let w1_input = generated_path.as_deref();
-    let w1 = match w1_input.or(opts.w1_input.as_deref()) {
-        Some(path) => {
-            progress(&format!(
-                "W1: audit the batch on {} threads, then on one",
-                opts.threads
-            ));
-            let mut w1 = w1(pack, &loaded.sources, path, opts.threads, &scratch)?;
-            w1.generated = generated;
-            Some(w1)
-        }
-        None => None,
     };
     let w3 = w3(pack, &native, &visits, opts, progress)?;
     progress("W4: one visit at a time");
@@ -401,7 +411,11 @@ fn generate(pack: &Pack, scale: Scale, opts: &Options, path: &Path) -> Result<Ge
     };
     crate::r#gen::generate(pack, &gen_opts, &mut out, &mut |_| {})
         .map_err(|e| format!("cannot generate the batch: {e}"))?;
-    std::io::Write::flush(&mut out).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    // on disk before W1 reads it, so that W1 does not compete with the writeback
+    out.into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|f| f.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(Generated {
         scale,
         seed: opts.seed,
