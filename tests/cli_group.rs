@@ -31,12 +31,12 @@ fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// Findings of `heng run` on a batch, sorted (grouping changes their order).
-fn findings(dir: &Path, batch: &Path) -> Vec<String> {
-    let f = dir.join(format!(
-        "{}.findings",
-        batch.file_name().unwrap().to_str().unwrap()
-    ));
+/// Findings of `heng run` on a batch, sorted (grouping changes their order), and
+/// whether the run saw the batch grouped by patient.
+fn findings(dir: &Path, batch: &Path) -> (Vec<String>, bool) {
+    let name = batch.file_name().unwrap().to_str().unwrap();
+    let f = dir.join(format!("{name}.findings"));
+    let s = dir.join(format!("{name}.summary"));
     ok(&[
         "run",
         "stdlib-rules",
@@ -44,14 +44,21 @@ fn findings(dir: &Path, batch: &Path) -> Vec<String> {
         path(batch),
         "--findings",
         path(&f),
+        "--summary",
+        path(&s),
+        // blocks smaller than a patient's visits: still cut between patients
+        "--block-kib",
+        "4",
     ]);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s).unwrap()).unwrap();
     let mut lines: Vec<String> = std::fs::read_to_string(f)
         .unwrap()
         .lines()
         .map(String::from)
         .collect();
     lines.sort();
-    lines
+    (lines, summary["grouped_by_patient"].as_bool().unwrap())
 }
 
 #[test]
@@ -144,7 +151,12 @@ fn a_shuffled_batch_comes_out_grouped_and_audits_the_same() {
             .starts_with("heng-group-")
     }),);
     let grouped_path = dir.join("grouped-64K.ndjson");
-    assert_eq!(findings(&dir, &batch), findings(&dir, &grouped_path));
+    let (original, original_grouped) = findings(&dir, &batch);
+    let (grouped, grouped_grouped) = findings(&dir, &grouped_path);
+    assert_eq!(original, grouped);
+    assert!(original_grouped && grouped_grouped);
+    let (_, shuffled_grouped) = findings(&dir, &shuffled_path);
+    assert!(!shuffled_grouped, "the shuffled batch is not grouped");
 }
 
 #[test]

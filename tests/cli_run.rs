@@ -43,9 +43,23 @@ fn sample_batch_findings_are_exact() {
     assert_eq!(s["records_evaluated"], 119);
     assert_eq!(s["records_rejected"], 0);
     assert_eq!(s["eval_errors"], 0);
+    // the sample's visits are in time order, not grouped by patient: the summary
+    // says where that shows first
+    assert_eq!(s["patients"], 30);
+    assert_eq!(s["grouped_by_patient"], false);
+    assert_eq!(
+        s["not_grouped_at"],
+        serde_json::json!({"line": 9, "psn_no": "P020", "first_line": 3})
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("records read 119: evaluated 119, rejected 0"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "patients 30; input not grouped by patient (P020 again on line 9, first on line 3"
+        ),
         "{stderr}"
     );
     assert!(

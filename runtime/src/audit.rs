@@ -200,4 +200,18 @@ pub struct Summary {
     /// Per rule, in pack order.
     pub rules: Vec<RuleTotals>,
     pub elapsed: std::time::Duration,
+    /// Distinct `psn_no`s of the visits evaluated.
+    pub patients: u64,
+    /// Where the input first shows it is not grouped by patient (history rules need
+    /// a patient's visits together: `heng group`), `None` when it is.
+    pub not_grouped: Option<Regrouped>,
+}
+
+/// A visit whose patient had visits before, but not just before it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Regrouped {
+    pub line: u64,
+    pub psn_no: String,
+    /// The line of the patient's first visit.
+    pub first_line: u64,
 }

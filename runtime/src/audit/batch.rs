@@ -7,7 +7,9 @@
 //! ahead of the writer. **Invariant:** the bytes written do not depend on the
 //! number of threads.
 
-use super::{RuleTotals, Summary, audit_visit, eval_failure_json, finding_json, input_error_json};
+use super::{
+    Regrouped, RuleTotals, Summary, audit_visit, eval_failure_json, finding_json, input_error_json,
+};
 use crate::engine::Engine;
 use crate::input::blocks::{Block, BlockReader, Chunk};
 use crate::input::{InputError, Schema, VisitIds, read_visit};
@@ -15,7 +17,7 @@ use crate::pack::Pack;
 use heng_compiler::diagnostic::Lang;
 use heng_compiler::source::SourceMap;
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 use std::sync::{Mutex, mpsc};
 
@@ -131,7 +133,7 @@ pub fn run_batch<R: Read>(
     threads: usize,
     sinks: &mut Sinks,
 ) -> std::io::Result<Summary> {
-    let mut blocks = BlockReader::new(input);
+    let mut blocks = BlockReader::new(input).with_patient_boundaries();
     run_source(pack, engine, schema, sources, &mut blocks, threads, sinks)
 }
 
@@ -163,6 +165,7 @@ pub fn run_source(
 ) -> std::io::Result<Summary> {
     let start = std::time::Instant::now();
     let mut ids = VisitIds::default();
+    let mut patients = PatientOrder::default();
     let mut summary = Summary {
         rules: vec![RuleTotals::default(); pack.program.rules.len()],
         ..Summary::default()
@@ -214,7 +217,7 @@ pub fn run_source(
                 waiting.insert(seq, done);
             }
             if let Some(done) = waiting.remove(&written) {
-                write_part(done, &mut ids, &mut summary, sinks)?;
+                write_part(done, &mut ids, &mut patients, &mut summary, sinks)?;
             }
             written += 1;
             (sinks.progress)(reader.bytes_read());
@@ -225,8 +228,40 @@ pub fn run_source(
     if let Some(e) = reader.io_error() {
         return Err(std::io::Error::new(e.kind(), e.to_string()));
     }
+    summary.patients = patients.first_line.len() as u64;
+    summary.not_grouped = patients.regrouped;
     summary.elapsed = start.elapsed();
     Ok(summary)
+}
+
+/// Whether the visits come grouped by patient, watched in input order.
+#[derive(Default)]
+struct PatientOrder {
+    /// Per patient, the line of the first visit.
+    first_line: HashMap<String, u64, foldhash::fast::RandomState>,
+    current: Option<String>,
+    regrouped: Option<Regrouped>,
+}
+
+impl PatientOrder {
+    fn visit(&mut self, line: u64, psn_no: &str) {
+        if self.current.as_deref() == Some(psn_no) {
+            return;
+        }
+        match self.first_line.get(psn_no) {
+            Some(&first_line) => {
+                self.regrouped.get_or_insert_with(|| Regrouped {
+                    line,
+                    psn_no: psn_no.to_owned(),
+                    first_line,
+                });
+            }
+            None => {
+                self.first_line.insert(psn_no.to_owned(), line);
+            }
+        }
+        self.current = Some(psn_no.to_owned());
+    }
 }
 
 /// One input line after a worker is done with it: everything the writer needs,
@@ -236,6 +271,7 @@ enum Done {
     Evaluated {
         line: u64,
         mdtrt_id: String,
+        psn_no: String,
         fee_lines: u64,
         /// Per finding: rule, severity, amount.
         totals: Vec<(usize, u32, Decimal)>,
@@ -260,8 +296,14 @@ fn work(
     let run = std::panic::AssertUnwindSafe(|| {
         part.lines()
             .map(|l| {
-                let (line, text) = l.map_err(Done::Rejected)?;
-                let visit = read_visit(schema, line, text).map_err(Done::Rejected)?;
+                let (line, text) = match l {
+                    Ok(l) => l,
+                    Err(e) => return Done::Rejected(e),
+                };
+                let visit = match read_visit(schema, line, text) {
+                    Ok(v) => v,
+                    Err(e) => return Done::Rejected(e),
+                };
                 let (found, failed) = audit_visit(pack, engine, schema, sources, &visit);
                 let mut findings = String::new();
                 for f in &found {
@@ -273,12 +315,13 @@ fn work(
                     failures.push_str(&eval_failure_json(pack, e, lang));
                     failures.push('\n');
                 }
-                Ok(Done::Evaluated {
+                Done::Evaluated {
                     line,
                     fee_lines: visit.record.fields[schema.fields().feedetail]
                         .as_list()
                         .len() as u64,
                     mdtrt_id: visit.mdtrt_id,
+                    psn_no: visit.psn_no,
                     totals: found
                         .iter()
                         .map(|f| (f.rule, f.severity, f.amount))
@@ -286,9 +329,8 @@ fn work(
                     findings,
                     failures,
                     failure_count: failed.len() as u64,
-                })
+                }
             })
-            .map(|r: Result<Done, Done>| r.unwrap_or_else(|d| d))
             .collect()
     });
     std::panic::catch_unwind(run).unwrap_or_else(|_| {
@@ -312,6 +354,7 @@ fn work(
 fn write_part(
     done: Vec<Done>,
     ids: &mut VisitIds,
+    patients: &mut PatientOrder,
     summary: &mut Summary,
     sinks: &mut Sinks,
 ) -> std::io::Result<()> {
@@ -332,6 +375,8 @@ fn write_part(
                 writeln!(sinks.errors, "{}", input_error_json(&e, sinks.lang))?;
             }
             Done::Evaluated {
+                line,
+                psn_no,
                 fee_lines,
                 totals,
                 findings,
@@ -341,6 +386,7 @@ fn write_part(
             } => {
                 summary.evaluated += 1;
                 summary.fee_lines += fee_lines;
+                patients.visit(line, &psn_no);
                 sinks.findings.write_all(findings.as_bytes())?;
                 sinks.errors.write_all(failures.as_bytes())?;
                 summary.eval_errors += failure_count;

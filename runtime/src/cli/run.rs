@@ -257,6 +257,11 @@ pub fn summary_json(pack: &Pack, s: &Summary) -> serde_json::Value {
         "elapsed_ms": s.elapsed.as_millis() as u64,
         "visits_per_second": if secs > 0.0 { (s.evaluated as f64 / secs).round() as u64 } else { 0 },
         "lines_per_second": if secs > 0.0 { (s.fee_lines as f64 / secs).round() as u64 } else { 0 },
+        "patients": s.patients,
+        "grouped_by_patient": s.not_grouped.is_none(),
+        "not_grouped_at": s.not_grouped.as_ref().map(|r| serde_json::json!({
+            "line": r.line, "psn_no": r.psn_no, "first_line": r.first_line,
+        })),
     })
 }
 
@@ -279,6 +284,22 @@ pub fn summary_table(pack: &Pack, s: &Summary, lang: Lang) -> String {
                 "records read {}: evaluated {}, rejected {}; fee lines {}",
                 s.records_read, s.evaluated, s.rejected, s.fee_lines
             )
+        }
+    );
+    let _ = writeln!(
+        out,
+        "{}",
+        match (&s.not_grouped, zh) {
+            (None, true) => format!("患者 {} 人;输入已按患者分组", s.patients),
+            (None, false) => format!("patients {}; input grouped by patient", s.patients),
+            (Some(r), true) => format!(
+                "患者 {} 人;输入未按患者分组(人员编号 {} 在第 {} 行再次出现,首次在第 {} 行;可先用 heng group 分组)",
+                s.patients, r.psn_no, r.line, r.first_line
+            ),
+            (Some(r), false) => format!(
+                "patients {}; input not grouped by patient ({} again on line {}, first on line {}; heng group groups it)",
+                s.patients, r.psn_no, r.line, r.first_line
+            ),
         }
     );
     let header = if zh {

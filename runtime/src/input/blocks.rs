@@ -50,6 +50,8 @@ pub struct BlockReader<R> {
     /// Whether the I/O error was handed on.
     reported: bool,
     eof: bool,
+    /// Cut blocks between patients (see [`BlockReader::with_patient_boundaries`]).
+    patients: bool,
 }
 
 impl<R: Read> BlockReader<R> {
@@ -64,7 +66,17 @@ impl<R: Read> BlockReader<R> {
             io_error: None,
             reported: false,
             eof: false,
+            patients: false,
         }
+    }
+
+    /// Cuts blocks only where `psn_no` changes, so that a block holds every visit
+    /// of its patients when the input is grouped by patient (a block then grows
+    /// to hold a patient longer than it). Only the last lines of a block are read
+    /// for their `psn_no`; a line without a readable one counts as its own patient.
+    pub fn with_patient_boundaries(mut self) -> Self {
+        self.patients = true;
+        self
     }
 
     /// Lines longer than `max` bytes (without the line break) are rejected.
@@ -113,8 +125,9 @@ impl<R: Read> BlockReader<R> {
     pub fn next_chunk(&mut self) -> Option<Chunk> {
         let mut buf = std::mem::take(&mut self.carry);
         buf.reserve(self.block_bytes);
-        // bytes of `buf` known to hold no line break
+        // bytes of `buf` known to hold no line break, and the end of its whole lines
         let mut scanned = 0;
+        let mut whole = 0;
         loop {
             while buf.len() < self.block_bytes {
                 let want = self.block_bytes - buf.len();
@@ -123,13 +136,23 @@ impl<R: Read> BlockReader<R> {
                 }
             }
             if let Some(end) = memchr::memrchr(b'\n', &buf[scanned..]) {
-                let end = scanned + end;
-                self.carry = buf[end + 1..].to_vec();
-                buf.truncate(end + 1);
-                return Some(self.block(buf));
+                whole = scanned + end + 1;
+                let cut = if self.patients {
+                    patient_cut(&buf[..whole])
+                } else {
+                    whole
+                };
+                if cut > 0 {
+                    return Some(self.cut(buf, cut));
+                }
+                // one patient so far: read on to its end
             }
             scanned = buf.len();
             if self.ended() {
+                if self.io_error.is_some() && whole > 0 {
+                    // the whole lines first; the line the error cut short after
+                    return Some(self.cut(buf, whole));
+                }
                 if let Some(e) = &self.io_error
                     && !self.reported
                 {
@@ -140,12 +163,23 @@ impl<R: Read> BlockReader<R> {
                 }
                 return (!buf.is_empty() && self.io_error.is_none()).then(|| self.block(buf));
             }
-            if buf.len() > self.max_line_bytes.saturating_add(1) {
+            if buf.len() - whole > self.max_line_bytes.saturating_add(1) {
+                if whole > 0 {
+                    // the whole lines before a line too long to keep
+                    return Some(self.cut(buf, whole));
+                }
                 return Some(self.skip_long_line(buf));
             }
-            // a line longer than a block
+            // a line (or a patient) longer than a block
             self.fill(&mut buf, self.block_bytes);
         }
+    }
+
+    /// `buf[..at]` as a block; the rest is read again next time.
+    fn cut(&mut self, mut buf: Vec<u8>, at: usize) -> Chunk {
+        self.carry = buf[at..].to_vec();
+        buf.truncate(at);
+        self.block(buf)
     }
 
     /// A line longer than the limit: counted to its end, not kept.
@@ -191,6 +225,37 @@ impl<R: Read> BlockReader<R> {
             field: String::new(),
             reason,
         }
+    }
+}
+
+/// Where the last patient of `text` (whole lines, the last ending in `\n`)
+/// begins, by `psn_no`; 0 when all of it is one patient.
+fn patient_cut(text: &[u8]) -> usize {
+    let psn_of = |line: &[u8]| {
+        std::str::from_utf8(line)
+            .ok()
+            .and_then(|t| super::top_level_strings(t, &["psn_no"]))
+            .and_then(|mut keys| keys.pop().flatten())
+    };
+    // the trailing patient's psn_no, once a non-blank line has given it
+    let mut last: Option<Option<String>> = None;
+    // `end`: the index of the line break ending the line looked at
+    let mut end = text.len() - 1;
+    loop {
+        let start = memchr::memrchr(b'\n', &text[..end]).map_or(0, |i| i + 1);
+        let line = &text[start..end];
+        if !line.iter().all(u8::is_ascii_whitespace) {
+            let psn = psn_of(line);
+            match &last {
+                None => last = Some(psn),
+                Some(p) if p.is_some() && *p == psn => {}
+                Some(_) => return end + 1,
+            }
+        }
+        if start == 0 {
+            return 0;
+        }
+        end = start - 1;
     }
 }
 

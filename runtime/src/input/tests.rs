@@ -836,6 +836,56 @@ fn block_boundaries_anywhere_read_the_same_stream() {
     }
 }
 
+#[test]
+fn blocks_cut_between_patients_hold_whole_patients() {
+    use super::blocks::{BlockReader, Chunk};
+    // patients of 1 to 7 visits (some longer than a block), a blank line, a line
+    // without a readable psn_no, and a last line without a line break
+    let mut input = String::new();
+    let mut id = 0;
+    for (p, visits) in [3, 1, 7, 2, 1, 5].iter().enumerate() {
+        for _ in 0..*visits {
+            let mut json = example();
+            json["mdtrt_id"] = format!("V{id}").into();
+            json["psn_no"] = format!("P{p}").into();
+            id += 1;
+            input.push_str(&line_of(&json));
+            input.push('\n');
+        }
+        if p == 2 {
+            input.push_str("\n{broken\n");
+        }
+    }
+    input.pop();
+    let psn = |line: &str| {
+        super::top_level_strings(line, &["psn_no"]).and_then(|mut k| k.pop().flatten())
+    };
+    let visit_len = input.lines().next().unwrap().len();
+    for block_bytes in [1, 100, visit_len, 2 * visit_len + 5, 4 * visit_len, 1 << 20] {
+        let mut reader = BlockReader::new(input.as_bytes())
+            .with_block_bytes(block_bytes)
+            .with_patient_boundaries();
+        let mut text = Vec::new();
+        let mut seen: Vec<Option<String>> = Vec::new();
+        while let Some(chunk) = reader.next_chunk() {
+            let Chunk::Block(block) = chunk else {
+                panic!("{chunk:?}")
+            };
+            text.extend_from_slice(&block.text);
+            let mut here: Vec<Option<String>> = block.lines().map(|l| psn(l.unwrap().1)).collect();
+            here.dedup();
+            for p in here.iter().flatten() {
+                assert!(
+                    !seen.contains(&Some(p.clone())),
+                    "{p} split, blocks of {block_bytes}"
+                );
+            }
+            seen.extend(here);
+        }
+        assert_eq!(text, input.as_bytes(), "blocks of {block_bytes}");
+    }
+}
+
 /// A reader that fails after its first line.
 struct Failing(Cursor<Vec<u8>>);
 
