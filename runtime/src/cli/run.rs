@@ -178,8 +178,9 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
     let engine = super::engine(args.engine, &pack, lang);
     let result = match (ndjson, &mut csv) {
         (Some(file), _) => {
-            let mut blocks =
-                BlockReader::new(file).with_block_bytes(args.block_kib as usize * 1024);
+            let mut blocks = BlockReader::new(file)
+                .with_block_bytes(args.block_kib as usize * 1024)
+                .with_patient_boundaries();
             run_source(
                 &pack,
                 &*engine,
