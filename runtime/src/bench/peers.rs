@@ -258,10 +258,16 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let dir = root.join("stdlib-rules");
         let pack = pack::load(&dir, &[]).pack.unwrap();
-        let visits =
-            super::super::read_visits(&pack, &root.join("examples/sample-batch.ndjson"), 2)
-                .unwrap();
+        let visits = super::super::read_visits(
+            &pack,
+            &root.join("examples/sample-batch.ndjson"),
+            2,
+            usize::MAX,
+        )
+        .unwrap();
         let opts = Options {
+            scale: None,
+            seed: 1,
             copies: 2,
             rounds: 1,
             table_rows: 0,
