@@ -15,7 +15,12 @@
 
 mod catalogue;
 mod handwritten;
-#[cfg(any(feature = "peer-rego", feature = "peer-cel", feature = "peer-zen"))]
+#[cfg(any(
+    feature = "peer-rego",
+    feature = "peer-cel",
+    feature = "peer-zen",
+    feature = "peer-zen-engine"
+))]
 mod peers;
 pub mod w7;
 
@@ -381,12 +386,22 @@ pub fn run(
         opts.rounds,
         w4_visits,
     )?;
-    #[cfg(any(feature = "peer-rego", feature = "peer-cel", feature = "peer-zen"))]
+    #[cfg(any(
+        feature = "peer-rego",
+        feature = "peer-cel",
+        feature = "peer-zen",
+        feature = "peer-zen-engine"
+    ))]
     let (w7, w7_note) = match peers::w7(dir, &visits, opts, progress) {
         Ok(w7) => (Some(w7), None),
         Err(e) => (None, Some(e)),
     };
-    #[cfg(not(any(feature = "peer-rego", feature = "peer-cel", feature = "peer-zen")))]
+    #[cfg(not(any(
+        feature = "peer-rego",
+        feature = "peer-cel",
+        feature = "peer-zen",
+        feature = "peer-zen-engine"
+    )))]
     let (w7, w7_note) = (None, Some(W7_NEEDS_PEERS.to_string()));
     Ok(Report {
         w1,

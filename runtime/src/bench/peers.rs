@@ -15,6 +15,8 @@ mod duckdb;
 mod rego;
 #[cfg(feature = "peer-zen")]
 mod zen;
+#[cfg(feature = "peer-zen-engine")]
+mod zen_engine;
 
 use super::w7::{self, Flag, FlatLine, W7, W7Peer};
 use super::{Options, best, ms};
@@ -57,6 +59,14 @@ fn rule_engines() -> Vec<(&'static str, &'static str, Option<Build>)> {
             #[cfg(feature = "peer-cel")]
             Some(cel::build as Build),
             #[cfg(not(feature = "peer-cel"))]
+            None,
+        ),
+        (
+            "zen-engine (decision table)",
+            "peer-zen-engine",
+            #[cfg(feature = "peer-zen-engine")]
+            Some(zen_engine::build as Build),
+            #[cfg(not(feature = "peer-zen-engine"))]
             None,
         ),
         (
@@ -119,13 +129,6 @@ pub fn w7(
     let rounds = opts.rounds.clamp(1, 3);
     let mut peers = Vec::new();
     for (name, feature, build) in rule_engines() {
-        if name == "zen-expression" {
-            peers.push(W7Peer::failed(
-                "zen-engine (decision table)",
-                true,
-                "left out: zen-engine brings a JavaScript engine, an HTTP client and TLS to the build; its table cells run on the zen-expression VM below".into(),
-            ));
-        }
         let Some(build) = build else {
             peers.push(W7Peer::failed(
                 name,
@@ -258,10 +261,16 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let dir = root.join("stdlib-rules");
         let pack = pack::load(&dir, &[]).pack.unwrap();
-        let visits =
-            super::super::read_visits(&pack, &root.join("examples/sample-batch.ndjson"), 2)
-                .unwrap();
+        let visits = super::super::read_visits(
+            &pack,
+            &root.join("examples/sample-batch.ndjson"),
+            2,
+            usize::MAX,
+        )
+        .unwrap();
         let opts = Options {
+            scale: None,
+            seed: 1,
             copies: 2,
             rounds: 1,
             table_rows: 0,
@@ -274,7 +283,7 @@ mod tests {
         assert!(r.flagged > 0);
         for p in &r.peers {
             let not_here = p.note.as_deref().is_some_and(|n| {
-                ["not built", "not available", "left out"]
+                ["not built", "not available"]
                     .iter()
                     .any(|w| n.starts_with(w))
             });

@@ -6,9 +6,8 @@
 //! gives a bit mask of the rules that fire (bit i: `RULES[i]`). Per record the
 //! timed loop evaluates the expression on one reused VM.
 //!
-//! zen-engine's decision tables (JDM graphs) would add a JavaScript engine, an
-//! HTTP client and TLS to the build (`peer-zen-engine`, not in `peers`); a
-//! decision table evaluates its cells with this same expression VM.
+//! zen-engine's decision table (`zen_engine`) evaluates its cells on this same
+//! expression VM; this row shows the VM alone, without the graph and the table.
 
 use super::{Peer, mask_flags, record_json};
 use crate::bench::w7::{Flag, FlatLine};
