@@ -244,7 +244,10 @@ struct Runs {
 
 impl Runs {
     fn new(scratch: &Path) -> io::Result<Runs> {
-        let dir = scratch.join(format!("heng-group-{}", std::process::id()));
+        // one folder per grouping, even for several at once in one process
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = scratch.join(format!("heng-group-{}-{n}", std::process::id()));
         Ok(Runs {
             dir,
             count: 0,
