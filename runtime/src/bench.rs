@@ -285,6 +285,21 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
+/// Native decisions on every prepared visit: how many (what W3 and W7 time).
+fn decide_all(
+    native: &NativeEngine,
+    prepared: &[crate::native::Prepared],
+    decided: &mut Vec<crate::native::Decision>,
+) -> usize {
+    prepared
+        .iter()
+        .map(|p| {
+            native.decide(p, decided);
+            decided.len()
+        })
+        .sum()
+}
+
 /// The best of `rounds` timings of `f`.
 fn best<T>(rounds: usize, mut f: impl FnMut() -> T) -> Duration {
     (0..rounds.max(1))
@@ -622,15 +637,7 @@ fn w3(
     let mut decided = Vec::new();
     let (mut decide, mut hand) = (Duration::MAX, Duration::MAX);
     for _ in 0..opts.rounds.max(1) {
-        decide = decide.min(best(1, || {
-            prepared
-                .iter()
-                .map(|p| {
-                    native.decide(p, &mut decided);
-                    decided.len()
-                })
-                .sum::<usize>()
-        }));
+        decide = decide.min(best(1, || decide_all(native, &prepared, &mut decided)));
         if let Ok((typed, resolved, params)) = &baseline {
             hand = hand.min(best(1, || handwritten::run(typed, resolved, params).len()));
         }

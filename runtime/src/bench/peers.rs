@@ -104,13 +104,7 @@ pub fn w7(
     let prepared: Vec<Prepared> = visits.iter().map(|v| native.prepare(v)).collect();
     let mut decided = Vec::new();
     let decide = best(opts.rounds, || {
-        prepared
-            .iter()
-            .map(|p| {
-                native.decide(p, &mut decided);
-                decided.len()
-            })
-            .sum::<usize>()
+        super::decide_all(&native, &prepared, &mut decided)
     });
     let mut scratch = Prepared::default();
     let with_encoding = best(opts.rounds, || {
@@ -306,20 +300,6 @@ mod tests {
     }
 
     fn w7_sample_line() -> FlatLine {
-        FlatLine {
-            line: 0,
-            item_code: "X".into(),
-            gend: Some("1".into()),
-            age: 40,
-            tier: 1,
-            visit_class: "outpatient".into(),
-            chrgitm_lv: None,
-            limit_gender: None,
-            age_min: None,
-            age_max: None,
-            min_tier: None,
-            visit_allowed: None,
-            excluded: false,
-        }
+        crate::bench::w7::plain_line(0)
     }
 }

@@ -356,6 +356,27 @@ impl W7 {
     }
 }
 
+/// A fee line that no W7 rule flags (a man of 40, tier 1, outpatient, no
+/// limits), for tests to change one field of.
+#[cfg(test)]
+pub(crate) fn plain_line(line: u32) -> FlatLine {
+    FlatLine {
+        line,
+        item_code: "X".into(),
+        gend: Some("1".into()),
+        age: 40,
+        tier: 1,
+        visit_class: "outpatient".into(),
+        chrgitm_lv: None,
+        limit_gender: None,
+        age_min: None,
+        age_max: None,
+        min_tier: None,
+        visit_allowed: None,
+        excluded: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -376,19 +397,8 @@ mod tests {
 
     fn line() -> FlatLine {
         FlatLine {
-            line: 7,
-            item_code: "X".into(),
             gend: Some("2".into()),
-            age: 40,
-            tier: 1,
-            visit_class: "outpatient".into(),
-            chrgitm_lv: None,
-            limit_gender: None,
-            age_min: None,
-            age_max: None,
-            min_tier: None,
-            visit_allowed: None,
-            excluded: false,
+            ..plain_line(7)
         }
     }
 

@@ -189,19 +189,8 @@ mod tests {
 
     fn line(n: u32) -> FlatLine {
         FlatLine {
-            line: n,
-            item_code: "X".into(),
-            gend: Some("1".into()),
-            age: 40,
             tier: 2,
-            visit_class: "outpatient".into(),
-            chrgitm_lv: None,
-            limit_gender: None,
-            age_min: None,
-            age_max: None,
-            min_tier: None,
-            visit_allowed: None,
-            excluded: false,
+            ..w7::plain_line(n)
         }
     }
 
