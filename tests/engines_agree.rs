@@ -122,7 +122,8 @@ fn faults_and_edge_cases_agree() {
         let mut out = Vec::new();
         for (i, text) in visits.iter().enumerate() {
             let v = input::read_visit(&schema, i as u64 + 1, text).unwrap();
-            let (findings, failures) = audit_visit(pack, engine, &schema, &loaded.sources, &v);
+            let (findings, failures) =
+                audit_visit(pack, engine, &schema, &loaded.sources, &v, None);
             out.extend(findings.iter().map(|f| finding_json(pack, f)));
             out.extend(
                 failures

@@ -16,9 +16,9 @@
 #[path = "support/declarations_pack.rs"]
 mod support;
 use heng_compiler::diagnostic::{Diagnostic, Lang, render};
-use heng_runtime::audit::{audit_visit, finding_json};
+use heng_runtime::audit::{Sinks, run_batch};
 use heng_runtime::engine::{Engine, Interpreter};
-use heng_runtime::input::{check_schema, read_visit};
+use heng_runtime::input::check_schema;
 use heng_runtime::native::NativeEngine;
 use heng_runtime::pack::{self, Loaded};
 use std::fs;
@@ -167,22 +167,34 @@ fn run_example(ex: &Example) -> Result<(), String> {
     let engines: [(&str, &dyn Engine); 2] = [("interp", &Interpreter::new(pack)), ("jit", &native)];
     let mut actual = Vec::new();
     for (engine_name, engine) in engines {
-        let mut lines = Vec::new();
-        for (i, text) in visits.text.lines().enumerate() {
-            if text.trim().is_empty() {
-                continue;
-            }
-            let visit = read_visit(&schema, i as u64 + 1, text)
-                .map_err(|e| format!("visit {}: {} {}", i + 1, e.field, e.reason.en))?;
-            let (findings, failures) = audit_visit(pack, engine, &schema, &loaded.sources, &visit);
-            if let Some(f) = failures.first() {
-                return Err(format!(
-                    "{engine_name}: eval error at {}: {}",
-                    f.position, f.reason.en
-                ));
-            }
-            lines.extend(findings.iter().map(|f| finding_json(pack, f)));
+        // as `heng run` does: patient by patient, so that history rules see history
+        let (mut found, mut errors) = (Vec::new(), Vec::new());
+        let mut sinks = Sinks {
+            findings: &mut found,
+            errors: &mut errors,
+            lang: Lang::En,
+            progress: &mut |_| {},
+        };
+        let summary = run_batch(
+            pack,
+            engine,
+            &schema,
+            &loaded.sources,
+            visits.text.as_bytes(),
+            1,
+            &mut sinks,
+        )
+        .map_err(|e| e.to_string())?;
+        if summary.rejected > 0 || !errors.is_empty() {
+            return Err(format!(
+                "{engine_name}: errors: {}",
+                String::from_utf8_lossy(&errors)
+            ));
         }
+        let lines: Vec<String> = String::from_utf8_lossy(&found)
+            .lines()
+            .map(str::to_owned)
+            .collect();
         if engine_name == "interp" {
             actual = lines;
         } else if lines != actual {

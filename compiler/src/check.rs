@@ -4,6 +4,7 @@
 
 mod expr;
 mod forms;
+mod history;
 mod items;
 mod names;
 mod rule;

@@ -41,6 +41,25 @@ impl Program {
     pub fn param_index(&self, name: &str) -> Option<usize> {
         self.params.iter().position(|p| p.name == name)
     }
+
+    /// Whether `e`, or a function it calls, has a node for which `pred` holds.
+    pub fn mentions(&self, e: &Expr, pred: &dyn Fn(&ExprKind) -> bool) -> bool {
+        let mut found = false;
+        e.walk(&mut |x| {
+            found |= pred(&x.kind)
+                || matches!(&x.kind, ExprKind::Call { func, .. }
+                    if self.functions.get(func.0 as usize)
+                        .is_some_and(|f| self.mentions(&f.body, pred)));
+        });
+        found
+    }
+
+    /// Whether a rule reads the patient's history (directly or through a function),
+    /// so that its findings on a visit depend on the patient's other visits.
+    pub fn reads_history(&self, rule: &Rule) -> bool {
+        let history = |k: &ExprKind| matches!(k, ExprKind::History { .. });
+        rule.exprs().any(|e| self.mentions(e, &history))
+    }
 }
 
 impl TypeNames for Program {
@@ -198,11 +217,34 @@ pub struct Rule {
     /// Type: `List<FeeLine>`: the lines the finding names. `None` means the current
     /// line in `each line` rules and no lines in `each visit` rules.
     pub lines: Option<Expr>,
+    /// `group by` keys: the hits of one visit with equal keys merge into one finding
+    /// (lines united, amounts summed, the most severe severity, the message and
+    /// evidence of the group's last hit). Empty: every hit is its own finding.
+    pub group: Vec<Expr>,
     pub message: Vec<Piece>,
     /// Named values written to the finding's `evidence` object, in source order.
     pub evidence: Vec<(String, Expr)>,
     pub frame_size: u32,
     pub span: Span,
+}
+
+impl Rule {
+    /// Every expression of the rule: steps, then severity, amount, lines, group keys,
+    /// message pieces and evidence.
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        self.steps
+            .iter()
+            .flat_map(Step::exprs)
+            .chain(std::iter::once(&self.severity))
+            .chain(self.amount.iter())
+            .chain(self.lines.iter())
+            .chain(self.group.iter())
+            .chain(self.message.iter().filter_map(|p| match p {
+                Piece::Expr(e) => Some(e),
+                Piece::Text(_) => None,
+            }))
+            .chain(self.evidence.iter().map(|(_, e)| e))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -220,6 +262,27 @@ pub enum Step {
     When(Expr),
     /// The rule does not fire if this Bool holds.
     Unless(Expr),
+    /// `for var in list where filter`: the steps after it, and the finding, run once
+    /// per element that passes the filter, in list order.
+    For {
+        var: LocalId,
+        list: Expr,
+        filter: Option<Expr>,
+    },
+}
+
+impl Step {
+    /// The expressions of the step, in evaluation order.
+    pub fn exprs(&self) -> Vec<&Expr> {
+        match self {
+            Step::Let(_, e) | Step::When(e) | Step::Unless(e) => vec![e],
+            Step::For { list, filter, .. } => {
+                let mut v = vec![list];
+                v.extend(filter);
+                v
+            }
+        }
+    }
 }
 
 /// A piece of a message template.
@@ -249,9 +312,9 @@ impl Expr {
             | ExprKind::Lookup { key: e, .. }
             | ExprKind::IsSome { expr: e, .. }
             | ExprKind::IsNone { expr: e } => each(&[e]),
-            ExprKind::Call { args, .. } | ExprKind::Builtin { args, .. } => {
-                each(&args.iter().collect::<Vec<_>>())
-            }
+            ExprKind::Call { args, .. }
+            | ExprKind::Builtin { args, .. }
+            | ExprKind::History { args, .. } => each(&args.iter().collect::<Vec<_>>()),
             ExprKind::Binary { lhs, rhs, .. } => each(&[lhs, rhs]),
             ExprKind::Otherwise { expr, default } => each(&[expr, default]),
             ExprKind::If {
@@ -365,6 +428,27 @@ pub enum ExprKind {
         filter: Option<Box<Expr>>,
         body: Option<Box<Expr>>,
     },
+    /// The patient's history (see [`HistoryOp`]); needs the patient's visits, so
+    /// native code defers a rule to the interpreter where it meets one.
+    History {
+        op: HistoryOp,
+        args: Vec<Expr>,
+    },
+}
+
+/// What a rule can ask of the patient's history: every visit of the same `psn_no`
+/// (batch and history file) in time order: visits by begntime, lines by
+/// fee_ocur_time, ties in input order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryOp {
+    /// `history.visits`: List<Visit>, the current visit included.
+    Visits,
+    /// `history.lines`: List<FeeLine>, every visit's lines in time order.
+    Lines,
+    /// `visit_of(line)`: the visit a fee line belongs to.
+    VisitOf,
+    /// `a before b` (two visits or two fee lines): Bool, a comes earlier in time order.
+    Before,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -391,6 +475,10 @@ pub enum AggKind {
     Max,
     /// List of the elements passing the filter, in order.
     Filter,
+    /// Option of the first element passing the filter.
+    First,
+    /// Option of the last element passing the filter.
+    Last,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

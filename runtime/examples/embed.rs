@@ -18,7 +18,7 @@ fn main() {
     match input::read_visit(&schema, 1, json_line) {
         Ok(visit) => {
             let (findings, errors) =
-                audit::audit_visit(pack, &engine, &schema, &loaded.sources, &visit);
+                audit::audit_visit(pack, &engine, &schema, &loaded.sources, &visit, None);
             for f in &findings {
                 println!("{}", audit::finding_json(pack, f));
             }

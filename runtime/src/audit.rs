@@ -8,6 +8,7 @@ pub use batch::{Lines, Part, Sinks, Source, run_batch, run_lines, run_source};
 
 use crate::engine::Engine;
 use crate::eval::evidence_json;
+use crate::history::Patient;
 use crate::input::{InputError, Schema, Visit};
 use crate::pack::Pack;
 use crate::value::Value;
@@ -56,20 +57,23 @@ fn sn_of(line: &Value, sn_field: usize) -> String {
     }
 }
 
-/// Evaluates every rule of the pack on one visit.
+/// Evaluates every rule of the pack on one visit. `patient` holds the patient's
+/// visits in time order, this one included (see [`Patient`]); without it, rules
+/// reading history see this visit alone.
 pub fn audit_visit(
     pack: &Pack,
     engine: &dyn Engine,
     schema: &Schema,
     sources: &SourceMap,
     visit: &Visit,
+    patient: Option<&Patient>,
 ) -> (Vec<Finding>, Vec<EvalFailure>) {
     let fields = schema.fields();
     let record = Value::Record(visit.record.clone());
     let lines = visit.record.fields[fields.feedetail].as_list();
     let mut findings = Vec::new();
     let mut failures = Vec::new();
-    for (ri, outcome) in engine.eval_visit(&record) {
+    for (ri, outcome) in engine.eval_visit_in(&record, patient) {
         let rule = &pack.program.rules[ri];
         for hit in outcome.hits {
             let evidence = hit

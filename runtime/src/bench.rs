@@ -521,7 +521,7 @@ fn w4(
             if let Ok(visit) = input::read_visit(&schema, *number, line) {
                 let e = Instant::now();
                 std::hint::black_box(crate::audit::audit_visit(
-                    pack, native, &schema, sources, &visit,
+                    pack, native, &schema, sources, &visit, None,
                 ));
                 if pass > 0 {
                     eval_times.push(e.elapsed());

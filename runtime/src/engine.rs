@@ -2,7 +2,8 @@
 //! code (`native`). The audit driver, fixtures and the embedding API run any of them,
 //! which is what lets the test suite compare them on the same inputs.
 
-use crate::eval::{Evaluator, RuleOutcome};
+use crate::eval::{Evaluator, RuleOutcome, merge_groups};
+use crate::history::Patient;
 use crate::pack::Pack;
 use crate::value::Value;
 
@@ -10,13 +11,19 @@ use crate::value::Value;
 pub trait Engine: Sync {
     /// Evaluates every active rule on one visit (a `Value::Record` of the pack's
     /// Visit type, refunds applied). Returns each rule's index in `program.rules`
-    /// with its outcome, in pack order.
-    fn eval_visit(&self, visit: &Value) -> Vec<(usize, RuleOutcome)>;
+    /// with its outcome, in pack order. Rules that read history see this visit alone.
+    fn eval_visit(&self, visit: &Value) -> Vec<(usize, RuleOutcome)> {
+        self.eval_visit_in(visit, None)
+    }
+
+    /// [`Engine::eval_visit`] with the patient's visits in time order (this one
+    /// included), which rules reading history see.
+    fn eval_visit_in(&self, visit: &Value, patient: Option<&Patient>) -> Vec<(usize, RuleOutcome)>;
 }
 
 impl<E: Engine + ?Sized> Engine for &E {
-    fn eval_visit(&self, visit: &Value) -> Vec<(usize, RuleOutcome)> {
-        (**self).eval_visit(visit)
+    fn eval_visit_in(&self, visit: &Value, patient: Option<&Patient>) -> Vec<(usize, RuleOutcome)> {
+        (**self).eval_visit_in(visit, patient)
     }
 }
 
@@ -36,14 +43,15 @@ impl<'p> Interpreter<'p> {
 }
 
 impl Engine for Interpreter<'_> {
-    fn eval_visit(&self, visit: &Value) -> Vec<(usize, RuleOutcome)> {
+    fn eval_visit_in(&self, visit: &Value, patient: Option<&Patient>) -> Vec<(usize, RuleOutcome)> {
         self.pack
             .active_rules()
             .map(|(i, rule)| {
-                (
-                    i,
-                    self.evaluator.eval_rule(rule, visit, self.pack.feedetail),
-                )
+                let mut o = self
+                    .evaluator
+                    .eval_rule(rule, visit, self.pack.feedetail, patient);
+                o.hits = merge_groups(o.hits);
+                (i, o)
             })
             .collect()
     }

@@ -27,6 +27,8 @@
 
 pub(crate) mod builtins;
 pub use builtins::years_between;
+mod group;
+pub use group::merge_groups;
 pub(crate) mod ops;
 mod render;
 #[cfg(test)]
@@ -34,17 +36,20 @@ mod tests;
 
 pub use render::{const_value, display, evidence_json};
 
+use crate::history::Patient;
 use crate::table::Table;
 use crate::value::Value;
 use heng_compiler::diagnostic::Text;
 use heng_compiler::ir::{
-    AggKind, BinOp, Expr, ExprKind, LINE_LOCAL, LocalId, LookupMode, Piece, Program, Rule, Scope,
-    Step, UnOp, VISIT_LOCAL,
+    AggKind, BinOp, Expr, ExprKind, HistoryOp, LINE_LOCAL, LocalId, LookupMode, Piece, Program,
+    Rule, Scope, Step, UnOp, VISIT_LOCAL,
 };
 use heng_compiler::source::Span;
 use heng_compiler::text;
 use heng_compiler::types::Type;
 use rust_decimal::Decimal;
+use std::cell::OnceCell;
+use std::ops::Deref;
 use std::sync::Arc;
 
 /// Evaluates the rules of one checked program against visits.
@@ -74,6 +79,8 @@ pub struct Hit {
     pub amount: Decimal,
     pub message: String,
     pub evidence: Vec<(String, Value)>,
+    /// The `group by` key (empty without one).
+    pub group: Vec<Value>,
 }
 
 /// A runtime fault while evaluating a rule.
@@ -120,17 +127,25 @@ impl<'a> Evaluator<'a> {
 
     /// Evaluates one rule on one visit (`visit` is a `Value::Record` of
     /// `Program.visit`'s type, refunds already applied). `feedetail_field` is the index
-    /// of the fee-line list in the visit record.
-    pub fn eval_rule(&self, rule: &Rule, visit: &Value, feedetail_field: usize) -> RuleOutcome {
+    /// of the fee-line list in the visit record. `patient` holds the patient's visits
+    /// in time order (this one included) for rules that read history; without it,
+    /// the history is this visit alone.
+    pub fn eval_rule(
+        &self,
+        rule: &Rule,
+        visit: &Value,
+        feedetail_field: usize,
+        patient: Option<&Patient>,
+    ) -> RuleOutcome {
+        let cx = Cx::new(self, visit, patient);
         let mut outcome = RuleOutcome::default();
         let lines: &[Value] = match visit {
             Value::Record(r) => r.fields.get(feedetail_field).map_or(&[], Value::as_list),
             _ => &[],
         };
         match rule.scope {
-            Scope::Visit => match self.run(rule, visit, None, lines) {
-                Ok(Some(hit)) => outcome.hits.push(hit),
-                Ok(None) => {}
+            Scope::Visit => match cx.run(rule, None, lines) {
+                Ok(hits) => outcome.hits.extend(hits),
                 Err(f) => outcome.errors.push(EvalError {
                     span: f.span,
                     line: None,
@@ -139,9 +154,8 @@ impl<'a> Evaluator<'a> {
             },
             Scope::Line => {
                 for (i, line) in lines.iter().enumerate() {
-                    match self.run(rule, visit, Some((i, line)), lines) {
-                        Ok(Some(hit)) => outcome.hits.push(hit),
-                        Ok(None) => {}
+                    match cx.run(rule, Some((i, line)), lines) {
+                        Ok(hits) => outcome.hits.extend(hits),
                         Err(f) => outcome.errors.push(EvalError {
                             span: f.span,
                             line: Some(i),
@@ -163,16 +177,17 @@ impl<'a> Evaluator<'a> {
         visit: &Value,
         feedetail_field: usize,
         line: Option<usize>,
+        patient: Option<&Patient>,
     ) -> RuleOutcome {
+        let cx = Cx::new(self, visit, patient);
         let mut outcome = RuleOutcome::default();
         let lines: &[Value] = match visit {
             Value::Record(r) => r.fields.get(feedetail_field).map_or(&[], Value::as_list),
             _ => &[],
         };
         let at_line = line.and_then(|i| lines.get(i).map(|l| (i, l)));
-        match self.run(rule, visit, at_line, lines) {
-            Ok(Some(hit)) => outcome.hits.push(hit),
-            Ok(None) => {}
+        match cx.run(rule, at_line, lines) {
+            Ok(hits) => outcome.hits.extend(hits),
             Err(f) => outcome.errors.push(EvalError {
                 span: f.span,
                 line,
@@ -181,39 +196,128 @@ impl<'a> Evaluator<'a> {
         }
         outcome
     }
+}
 
-    /// One run of a rule: for the visit, or for one of its lines.
+#[cfg(test)]
+impl Evaluator<'_> {
+    /// One expression, outside any visit (for unit tests).
+    fn eval(&self, e: &Expr, frame: &mut [Value]) -> Eval<Value> {
+        let none = Value::Absent;
+        Cx::new(self, &none, None).eval(e, frame)
+    }
+}
+
+/// One evaluation: the evaluator with the visit and the patient it belongs to.
+struct Cx<'e, 'a, 'v> {
+    ev: &'e Evaluator<'a>,
+    visit: &'v Value,
+    patient: Option<&'v Patient>,
+    /// The history of a visit evaluated without one: the visit alone.
+    alone: OnceCell<Patient>,
+}
+
+impl<'a> Deref for Cx<'_, 'a, '_> {
+    type Target = Evaluator<'a>;
+    fn deref(&self) -> &Evaluator<'a> {
+        self.ev
+    }
+}
+
+impl<'e, 'a, 'v> Cx<'e, 'a, 'v> {
+    fn new(ev: &'e Evaluator<'a>, visit: &'v Value, patient: Option<&'v Patient>) -> Self {
+        Cx {
+            ev,
+            visit,
+            patient,
+            alone: OnceCell::new(),
+        }
+    }
+
+    fn patient(&self) -> &Patient {
+        match self.patient {
+            Some(p) => p,
+            None => self.alone.get_or_init(|| {
+                Patient::new(
+                    vec![self.visit.clone()],
+                    crate::history::TimeFields::of(self.program),
+                )
+            }),
+        }
+    }
+
+    /// One run of a rule: for the visit, or for one of its lines. Without `for`
+    /// steps it yields at most one hit; each `for` multiplies the runs after it.
     fn run(
         &self,
         rule: &Rule,
-        visit: &Value,
         line: Option<(usize, &Value)>,
         all_lines: &[Value],
-    ) -> Eval<Option<Hit>> {
+    ) -> Eval<Vec<Hit>> {
         let mut frame = vec![Value::Absent; (rule.frame_size as usize).max(2)];
-        frame[VISIT_LOCAL.0 as usize] = visit.clone();
+        frame[VISIT_LOCAL.0 as usize] = self.visit.clone();
         if let Some((_, l)) = line {
             frame[LINE_LOCAL.0 as usize] = l.clone();
         }
-        for step in &rule.steps {
+        let mut hits = Vec::new();
+        self.steps(rule, &rule.steps, &mut frame, line, all_lines, &mut hits)?;
+        Ok(hits)
+    }
+
+    /// Runs `steps` (the rest of the rule's steps) and, if they all pass, the hit.
+    fn steps(
+        &self,
+        rule: &Rule,
+        steps: &[Step],
+        frame: &mut [Value],
+        line: Option<(usize, &Value)>,
+        all_lines: &[Value],
+        hits: &mut Vec<Hit>,
+    ) -> Eval<()> {
+        for (k, step) in steps.iter().enumerate() {
             match step {
                 Step::Let(local, e) => {
-                    let v = self.eval(e, &mut frame)?;
-                    store(&mut frame, *local, v, e.span)?;
+                    let v = self.eval(e, frame)?;
+                    store(frame, *local, v, e.span)?;
                 }
                 Step::When(c) => {
-                    if !self.eval_bool(c, &mut frame)? {
-                        return Ok(None);
+                    if !self.eval_bool(c, frame)? {
+                        return Ok(());
                     }
                 }
                 Step::Unless(c) => {
-                    if self.eval_bool(c, &mut frame)? {
-                        return Ok(None);
+                    if self.eval_bool(c, frame)? {
+                        return Ok(());
                     }
+                }
+                Step::For { var, list, filter } => {
+                    let items = self.eval(list, frame)?;
+                    for item in items.as_list() {
+                        store(frame, *var, item.clone(), list.span)?;
+                        if let Some(f) = filter
+                            && !self.eval_bool(f, frame)?
+                        {
+                            continue;
+                        }
+                        self.steps(rule, &steps[k + 1..], frame, line, all_lines, hits)?;
+                    }
+                    return Ok(());
                 }
             }
         }
-        let severity = match self.eval(&rule.severity, &mut frame)? {
+        hits.push(self.hit(rule, frame, line, all_lines)?);
+        Ok(())
+    }
+
+    /// The finding of a run whose steps all passed.
+    fn hit(
+        &self,
+        rule: &Rule,
+        frame: &mut [Value],
+        line: Option<(usize, &Value)>,
+        all_lines: &[Value],
+    ) -> Eval<Hit> {
+        let frame = &mut *frame;
+        let severity = match self.eval(&rule.severity, frame)? {
             Value::Enum(v) => v,
             _ => {
                 return Err(Fault {
@@ -224,39 +328,41 @@ impl<'a> Evaluator<'a> {
         };
         let amount = match &rule.amount {
             None => Decimal::ZERO,
-            Some(e) => self
-                .eval(e, &mut frame)?
-                .as_decimal()
-                .ok_or_else(|| Fault {
-                    span: e.span,
-                    message: internal("amount is not a number"),
-                })?,
+            Some(e) => self.eval(e, frame)?.as_decimal().ok_or_else(|| Fault {
+                span: e.span,
+                message: internal("amount is not a number"),
+            })?,
         };
         let lines = match &rule.lines {
             None => line.map(|(i, _)| vec![i]).unwrap_or_default(),
-            Some(e) => line_indices(&self.eval(e, &mut frame)?, all_lines),
+            Some(e) => line_indices(&self.eval(e, frame)?, all_lines),
         };
+        let mut group = Vec::with_capacity(rule.group.len());
+        for e in &rule.group {
+            group.push(self.eval(e, frame)?);
+        }
         let mut message = String::new();
         for piece in &rule.message {
             match piece {
                 Piece::Text(t) => message.push_str(t),
                 Piece::Expr(e) => {
-                    let v = self.eval(e, &mut frame)?;
+                    let v = self.eval(e, frame)?;
                     message.push_str(&display(&v, &e.ty, self.program));
                 }
             }
         }
         let mut evidence = Vec::with_capacity(rule.evidence.len());
         for (name, e) in &rule.evidence {
-            evidence.push((name.clone(), self.eval(e, &mut frame)?));
+            evidence.push((name.clone(), self.eval(e, frame)?));
         }
-        Ok(Some(Hit {
+        Ok(Hit {
             lines,
             severity,
             amount,
             message,
             evidence,
-        }))
+            group,
+        })
     }
 
     fn eval_bool(&self, e: &Expr, frame: &mut [Value]) -> Eval<bool> {
@@ -423,6 +529,29 @@ impl<'a> Evaluator<'a> {
                 body.as_deref(),
                 frame,
             ),
+            ExprKind::History { op, args } => {
+                let mut values = Vec::with_capacity(args.len());
+                for arg in args {
+                    values.push(self.eval(arg, frame)?);
+                }
+                let patient = self.patient();
+                let not_patients = || {
+                    at(span)(text!(
+                        "这条记录不属于该患者的就诊历史",
+                        "this record is not part of the patient's history"
+                    ))
+                };
+                match (op, values.as_slice()) {
+                    (HistoryOp::Visits, []) => Ok(patient.visit_list()),
+                    (HistoryOp::Lines, []) => Ok(patient.line_list()),
+                    (HistoryOp::VisitOf, [l]) => patient.visit_of(l).ok_or_else(not_patients),
+                    (HistoryOp::Before, [a, b]) => patient
+                        .before(a, b)
+                        .map(Value::Bool)
+                        .ok_or_else(not_patients),
+                    _ => Err(at(span)(internal("history arguments"))),
+                }
+            }
         }
     }
 
@@ -482,9 +611,11 @@ impl<'a> Evaluator<'a> {
             };
             match kind {
                 AggKind::Any if passes => return Ok(Value::Bool(true)),
+                AggKind::First if passes => return Ok(item.clone()),
+                AggKind::Last if passes => best = Some(item.clone()),
                 AggKind::All if !passes => return Ok(Value::Bool(false)),
                 _ if !passes => {}
-                AggKind::Any | AggKind::All => {}
+                AggKind::Any | AggKind::All | AggKind::First | AggKind::Last => {}
                 AggKind::Count => count += 1,
                 AggKind::Filter => kept.push(item.clone()),
                 AggKind::Sum | AggKind::Min | AggKind::Max => {
@@ -522,7 +653,8 @@ impl<'a> Evaluator<'a> {
             AggKind::All => Value::Bool(true),
             AggKind::Count => Value::Int(count),
             AggKind::Sum => sum,
-            AggKind::Min | AggKind::Max => best.unwrap_or(Value::Absent),
+            AggKind::Min | AggKind::Max | AggKind::Last => best.unwrap_or(Value::Absent),
+            AggKind::First => Value::Absent,
             // Every element kept: share the original list instead of copying it.
             AggKind::Filter if kept.len() == items.len() => list_value.clone(),
             AggKind::Filter => Value::List(kept.into()),

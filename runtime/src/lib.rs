@@ -8,6 +8,7 @@ pub mod eval;
 pub mod fixture;
 pub mod r#gen;
 pub mod group;
+pub mod history;
 pub mod input;
 pub mod native;
 pub mod pack;

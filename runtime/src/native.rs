@@ -18,7 +18,8 @@ mod layout;
 mod machine;
 
 use crate::engine::Engine;
-use crate::eval::{Evaluator, RuleOutcome};
+use crate::eval::{Evaluator, RuleOutcome, merge_groups};
+use crate::history::Patient;
 use crate::pack::Pack;
 use crate::value::Value;
 use cranelift_frontend::FunctionBuilderContext;
@@ -238,11 +239,11 @@ impl<'p> NativeEngine<'p> {
 impl Engine for NativeEngine<'_> {
     /// Reuses per-thread memory for the encoded visit and the decisions, so a
     /// visit on which no rule fires allocates nothing but the outcome list.
-    fn eval_visit(&self, visit: &Value) -> Vec<(usize, RuleOutcome)> {
+    fn eval_visit_in(&self, visit: &Value, patient: Option<&Patient>) -> Vec<(usize, RuleOutcome)> {
         WORK.with_borrow_mut(|(prepared, decided)| {
             self.prepare_into(visit, prepared);
             self.decide(prepared, decided);
-            self.render(decided, visit)
+            self.render(decided, visit, patient)
         })
     }
 }
@@ -282,7 +283,7 @@ impl NativeEngine<'_> {
     pub fn eval_prepared(&self, prepared: &Prepared, visit: &Value) -> Vec<(usize, RuleOutcome)> {
         let mut decided = Vec::new();
         self.decide(prepared, &mut decided);
-        self.render(&decided, visit)
+        self.render(&decided, visit, None)
     }
 }
 
@@ -402,7 +403,12 @@ impl NativeEngine<'_> {
 
     /// Renders the findings of what native code decided, with the interpreter; every
     /// active rule gets an outcome, in pack order.
-    fn render(&self, decided: &[Decision], visit: &Value) -> Vec<(usize, RuleOutcome)> {
+    fn render(
+        &self,
+        decided: &[Decision],
+        visit: &Value,
+        patient: Option<&Patient>,
+    ) -> Vec<(usize, RuleOutcome)> {
         let fd = self.pack.feedetail;
         let rules = &self.pack.program.rules;
         let mut out: Vec<(usize, RuleOutcome)> = self
@@ -417,11 +423,16 @@ impl NativeEngine<'_> {
             }
             let rule = &rules[d.rule];
             let o = match d.verdict {
-                Verdict::Interpret => self.evaluator.eval_rule(rule, visit, fd),
-                _ => self.evaluator.eval_rule_at(rule, visit, fd, d.line),
+                Verdict::Interpret => self.evaluator.eval_rule(rule, visit, fd, patient),
+                _ => self
+                    .evaluator
+                    .eval_rule_at(rule, visit, fd, d.line, patient),
             };
             out[at].1.hits.extend(o.hits);
             out[at].1.errors.extend(o.errors);
+        }
+        for (_, o) in &mut out {
+            o.hits = merge_groups(std::mem::take(&mut o.hits));
         }
         out
     }

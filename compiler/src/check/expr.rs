@@ -466,6 +466,7 @@ impl Checker<'_> {
             BinaryOp::Ge => BinOp::Ge,
             BinaryOp::And => BinOp::And,
             BinaryOp::Or => BinOp::Or,
+            BinaryOp::Before => return self.before(l, r, span, scope),
         };
         let (lhs, rhs, ty) = match op {
             BinaryOp::And => {

@@ -145,23 +145,9 @@ impl Checker<'_> {
         }
     }
 
-    pub(super) fn aggregate(
-        &mut self,
-        agg: &ast::Aggregate,
-        span: Span,
-        scope: &mut Scope,
-    ) -> Expr {
-        let kind = match agg.kind.name.as_str() {
-            "any" => AggKind::Any,
-            "all" => AggKind::All,
-            "count" => AggKind::Count,
-            "sum" => AggKind::Sum,
-            "min" => AggKind::Min,
-            "max" => AggKind::Max,
-            _ => AggKind::Filter,
-        };
-        let list = self.expr(&agg.list, scope);
-        let elem = match &list.ty {
+    /// The element type of a list (reported when `list` is not one).
+    pub(super) fn list_element(&mut self, list: &Expr) -> Type {
+        match &list.ty {
             Type::List(t) => (**t).clone(),
             Type::Error => Type::Error,
             other => {
@@ -180,7 +166,28 @@ impl Checker<'_> {
                 );
                 Type::Error
             }
+        }
+    }
+
+    pub(super) fn aggregate(
+        &mut self,
+        agg: &ast::Aggregate,
+        span: Span,
+        scope: &mut Scope,
+    ) -> Expr {
+        let kind = match agg.kind.name.as_str() {
+            "any" => AggKind::Any,
+            "all" => AggKind::All,
+            "count" => AggKind::Count,
+            "sum" => AggKind::Sum,
+            "min" => AggKind::Min,
+            "max" => AggKind::Max,
+            "first" => AggKind::First,
+            "last" => AggKind::Last,
+            _ => AggKind::Filter,
         };
+        let list = self.expr(&agg.list, scope);
+        let elem = self.list_element(&list);
         scope.push();
         let var = scope.bind(&agg.var.name, elem.clone(), agg.var.span, false);
         let filter = agg.filter.as_ref().map(|f| Box::new(self.cond(f, scope)));
@@ -190,6 +197,7 @@ impl Checker<'_> {
             AggKind::Any | AggKind::All => Type::Bool,
             AggKind::Count => Type::Int,
             AggKind::Filter => Type::List(Box::new(elem.clone())),
+            AggKind::First | AggKind::Last => elem.clone().option(),
             AggKind::Sum | AggKind::Min | AggKind::Max => {
                 let t = body.as_ref().map_or(elem.clone(), |b| b.ty.clone());
                 let probe = body.clone().unwrap_or(Expr {
@@ -212,7 +220,12 @@ impl Checker<'_> {
         if body.is_some()
             && matches!(
                 kind,
-                AggKind::Any | AggKind::All | AggKind::Count | AggKind::Filter
+                AggKind::Any
+                    | AggKind::All
+                    | AggKind::Count
+                    | AggKind::Filter
+                    | AggKind::First
+                    | AggKind::Last
             )
         {
             self.diags.push(

@@ -136,6 +136,9 @@ impl Checker<'_> {
                 }
             };
         }
+        if let Some(h) = self.history_field(base, field, span, scope) {
+            return h;
+        }
         let b = self.expr(base, scope);
         let fields = match &b.ty {
             Type::Error => return error(span),
@@ -314,6 +317,9 @@ impl Checker<'_> {
                 ty: ret,
                 span,
             };
+        }
+        if name.name == "visit_of" {
+            return self.visit_of(args, span, scope);
         }
         if let Some(&(_, op)) = Builtin::ALL.iter().find(|(n, _)| *n == name.name) {
             return self.builtin(op, &name.name, args, span, scope);

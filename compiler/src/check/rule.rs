@@ -148,6 +148,7 @@ impl Checker<'_> {
         let mut severity = None;
         let mut amount = None;
         let mut lines = None;
+        let mut group = Vec::new();
         let mut message = None;
         let mut evidence = Vec::new();
         let mut doc = String::new();
@@ -190,6 +191,32 @@ impl Checker<'_> {
                     let x = self.cond(e, &mut scope);
                     scope.pop();
                     steps.push(Step::Unless(x));
+                }
+                ClauseKind::For(var, list, filter) => {
+                    let list = self.expr(list, &mut scope);
+                    let elem = self.list_element(&list);
+                    let id = scope.bind(&var.name, elem, var.span, false);
+                    let filter = filter.as_ref().map(|f| {
+                        scope.push();
+                        let x = self.cond(f, &mut scope);
+                        scope.pop();
+                        x
+                    });
+                    steps.push(Step::For {
+                        var: id,
+                        list,
+                        filter,
+                    });
+                }
+                ClauseKind::GroupBy(keys) => {
+                    if duplicate(self, "group by", c.span) {
+                        continue;
+                    }
+                    for k in keys {
+                        let x = self.expr(k, &mut scope);
+                        self.displayable(&x);
+                        group.push(x);
+                    }
                 }
                 ClauseKind::Severity(e) => {
                     if duplicate(self, "severity", c.span) {
@@ -331,6 +358,7 @@ impl Checker<'_> {
             severity,
             amount,
             lines,
+            group,
             message,
             evidence,
             frame_size,

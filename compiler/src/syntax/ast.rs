@@ -147,6 +147,10 @@ pub enum ClauseKind {
     Unless(Expr),
     Amount(Expr),
     Lines(Expr),
+    /// `for x in list where c`: the clauses after it run once per element.
+    For(Ident, Expr, Option<Expr>),
+    /// `group by a, b`: findings of one visit with equal keys become one.
+    GroupBy(Vec<Expr>),
     Message(Str),
     Evidence(Vec<(Ident, Expr)>),
     /// `doc "…"`: the rule's documentation.
@@ -232,7 +236,11 @@ pub enum BinaryOp {
     Ge,
     And,
     Or,
+    /// `a before b`: in the patient's time order.
+    Before,
 }
 
 /// Aggregate names the parser recognises before `(`.
-pub const AGGREGATES: &[&str] = &["any", "all", "count", "sum", "min", "max", "filter"];
+pub const AGGREGATES: &[&str] = &[
+    "any", "all", "count", "sum", "min", "max", "filter", "first", "last",
+];

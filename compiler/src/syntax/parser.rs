@@ -31,7 +31,7 @@ pub fn parse_expr_at(file: FileId, text: &str, offset: usize) -> (Expr, Vec<Diag
 mod expr;
 
 const CLAUSES: &[&str] = &[
-    "each", "severity", "amount", "lines", "message", "evidence", "doc",
+    "each", "severity", "amount", "lines", "message", "evidence", "doc", "group",
 ];
 
 struct Parser {
@@ -527,6 +527,16 @@ impl Parser {
                 self.bump();
                 ClauseKind::Unless(self.expr())
             }
+            Tok::For => {
+                self.bump();
+                let var = self.ident("a name for each element", "元素的名称")?;
+                if !self.expect(Tok::In, "`in`", " `in`") {
+                    return None;
+                }
+                let list = self.expr();
+                let filter = self.eat(&Tok::Where).then(|| self.expr());
+                ClauseKind::For(var, list, filter)
+            }
             Tok::Ident(word) if CLAUSES.contains(&word.as_str()) => {
                 self.bump();
                 match word.as_str() {
@@ -536,6 +546,19 @@ impl Parser {
                     "severity" => ClauseKind::Severity(self.expr()),
                     "amount" => ClauseKind::Amount(self.expr()),
                     "lines" => ClauseKind::Lines(self.expr()),
+                    "group" => {
+                        if !self.at_ident("by") {
+                            let span = self.span();
+                            self.error_unexpected(span, "`by`", " `by`");
+                            return None;
+                        }
+                        self.bump();
+                        let mut keys = vec![self.expr()];
+                        while self.eat(&Tok::Comma) {
+                            keys.push(self.expr());
+                        }
+                        ClauseKind::GroupBy(keys)
+                    }
                     "message" | "doc" => {
                         let Some(s) = self.opt_str() else {
                             let span = self.span();
@@ -569,8 +592,8 @@ impl Parser {
             _ => {
                 self.error_unexpected(
                     span,
-                    "a rule clause (`each`, `severity`, `let`, `when`, `unless`, `amount`, `lines`, `message`, `evidence`, `doc`)",
-                    "规则子句(each、severity、let、when、unless、amount、lines、message、evidence、doc)",
+                    "a rule clause (`each`, `severity`, `let`, `when`, `unless`, `for`, `group by`, `amount`, `lines`, `message`, `evidence`, `doc`)",
+                    "规则子句(each、severity、let、when、unless、for、group by、amount、lines、message、evidence、doc)",
                 );
                 return None;
             }

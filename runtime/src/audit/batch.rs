@@ -11,9 +11,11 @@ use super::{
     Regrouped, RuleTotals, Summary, audit_visit, eval_failure_json, finding_json, input_error_json,
 };
 use crate::engine::Engine;
+use crate::history::{HistorySource, NoHistory, Patient, TimeFields};
 use crate::input::blocks::{Block, BlockReader, Chunk};
-use crate::input::{InputError, Schema, VisitIds, read_visit};
+use crate::input::{InputError, Schema, Visit, VisitIds, read_visit};
 use crate::pack::Pack;
+use crate::value::Value;
 use heng_compiler::diagnostic::Lang;
 use heng_compiler::source::SourceMap;
 use rust_decimal::Decimal;
@@ -134,31 +136,48 @@ pub fn run_batch<R: Read>(
     sinks: &mut Sinks,
 ) -> std::io::Result<Summary> {
     let mut blocks = BlockReader::new(input).with_patient_boundaries();
-    run_source(pack, engine, schema, sources, &mut blocks, threads, sinks)
+    run_source(
+        pack,
+        engine,
+        schema,
+        sources,
+        &NoHistory,
+        &mut blocks,
+        threads,
+        sinks,
+    )
 }
 
 /// Runs the pack over visits from any [`Lines`]. Output order does not depend on
 /// `threads`.
+#[allow(clippy::too_many_arguments)]
 pub fn run_lines(
     pack: &Pack,
     engine: &dyn Engine,
     schema: &Schema,
     sources: &SourceMap,
+    history: &dyn HistorySource,
     reader: &mut dyn Lines,
     threads: usize,
     sinks: &mut Sinks,
 ) -> std::io::Result<Summary> {
     let mut parts = LineParts(reader);
-    run_source(pack, engine, schema, sources, &mut parts, threads, sinks)
+    run_source(
+        pack, engine, schema, sources, history, &mut parts, threads, sinks,
+    )
 }
 
 /// Runs the pack over the parts of any [`Source`]. Output order does not depend on
-/// `threads`.
+/// `threads`. When a rule reads history, each visit is evaluated with the patient's
+/// earlier visits from `history` and the patient's visits in the same part (a whole
+/// patient, when the input is grouped by patient).
+#[allow(clippy::too_many_arguments)]
 pub fn run_source(
     pack: &Pack,
     engine: &dyn Engine,
     schema: &Schema,
     sources: &SourceMap,
+    history: &dyn HistorySource,
     reader: &mut dyn Source,
     threads: usize,
     sinks: &mut Sinks,
@@ -175,9 +194,22 @@ pub fn run_source(
     let (job_tx, job_rx) = mpsc::channel::<(u64, Part)>();
     let job_rx = Mutex::new(job_rx);
     let (done_tx, done_rx) = mpsc::channel::<(u64, Vec<Done>)>();
+    let with_history = pack
+        .active_rules()
+        .any(|(_, r)| pack.program.reads_history(r))
+        .then_some(history);
+    let task = Job {
+        pack,
+        engine,
+        schema,
+        sources,
+        lang,
+        history: with_history,
+        times: TimeFields::of(&pack.program),
+    };
     std::thread::scope(|s| -> std::io::Result<()> {
         for _ in 0..threads {
-            let (job_rx, done_tx) = (&job_rx, done_tx.clone());
+            let (job_rx, done_tx, task) = (&job_rx, done_tx.clone(), &task);
             s.spawn(move || {
                 loop {
                     let job = match job_rx.lock() {
@@ -185,7 +217,7 @@ pub fn run_source(
                         Err(_) => return,
                     };
                     let Ok((seq, part)) = job else { return };
-                    let done = work(pack, engine, schema, sources, lang, &part);
+                    let done = task.work(&part);
                     if done_tx.send((seq, done)).is_err() {
                         return;
                     }
@@ -283,71 +315,102 @@ enum Done {
     },
 }
 
-/// A worker's part: every line parsed, evaluated and rendered. A panic turns the
-/// part's lines into error records rather than losing them.
-fn work(
-    pack: &Pack,
-    engine: &dyn Engine,
-    schema: &Schema,
-    sources: &SourceMap,
+/// What every worker needs to evaluate a part.
+struct Job<'a> {
+    pack: &'a Pack,
+    engine: &'a dyn Engine,
+    schema: &'a Schema,
+    sources: &'a SourceMap,
     lang: Lang,
-    part: &Part,
-) -> Vec<Done> {
-    let run = std::panic::AssertUnwindSafe(|| {
-        part.lines()
-            .map(|l| {
-                let (line, text) = match l {
-                    Ok(l) => l,
-                    Err(e) => return Done::Rejected(e),
-                };
-                let visit = match read_visit(schema, line, text) {
-                    Ok(v) => v,
-                    Err(e) => return Done::Rejected(e),
-                };
-                let (found, failed) = audit_visit(pack, engine, schema, sources, &visit);
-                let mut findings = String::new();
-                for f in &found {
-                    findings.push_str(&finding_json(pack, f));
-                    findings.push('\n');
-                }
-                let mut failures = String::new();
-                for e in &failed {
-                    failures.push_str(&eval_failure_json(pack, e, lang));
-                    failures.push('\n');
-                }
-                Done::Evaluated {
-                    line,
-                    fee_lines: visit.record.fields[schema.fields().feedetail]
-                        .as_list()
-                        .len() as u64,
-                    mdtrt_id: visit.mdtrt_id,
-                    psn_no: visit.psn_no,
-                    totals: found
-                        .iter()
-                        .map(|f| (f.rule, f.severity, f.amount))
-                        .collect(),
-                    findings,
-                    failures,
-                    failure_count: failed.len() as u64,
-                }
-            })
-            .collect()
-    });
-    std::panic::catch_unwind(run).unwrap_or_else(|_| {
-        part.lines()
-            .map(|l| {
-                Done::Rejected(InputError {
-                    line: l.map_or_else(|e| e.line, |(n, _)| n),
-                    mdtrt_id: None,
-                    field: String::new(),
-                    reason: heng_compiler::text!(
-                        "内部错误:该行未能处理",
-                        "internal error: this line was not processed"
-                    ),
+    /// Earlier visits, when a rule reads history (`None`: no rule does).
+    history: Option<&'a dyn HistorySource>,
+    times: TimeFields,
+}
+
+impl Job<'_> {
+    /// A worker's part: every line parsed, evaluated and rendered. A panic turns the
+    /// part's lines into error records rather than losing them.
+    fn work(&self, part: &Part) -> Vec<Done> {
+        let (pack, schema) = (self.pack, self.schema);
+        let run = std::panic::AssertUnwindSafe(|| {
+            let parsed: Vec<Result<Visit, InputError>> = part
+                .lines()
+                .map(|l| l.and_then(|(line, text)| read_visit(schema, line, text)))
+                .collect();
+            let patients = self.patients(&parsed);
+            parsed
+                .into_iter()
+                .map(|v| {
+                    let visit = match v {
+                        Ok(v) => v,
+                        Err(e) => return Done::Rejected(e),
+                    };
+                    let patient = patients.get(visit.psn_no.as_str());
+                    let (found, failed) =
+                        audit_visit(pack, self.engine, schema, self.sources, &visit, patient);
+                    let mut findings = String::new();
+                    for f in &found {
+                        findings.push_str(&finding_json(pack, f));
+                        findings.push('\n');
+                    }
+                    let mut failures = String::new();
+                    for e in &failed {
+                        failures.push_str(&eval_failure_json(pack, e, self.lang));
+                        failures.push('\n');
+                    }
+                    Done::Evaluated {
+                        line: visit.line,
+                        fee_lines: visit.record.fields[schema.fields().feedetail]
+                            .as_list()
+                            .len() as u64,
+                        mdtrt_id: visit.mdtrt_id,
+                        psn_no: visit.psn_no,
+                        totals: found
+                            .iter()
+                            .map(|f| (f.rule, f.severity, f.amount))
+                            .collect(),
+                        findings,
+                        failures,
+                        failure_count: failed.len() as u64,
+                    }
                 })
-            })
+                .collect()
+        });
+        std::panic::catch_unwind(run).unwrap_or_else(|_| {
+            part.lines()
+                .map(|l| {
+                    Done::Rejected(InputError {
+                        line: l.map_or_else(|e| e.line, |(n, _)| n),
+                        mdtrt_id: None,
+                        field: String::new(),
+                        reason: heng_compiler::text!(
+                            "内部错误:该行未能处理",
+                            "internal error: this line was not processed"
+                        ),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// The patients of a part, when a rule reads history: each patient's earlier
+    /// visits from the history source, then their visits in this part in input order.
+    fn patients(&self, parsed: &[Result<Visit, InputError>]) -> HashMap<String, Patient> {
+        let Some(history) = self.history else {
+            return HashMap::new();
+        };
+        let mut visits: HashMap<String, Vec<Value>> = HashMap::new();
+        for v in parsed.iter().flatten() {
+            visits
+                .entry(v.psn_no.clone())
+                .or_insert_with(|| history.visits(&v.psn_no))
+                .push(Value::Record(v.record.clone()));
+        }
+        visits
+            .into_iter()
+            .map(|(psn, vs)| (psn, Patient::new(vs, self.times)))
             .collect()
-    })
+    }
 }
 
 /// Writes a part in input order, rejecting visit ids seen earlier in the batch.

@@ -3,6 +3,7 @@
 
 use heng_compiler::diagnostic::Lang;
 use heng_runtime::audit::{Sinks, Summary, run_lines, run_source, severity_name};
+use heng_runtime::history::NoHistory;
 use heng_runtime::input::blocks::BlockReader;
 use heng_runtime::pack::Pack;
 use std::fs::File;
@@ -186,14 +187,15 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
                 &*engine,
                 &schema,
                 &sources,
+                &NoHistory,
                 &mut blocks,
                 threads,
                 &mut sinks,
             )
         }
-        (None, Some(csv)) => {
-            run_lines(&pack, &*engine, &schema, &sources, csv, threads, &mut sinks)
-        }
+        (None, Some(csv)) => run_lines(
+            &pack, &*engine, &schema, &sources, &NoHistory, csv, threads, &mut sinks,
+        ),
         (None, None) => Err(std::io::Error::other("no input")),
     };
     if let Some(b) = &bar {

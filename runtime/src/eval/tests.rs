@@ -249,6 +249,7 @@ mod ir {
             severity: severity(VIOLATION),
             amount: None,
             lines: None,
+            group: Vec::new(),
             message: Vec::new(),
             evidence: Vec::new(),
             frame_size,
@@ -301,7 +302,7 @@ fn item_limits() -> Table {
 fn run(rule: &Rule, visit: &Value) -> RuleOutcome {
     let program = program();
     let tables = [item_limits()];
-    Evaluator::new(&program, &[], &tables).eval_rule(rule, visit, FEEDETAIL as usize)
+    Evaluator::new(&program, &[], &tables).eval_rule(rule, visit, FEEDETAIL as usize, None)
 }
 
 /// Evaluates one expression in a frame holding the visit and one line.
@@ -362,6 +363,7 @@ fn line_amount_over_100_hits_each_such_line() {
                 amount: d("150.00"),
                 message: "2 金额 150.00 元".into(),
                 evidence: vec![],
+                group: vec![],
             },
             Hit {
                 lines: vec![3],
@@ -369,6 +371,7 @@ fn line_amount_over_100_hits_each_such_line() {
                 amount: d("200.5"),
                 message: "4 金额 200.5 元".into(),
                 evidence: vec![],
+                group: vec![],
             },
         ]
     );
@@ -542,6 +545,7 @@ fn visit_rule_sums_filtered_lines_and_names_them() {
             amount: d("100.50"),
             message: "V001 合计 100.50".into(),
             evidence: vec![],
+            group: vec![],
         }]
     );
     // No lines: the sum is 0, so no hit and no error.

@@ -31,7 +31,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Linkage, Module};
 use heng_compiler::ir::{
-    Const, Expr, ExprKind, LINE_LOCAL, LookupMode, Program, Rule, Scope, Step, VISIT_LOCAL,
+    AggKind, Const, Expr, ExprKind, LINE_LOCAL, LookupMode, Program, Rule, Scope, Step, VISIT_LOCAL,
 };
 use heng_compiler::types::Type;
 use std::collections::HashMap;
@@ -303,8 +303,18 @@ fn mem_rw() -> MemFlagsData {
 
 impl Gen<'_, '_, '_> {
     /// The rule's `let`, `when` and `unless` steps; a failed condition jumps to `no`.
+    ///
+    /// At the first step that needs the interpreter (see [`defers`]) the compiled
+    /// code stops and defers: the steps before it are a native guard, so the
+    /// interpreter only runs where they all pass.
     fn steps(&mut self, rule: &Rule, no: Block) -> R<()> {
         for step in &rule.steps {
+            if defers(step, self.env.program) {
+                self.b.ins().jump(self.fault, &[]);
+                let unreachable = self.b.create_block();
+                self.b.switch_to_block(unreachable);
+                return Ok(());
+            }
             match step {
                 Step::Let(l, e) => {
                     let v = self.expr(e)?;
@@ -322,6 +332,7 @@ impl Gen<'_, '_, '_> {
                     self.b.ins().brif(v[0], no, &[], next, &[]);
                     self.b.switch_to_block(next);
                 }
+                Step::For { .. } => unreachable!("`for` steps defer"),
             }
         }
         Ok(())
@@ -565,10 +576,29 @@ pub fn lookups(program: &Program) -> Vec<(usize, LookupMode)> {
     }
     for r in &program.rules {
         for s in &r.steps {
-            match s {
-                Step::Let(_, e) | Step::When(e) | Step::Unless(e) => e.walk(&mut visit),
-            }
+            s.exprs().into_iter().for_each(|e| e.walk(&mut visit));
         }
     }
     out
+}
+
+/// Whether native code hands a rule to the interpreter at this step: a `for`, or an
+/// expression (or a function it calls) reading the patient's history or taking
+/// `first`/`last`, which the record layout of one visit cannot answer.
+pub fn defers(step: &Step, program: &Program) -> bool {
+    let interpreted = |k: &ExprKind| {
+        matches!(
+            k,
+            ExprKind::History { .. }
+                | ExprKind::Aggregate {
+                    kind: AggKind::First | AggKind::Last,
+                    ..
+                }
+        )
+    };
+    matches!(step, Step::For { .. })
+        || step
+            .exprs()
+            .into_iter()
+            .any(|e| program.mentions(e, &interpreted))
 }

@@ -14,7 +14,7 @@ use super::intern::{Interned, Interner};
 use super::machine::dec_words;
 use crate::value::Value;
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
-use heng_compiler::ir::{Expr, ExprKind, FieldDecl, Program, Rule, Step};
+use heng_compiler::ir::{Expr, ExprKind, FieldDecl, Program, Rule};
 use heng_compiler::types::{RecordId, TableId, Type};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -105,9 +105,7 @@ impl Layout {
         }
         for r in rules {
             for s in &r.steps {
-                match s {
-                    Step::Let(_, e) | Step::When(e) | Step::Unless(e) => e.walk(&mut visit),
-                }
+                s.exprs().into_iter().for_each(|e| e.walk(&mut visit));
             }
         }
         let shape = |of: Of| {

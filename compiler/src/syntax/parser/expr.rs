@@ -63,6 +63,7 @@ impl Parser {
             Tok::Le => BinaryOp::Le,
             Tok::Gt => BinaryOp::Gt,
             Tok::Ge => BinaryOp::Ge,
+            Tok::Ident(w) if w == "before" => BinaryOp::Before,
             Tok::Eq => {
                 let span = self.span();
                 self.diags.push(

@@ -24,6 +24,7 @@ impl Gen<'_, '_, '_> {
             return Ok(v);
         }
         match &e.kind {
+            ExprKind::History { .. } => unsupported("the patient's history"),
             ExprKind::Const(c) => {
                 let c = match (c, &e.ty) {
                     (Const::Int(i), Type::Decimal) => Const::Decimal((*i).into()),

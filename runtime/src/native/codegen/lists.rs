@@ -128,6 +128,7 @@ impl Gen<'_, '_, '_> {
             None => self.b.ins().iconst(I8, 1),
         };
         match kind {
+            AggKind::First | AggKind::Last => return unsupported("first(...) or last(...)"),
             AggKind::Any => {
                 let hit = self.b.create_block();
                 self.b.ins().brif(selected, hit, &[], step, &[]);
