@@ -66,14 +66,63 @@ fn sample_batch_findings_are_exact() {
         !stderr.contains('\r'),
         "no progress bar when stderr is not a terminal"
     );
-    insta::assert_snapshot!(
-        "sample_batch_findings",
-        std::fs::read_to_string(&findings).unwrap()
+    let written = std::fs::read_to_string(&findings).unwrap();
+    assert_eq!(
+        findings_in_brief(&written),
+        examples_readme_findings(),
+        "the findings differ from the table in examples/README.md"
     );
+    insta::assert_snapshot!("sample_batch_findings", written);
     assert_eq!(
         std::fs::read_to_string(dir.join("findings.errors.ndjson")).unwrap(),
         ""
     );
+}
+
+/// Findings as `mdtrt_id rule severity [feedetl_sn] amount`, in output order.
+fn findings_in_brief(ndjson: &str) -> Vec<String> {
+    ndjson
+        .lines()
+        .map(|l| {
+            let f: serde_json::Value = serde_json::from_str(l).unwrap();
+            let sns: Vec<&str> = f["feedetl_sn"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap())
+                .collect();
+            format!(
+                "{} {} {} [{}] {}",
+                f["mdtrt_id"].as_str().unwrap(),
+                f["rule"].as_str().unwrap(),
+                f["severity"].as_str().unwrap(),
+                sns.join(","),
+                f["amount"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// The expected findings that examples/README.md lists for the sample batch, per
+/// visit in file order: cells like `` `rule` severity [sn,sn] **amount** ``.
+fn examples_readme_findings() -> Vec<String> {
+    let text = std::fs::read_to_string(root().join("examples/README.md")).unwrap();
+    let mut out = Vec::new();
+    for row in text.lines().filter(|l| l.starts_with("| ")) {
+        let cells: Vec<&str> = row.trim_matches('|').split(" | ").map(str::trim).collect();
+        if cells.len() < 6 || !cells[1].starts_with("MD") {
+            continue;
+        }
+        for finding in cells[5].split("<br>").filter(|c| c.starts_with('`')) {
+            let (rule, rest) = finding[1..].split_once("` ").unwrap();
+            let (severity, rest) = rest.split_once(" [").unwrap();
+            let (sns, rest) = rest.split_once("] ").unwrap();
+            let amount = rest.trim_matches('*');
+            out.push(format!("{} {rule} {severity} [{sns}] {amount}", cells[1]));
+        }
+    }
+    assert!(out.len() > 40, "the README table was not read: {out:?}");
+    out
 }
 
 #[test]
@@ -270,7 +319,7 @@ fn readme_commands_work() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("records read 119") && stderr.contains("total 36 findings"),
+        stderr.contains("records read 119") && stderr.contains("total 48 findings"),
         "{stderr}"
     );
 }
@@ -315,7 +364,7 @@ fn csv_input_gives_the_findings_of_the_same_ndjson() {
         std::fs::read_to_string(&from_csv).unwrap(),
         std::fs::read_to_string(&from_ndjson).unwrap(),
     );
-    assert_eq!(a.lines().count(), 36);
+    assert_eq!(a.lines().count(), 48);
     assert_eq!(a, b);
 }
 

@@ -139,7 +139,11 @@ pub struct Variant {
 #[derive(Clone, Debug)]
 pub struct TableDecl {
     pub name: String,
+    /// The CSV file's name without `.csv` (in the pack's `tables/`).
+    pub file: String,
     pub doc: String,
+    /// Several rows may share a key; `.all(code)` returns them all.
+    pub many: bool,
     /// Index of the key column: exact lookups compare it, prefix lookups match
     /// the longest key that the looked-up code starts with.
     pub key: usize,
@@ -457,6 +461,9 @@ pub enum LookupMode {
     Exact,
     /// The row with the longest key that the code starts with.
     Prefix,
+    /// Every row whose key the code starts with (longest key first, then file
+    /// order); type `List<Row<table>>`.
+    All,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -475,9 +482,9 @@ pub enum AggKind {
     Max,
     /// List of the elements passing the filter, in order.
     Filter,
-    /// Option of the first element passing the filter.
+    /// Option of the first element passing the filter (of `body` on it, if given).
     First,
-    /// Option of the last element passing the filter.
+    /// Option of the last element passing the filter (of `body` on it, if given).
     Last,
 }
 
@@ -520,7 +527,7 @@ pub enum Builtin {
     YearsBetween,
     /// (Date, Date) -> Int: days from the first to the second (negative if earlier).
     DaysBetween,
-    /// (Date, Int) -> Date
+    /// (Date, Int) -> Date, or (DateTime, Int) -> DateTime
     AddDays,
     /// (Decimal, Decimal step) -> Decimal: half-up to a multiple of step (e.g. 0.01).
     Round,
@@ -532,6 +539,14 @@ pub enum Builtin {
     Len,
     /// (DateTime|Date) -> Text `YYYY-MM`
     MonthOf,
+    /// (Date) -> Date: the Monday of its ISO week.
+    WeekStart,
+    /// (Date) -> Date: the first day of its month.
+    MonthStart,
+    /// (Date) -> Date: 1 January of its year.
+    YearStart,
+    /// (Code|Text, Int n) -> same type: the first n characters (all if shorter).
+    Left,
 }
 
 impl Builtin {
@@ -548,5 +563,9 @@ impl Builtin {
         ("max", Builtin::Max),
         ("len", Builtin::Len),
         ("month", Builtin::MonthOf),
+        ("week_start", Builtin::WeekStart),
+        ("month_start", Builtin::MonthStart),
+        ("year_start", Builtin::YearStart),
+        ("left", Builtin::Left),
     ];
 }

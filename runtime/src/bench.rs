@@ -29,6 +29,7 @@ use crate::native::NativeEngine;
 use crate::pack::{self, Pack};
 use crate::value::Value;
 use crate::{input, table};
+use heng_compiler::ir::Scope;
 use heng_compiler::source::FileId;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -386,7 +387,16 @@ pub fn run(
         table_rows,
         table_ms,
     };
-    let w3 = w3(pack, &native, &visits, opts, progress)?;
+    // W3 measures line rules (those that read no history), as the hand-written
+    // baseline has them
+    let line_pack = pack.only(|r| r.scope == Scope::Line && !pack.program.reads_history(r));
+    let w3 = w3(
+        &line_pack,
+        &NativeEngine::new(&line_pack),
+        &visits,
+        opts,
+        progress,
+    )?;
     progress("W4: one visit at a time");
     let w4_visits = if w1_input.is_some() {
         W4_VISITS

@@ -484,6 +484,10 @@ impl<'e, 'a, 'v> Cx<'e, 'a, 'v> {
                 let row = match mode {
                     LookupMode::Exact => t.get(code),
                     LookupMode::Prefix => t.prefix(code),
+                    LookupMode::All => {
+                        let rows = t.all(code).into_iter().map(|r| Value::Row(table.0, r));
+                        return Ok(Value::List(rows.collect()));
+                    }
                 };
                 Ok(row.map_or(Value::Absent, |r| Value::Row(table.0, r)))
             }
@@ -611,8 +615,16 @@ impl<'e, 'a, 'v> Cx<'e, 'a, 'v> {
             };
             match kind {
                 AggKind::Any if passes => return Ok(Value::Bool(true)),
-                AggKind::First if passes => return Ok(item.clone()),
-                AggKind::Last if passes => best = Some(item.clone()),
+                AggKind::First | AggKind::Last if passes => {
+                    let v = match body {
+                        Some(b) => self.eval(b, frame)?,
+                        None => item.clone(),
+                    };
+                    if kind == AggKind::First {
+                        return Ok(v);
+                    }
+                    best = Some(v);
+                }
                 AggKind::All if !passes => return Ok(Value::Bool(false)),
                 _ if !passes => {}
                 AggKind::Any | AggKind::All | AggKind::First | AggKind::Last => {}

@@ -12,7 +12,7 @@ use heng_compiler::text;
 use std::path::{Path, PathBuf};
 
 /// A checked pack with its parameter values and tables, ready to evaluate.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Pack {
     pub name: String,
     pub program: Program,
@@ -223,7 +223,7 @@ pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
     // tables
     let mut tables = Vec::new();
     for (i, decl) in program.tables.iter().enumerate() {
-        let path = dir.join("tables").join(format!("{}.csv", decl.name));
+        let path = dir.join("tables").join(format!("{}.csv", decl.file));
         let shown = display_path(&path);
         match std::fs::read_to_string(&path) {
             Ok(text) => {
@@ -258,7 +258,7 @@ pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
                     .help(text!(
                         "把表放在规则包的 tables/{}.csv",
                         "put the table at tables/{}.csv in the pack",
-                        decl.name
+                        decl.file
                     )),
                 );
                 tables.push(Table::default());
@@ -309,6 +309,17 @@ pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
 }
 
 impl Pack {
+    /// The same pack with only the active rules `keep` accepts left active.
+    pub fn only(&self, keep: impl Fn(&heng_compiler::ir::Rule) -> bool) -> Pack {
+        let mut pack = self.clone();
+        pack.disabled.extend(
+            self.active_rules()
+                .filter(|(_, r)| !keep(r))
+                .map(|(_, r)| r.id.clone()),
+        );
+        pack
+    }
+
     /// The rules this pack evaluates (not disabled), with their indices, in order.
     pub fn active_rules(&self) -> impl Iterator<Item = (usize, &heng_compiler::ir::Rule)> {
         self.program

@@ -29,6 +29,9 @@ pub struct Table {
     blocks: Box<[OnceLock<Box<[Value]>>]>,
     /// Distinct key lengths in bytes, longest first (for prefix lookups).
     key_lengths: Vec<usize>,
+    /// For a key held by several rows (tables declared `many`): the indexed first
+    /// row → the later rows, in file order.
+    more: std::collections::HashMap<u32, Vec<u32>>,
 }
 
 impl Table {
@@ -68,6 +71,22 @@ impl Table {
             .iter()
             .filter(|&&n| n <= code.len() && code.is_char_boundary(n))
             .find_map(|&n| self.cells.find(&code[..n]))
+    }
+
+    /// Every row whose key `code` starts with: longest key first, rows of one key in
+    /// file order (several rows share a key only in tables declared `many`).
+    pub fn all(&self, code: &str) -> Vec<u32> {
+        let mut out = Vec::new();
+        for &n in &self.key_lengths {
+            if n > code.len() || !code.is_char_boundary(n) {
+                continue;
+            }
+            if let Some(first) = self.cells.find(&code[..n]) {
+                out.push(first);
+                out.extend(self.more.get(&first).into_iter().flatten());
+            }
+        }
+        out
     }
 
     /// One cell. Panics if the row or column is out of range.
@@ -265,10 +284,15 @@ impl Cells {
             .collect();
         let mut key_lengths = std::mem::take(&mut self.lengths);
         key_lengths.sort_unstable_by(|a, b| b.cmp(a));
+        let mut more = std::collections::HashMap::<u32, Vec<u32>>::new();
+        for &(row, first) in &duplicates {
+            more.entry(first).or_default().push(row);
+        }
         let table = Table {
             cells: self,
             blocks,
             key_lengths,
+            more,
         };
         (table, duplicates)
     }

@@ -42,7 +42,9 @@ fn program() -> Program {
     };
     let table = TableDecl {
         name: "item_limits".into(),
+        file: "item_limits".into(),
         doc: String::new(),
+        many: false,
         key: 0,
         columns: vec![
             field("code", Type::Code),

@@ -197,7 +197,10 @@ impl Checker<'_> {
             AggKind::Any | AggKind::All => Type::Bool,
             AggKind::Count => Type::Int,
             AggKind::Filter => Type::List(Box::new(elem.clone())),
-            AggKind::First | AggKind::Last => elem.clone().option(),
+            AggKind::First | AggKind::Last => body
+                .as_ref()
+                .map_or(elem.clone(), |b| b.ty.clone())
+                .option(),
             AggKind::Sum | AggKind::Min | AggKind::Max => {
                 let t = body.as_ref().map_or(elem.clone(), |b| b.ty.clone());
                 let probe = body.clone().unwrap_or(Expr {
@@ -220,12 +223,7 @@ impl Checker<'_> {
         if body.is_some()
             && matches!(
                 kind,
-                AggKind::Any
-                    | AggKind::All
-                    | AggKind::Count
-                    | AggKind::Filter
-                    | AggKind::First
-                    | AggKind::Last
+                AggKind::Any | AggKind::All | AggKind::Count | AggKind::Filter
             )
         {
             self.diags.push(

@@ -117,7 +117,9 @@ impl Checker<'_> {
                     let id = TableId(self.program.tables.len() as u32);
                     self.program.tables.push(TableDecl {
                         name: t.name.name.clone(),
+                        file: t.file.as_ref().unwrap_or(&t.name).name.clone(),
                         doc: doc(&t.doc),
+                        many: t.many,
                         key: 0,
                         columns: Vec::new(),
                         span: t.name.span,

@@ -252,6 +252,7 @@ impl Checker<'_> {
             let mode = match method.name.as_str() {
                 "get" => LookupMode::Exact,
                 "prefix" => LookupMode::Prefix,
+                "all" => LookupMode::All,
                 other => {
                     self.diags.push(
                         Diagnostic::error(
@@ -261,8 +262,9 @@ impl Checker<'_> {
                         )
                         .label(text!("未知的查询方式", "unknown lookup"))
                         .help(text!(
-                            "用 `{}.get(编码)` 精确查询,或 `{}.prefix(编码)` 按最长前缀查询",
-                            "use `{}.get(code)` (exact key) or `{}.prefix(code)` (longest prefix)",
+                            "用 `{}.get(编码)` 精确查询,`{}.prefix(编码)` 按最长前缀查询,`{}.all(编码)` 取前缀匹配的全部行",
+                            "use `{}.get(code)` (exact key), `{}.prefix(code)` (longest prefix) or `{}.all(code)` (every row whose key prefixes the code)",
+                            t.name,
                             t.name,
                             t.name
                         )),
@@ -277,13 +279,17 @@ impl Checker<'_> {
             let key = a.remove(0);
             self.no_option(&key);
             self.expect_type(&key, &Type::Code);
+            let ty = match mode {
+                LookupMode::All => Type::List(Box::new(Type::Row(table))),
+                _ => Type::Option(Box::new(Type::Row(table))),
+            };
             return Expr {
                 kind: ExprKind::Lookup {
                     table,
                     mode,
                     key: Box::new(key),
                 },
-                ty: Type::Option(Box::new(Type::Row(table))),
+                ty,
                 span,
             };
         }
@@ -365,11 +371,15 @@ impl Checker<'_> {
             Builtin::InCodeRange => (&[Type::Code, Type::Code, Type::Code], Type::Bool),
             Builtin::DateOf => (&[Type::Error], Type::Date),
             Builtin::YearsBetween | Builtin::DaysBetween => (&[Type::Date, Type::Date], Type::Int),
-            Builtin::AddDays => (&[Type::Date, Type::Int], Type::Date),
+            Builtin::AddDays => (&[Type::Error, Type::Int], Type::Date),
+            Builtin::Left => (&[Type::Error, Type::Int], Type::Code),
             Builtin::Round => (&[Type::Decimal, Type::Decimal], Type::Decimal),
             Builtin::Min | Builtin::Max => (&[Type::Decimal, Type::Decimal], Type::Decimal),
             Builtin::Len => (&[Type::Error], Type::Int),
             Builtin::MonthOf => (&[Type::Error], Type::Text),
+            Builtin::WeekStart | Builtin::MonthStart | Builtin::YearStart => {
+                (&[Type::Date], Type::Date)
+            }
         };
         if !self.arity(span, name, sig.0.len(), a.len()) {
             return error(span);
@@ -387,6 +397,18 @@ impl Checker<'_> {
                     self.expect_type(&a[0], &Type::List(Box::new(Type::Error)));
                 }
                 Type::Int
+            }
+            Builtin::AddDays => {
+                if !matches!(a[0].ty, Type::Date | Type::DateTime | Type::Error) {
+                    self.expect_type(&a[0], &Type::Date);
+                }
+                a[0].ty.clone()
+            }
+            Builtin::Left => {
+                if !matches!(a[0].ty, Type::Code | Type::Text | Type::Error) {
+                    self.expect_type(&a[0], &Type::Code);
+                }
+                a[0].ty.clone()
             }
             Builtin::MonthOf => {
                 if !matches!(a[0].ty, Type::Date | Type::DateTime | Type::Error) {

@@ -94,7 +94,11 @@ pub struct EnumItem {
 pub struct TableItem {
     pub name: Ident,
     pub doc: Option<Str>,
+    /// `from other`: read `tables/other.csv` (default: the table's own name).
+    pub file: Option<Ident>,
     pub key: Option<Ident>,
+    /// `key code many`: several rows may share a key (looked up with `.all(code)`).
+    pub many: bool,
     pub columns: Vec<FieldItem>,
     pub span: Span,
 }

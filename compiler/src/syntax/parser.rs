@@ -379,17 +379,29 @@ impl Parser {
         let start = self.bump().1;
         let name = self.ident("a table name", "表名")?;
         let doc = self.opt_str();
+        let file = if self.at_ident("from") {
+            self.bump();
+            self.ident("the name of the table file", "表文件名")
+        } else {
+            None
+        };
         let key = if self.at_ident("key") {
             self.bump();
             self.ident("the key column", "主键列名")
         } else {
             None
         };
+        let many = self.at_ident("many");
+        if many {
+            self.bump();
+        }
         let columns = self.fields();
         Some(TableItem {
             name,
             doc,
+            file,
             key,
+            many,
             columns,
             span: start.to(self.prev_span()),
         })

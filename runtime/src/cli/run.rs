@@ -2,7 +2,7 @@
 //! errors and a summary.
 
 use heng_compiler::diagnostic::Lang;
-use heng_runtime::audit::{Sinks, Summary, run_lines, run_source, severity_name};
+use heng_runtime::audit::{Sinks, Summary, money, run_lines, run_source, severity_name};
 use heng_runtime::history::NoHistory;
 use heng_runtime::input::blocks::BlockReader;
 use heng_runtime::pack::Pack;
@@ -239,7 +239,7 @@ pub fn summary_json(pack: &Pack, s: &Summary) -> serde_json::Value {
                 .map(|i| {
                     (
                         severity_name(pack, i as u32).to_string(),
-                        serde_json::json!({"findings": t.count[i], "amount": t.amount[i].to_string()}),
+                        serde_json::json!({"findings": t.count[i], "amount": money(t.amount[i]).to_string()}),
                     )
                 })
                 .collect();
@@ -255,7 +255,7 @@ pub fn summary_json(pack: &Pack, s: &Summary) -> serde_json::Value {
         "fee_lines": s.fee_lines,
         "eval_errors": s.eval_errors,
         "findings": s.findings,
-        "amount": s.amount.to_string(),
+        "amount": money(s.amount).to_string(),
         "rules": rules,
         "elapsed_ms": s.elapsed.as_millis() as u64,
         "visits_per_second": if secs > 0.0 { (s.evaluated as f64 / secs).round() as u64 } else { 0 },
@@ -319,7 +319,7 @@ pub fn summary_table(pack: &Pack, s: &Summary, lang: Lang) -> String {
         if t.count.iter().sum::<u64>() == 0 {
             continue;
         }
-        let amount: rust_decimal::Decimal = t.amount.iter().sum();
+        let amount = money(t.amount.iter().sum());
         let name = super::pad(&r.name, 28);
         let _ = writeln!(
             out,
@@ -334,7 +334,7 @@ pub fn summary_table(pack: &Pack, s: &Summary, lang: Lang) -> String {
             format!(
                 "合计 {} 条发现,涉及金额 {} 元;评估错误 {};用时 {:.2} 秒({:.0} 条明细/秒)",
                 s.findings,
-                s.amount,
+                money(s.amount),
                 s.eval_errors,
                 secs,
                 s.fee_lines as f64 / secs
@@ -343,7 +343,7 @@ pub fn summary_table(pack: &Pack, s: &Summary, lang: Lang) -> String {
             format!(
                 "total {} findings, amount {}; eval errors {}; {:.2} s ({:.0} lines/s)",
                 s.findings,
-                s.amount,
+                money(s.amount),
                 s.eval_errors,
                 secs,
                 s.fee_lines as f64 / secs

@@ -65,6 +65,28 @@ pub(super) fn call(op: Builtin, args: &[Value]) -> Result<Value, Text> {
         (Builtin::Len, [Value::List(l)]) => Ok(Value::Int(l.len() as i64)),
         (Builtin::MonthOf, [Value::DateTime(dt)]) => Ok(month_of(dt.date())),
         (Builtin::MonthOf, [Value::Date(d)]) => Ok(month_of(*d)),
+        (Builtin::AddDays, [Value::DateTime(t), Value::Int(n)]) => TimeDelta::try_days(*n)
+            .and_then(|delta| t.checked_add_signed(delta))
+            .map(Value::DateTime)
+            .ok_or_else(|| {
+                text!(
+                    "日期超出范围:{} 加 {} 天",
+                    "date out of range: {} plus {} days",
+                    t,
+                    n
+                )
+            }),
+        (Builtin::Left, [Value::Text(s), Value::Int(n)]) => {
+            let n = usize::try_from(*n).unwrap_or(0);
+            let end = s.char_indices().nth(n).map_or(s.len(), |(i, _)| i);
+            Ok(Value::text(&s[..end]))
+        }
+        (Builtin::WeekStart, [Value::Date(d)]) => d
+            .checked_sub_days(chrono::Days::new(d.weekday().num_days_from_monday().into()))
+            .map(Value::Date)
+            .ok_or_else(|| text!("日期超出范围:{}", "date out of range: {}", d)),
+        (Builtin::MonthStart, [Value::Date(d)]) => Ok(Value::Date(d.with_day(1).unwrap_or(*d))),
+        (Builtin::YearStart, [Value::Date(d)]) => Ok(Value::Date(d.with_ordinal(1).unwrap_or(*d))),
         _ => Err(internal("builtin applied to arguments of the wrong types")),
     }
 }

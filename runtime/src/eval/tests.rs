@@ -89,7 +89,9 @@ mod ir {
             }],
             tables: vec![TableDecl {
                 name: "item_limits".into(),
+                file: "item_limits".into(),
                 doc: String::new(),
+                many: false,
                 key: 0,
                 columns: vec![
                     field("code", Type::Code),

@@ -31,7 +31,8 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Linkage, Module};
 use heng_compiler::ir::{
-    AggKind, Const, Expr, ExprKind, LINE_LOCAL, LookupMode, Program, Rule, Scope, Step, VISIT_LOCAL,
+    AggKind, Builtin, Const, Expr, ExprKind, LINE_LOCAL, LookupMode, Program, Rule, Scope, Step,
+    VISIT_LOCAL,
 };
 use heng_compiler::types::Type;
 use std::collections::HashMap;
@@ -166,9 +167,15 @@ pub fn compile(
             fault: Block::reserved_value(),
             frames: Vec::new(),
         };
-        match rules {
-            [rule] if rule.scope == Scope::Visit => g.visit_rule(rule, params[2])?,
-            _ => g.line_rules(rules, &params)?,
+        let built = match rules {
+            [rule] if rule.scope == Scope::Visit => g.visit_rule(rule, params[2]),
+            _ => g.line_rules(rules, &params),
+        };
+        if let Err(e) = built {
+            // the builder stopped half way: its context must not be reused as it is
+            drop(g);
+            *fctx = FunctionBuilderContext::new();
+            return Err(e);
         }
         g.b.seal_all_blocks();
         g.b.finalize(target);
@@ -206,10 +213,12 @@ impl Gen<'_, '_, '_> {
     fn visit_rule(&mut self, rule: &Rule, visit: Val) -> R<()> {
         self.enter_rule(visit, None);
         let no = self.b.create_block();
-        self.steps(rule, no)?;
+        let native = self.steps(rule, no)?;
         for (block, status) in [(None, 1), (Some(no), 0), (Some(self.fault), 2)] {
-            if let Some(block) = block {
-                self.b.switch_to_block(block);
+            match block {
+                Some(block) => self.b.switch_to_block(block),
+                None if !native => continue,
+                None => {}
             }
             let v = self.b.ins().iconst(I64, status);
             self.b.ins().return_(&[v]);
@@ -244,10 +253,12 @@ impl Gen<'_, '_, '_> {
         for (j, rule) in rules.iter().enumerate() {
             self.enter_rule(visit, Some(line));
             let (done, fault) = (self.b.create_block(), self.fault);
-            self.steps(rule, done)?;
+            let native = self.steps(rule, done)?;
             for (block, status) in [(None, 1), (Some(fault), 2)] {
-                if let Some(block) = block {
-                    self.b.switch_to_block(block);
+                match block {
+                    Some(block) => self.b.switch_to_block(block),
+                    None if !native => continue,
+                    None => {}
                 }
                 let iv = self.b.use_var(i);
                 let row = self.b.ins().imul_imm_s(n, j as i64);
@@ -307,13 +318,12 @@ impl Gen<'_, '_, '_> {
     /// At the first step that needs the interpreter (see [`defers`]) the compiled
     /// code stops and defers: the steps before it are a native guard, so the
     /// interpreter only runs where they all pass.
-    fn steps(&mut self, rule: &Rule, no: Block) -> R<()> {
+    /// Returns whether the steps all compiled (`false`: the code defers).
+    fn steps(&mut self, rule: &Rule, no: Block) -> R<bool> {
         for step in &rule.steps {
             if defers(step, self.env.program) {
                 self.b.ins().jump(self.fault, &[]);
-                let unreachable = self.b.create_block();
-                self.b.switch_to_block(unreachable);
-                return Ok(());
+                return Ok(false);
             }
             match step {
                 Step::Let(l, e) => {
@@ -335,7 +345,7 @@ impl Gen<'_, '_, '_> {
                 Step::For { .. } => unreachable!("`for` steps defer"),
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     pub(super) fn bind(&mut self, local: u32, ty: &Type, vals: &[Val]) {
@@ -566,6 +576,7 @@ pub fn lookups(program: &Program) -> Vec<(usize, LookupMode)> {
     let mut out = Vec::new();
     let mut visit = |e: &Expr| {
         if let ExprKind::Lookup { table, mode, .. } = &e.kind
+            && *mode != LookupMode::All
             && !out.contains(&(table.0 as usize, *mode))
         {
             out.push((table.0 as usize, *mode));
@@ -583,15 +594,26 @@ pub fn lookups(program: &Program) -> Vec<(usize, LookupMode)> {
 }
 
 /// Whether native code hands a rule to the interpreter at this step: a `for`, or an
-/// expression (or a function it calls) reading the patient's history or taking
-/// `first`/`last`, which the record layout of one visit cannot answer.
+/// expression (or a function it calls) reading the patient's history (which the
+/// record layout of one visit cannot answer), or using what the code generator
+/// leaves to the interpreter (`first`/`last`, `.all(code)`, the calendar builtins).
 pub fn defers(step: &Step, program: &Program) -> bool {
     let interpreted = |k: &ExprKind| {
+        if let ExprKind::Builtin { op, args } = k {
+            return matches!(
+                op,
+                Builtin::WeekStart | Builtin::MonthStart | Builtin::YearStart | Builtin::Left
+            ) || (*op == Builtin::AddDays && args[0].ty == Type::DateTime);
+        }
         matches!(
             k,
             ExprKind::History { .. }
                 | ExprKind::Aggregate {
                     kind: AggKind::First | AggKind::Last,
+                    ..
+                }
+                | ExprKind::Lookup {
+                    mode: LookupMode::All,
                     ..
                 }
         )

@@ -80,6 +80,7 @@ impl<'t> Interner<'t> {
             let row = match l.mode {
                 LookupMode::Exact => table.get(s),
                 LookupMode::Prefix => table.prefix(s),
+                LookupMode::All => None,
             };
             inner.rows[k].push(row.map_or(0, |r| r + 1));
         }

@@ -182,7 +182,7 @@ pub fn load_table(
     }
     let (table, duplicates) = cells.finish();
     let key_source = columns.get(key).and_then(|c| c.source);
-    for (row, first) in duplicates {
+    for (row, first) in duplicates.into_iter().filter(|_| !decl.many) {
         let (start, row_no) = starts[row as usize];
         let (first_start, first_row) = starts[first as usize];
         let source = key_source.unwrap_or_default();

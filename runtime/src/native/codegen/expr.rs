@@ -387,6 +387,9 @@ impl Gen<'_, '_, '_> {
                 let b = self.b.ins().sextend(I64, vals[1][0]);
                 vec![self.b.ins().isub(b, a)]
             }
+            Builtin::AddDays if args[0].ty == Type::DateTime => {
+                return unsupported("add_days on a date and time");
+            }
             Builtin::AddDays => {
                 let r = self.call("heng_add_days", &[vals[0][0], vals[1][0]]);
                 let bad = self.b.ins().icmp_imm_s(IntCC::Equal, r[0], i64::MIN);
@@ -425,6 +428,10 @@ impl Gen<'_, '_, '_> {
                 }
             }
             Builtin::Len => vec![vals[0][1]],
+            Builtin::WeekStart | Builtin::MonthStart | Builtin::YearStart | Builtin::Left => {
+                return unsupported("week_start, month_start, year_start and left");
+            }
+
             Builtin::MonthOf => {
                 let days = if args[0].ty == Type::DateTime {
                     self.date_of(vals[0][0])
