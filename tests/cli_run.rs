@@ -437,3 +437,126 @@ fn csv_problems_are_reported_without_losing_the_rest() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--fee-lines"));
 }
+
+/// `--history FILE`: earlier visits count as history but are not audited. The
+/// sample's P018 reaches the yearly limit of 促红素 with its second visit; with the
+/// first visit moved to a history file, the second still carries the excess, and
+/// without it, it does not.
+#[test]
+fn history_file_visits_count_as_history_but_are_not_audited() {
+    let dir = out_dir("history");
+    let sample = std::fs::read_to_string(root().join("examples/sample-batch.ndjson")).unwrap();
+    let (earlier, rest): (Vec<&str>, Vec<&str>) = sample
+        .lines()
+        .partition(|l| l.contains("\"MD20261006051\""));
+    assert_eq!(earlier.len(), 1);
+    let (history, input) = (dir.join("history.ndjson"), dir.join("input.ndjson"));
+    std::fs::write(&history, earlier.join("\n") + "\n").unwrap();
+    std::fs::write(&input, rest.join("\n") + "\n").unwrap();
+    let run = |with_history: bool| {
+        let out = dir.join(format!("f-{with_history}.ndjson"));
+        let mut args = vec![
+            "run",
+            "stdlib-rules",
+            "--input",
+            input.to_str().unwrap(),
+            "--findings",
+            out.to_str().unwrap(),
+        ];
+        if with_history {
+            args.extend(["--history", history.to_str().unwrap()]);
+        }
+        let o = heng(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        findings_in_brief(&std::fs::read_to_string(out).unwrap())
+    };
+    let limit = "MD20261020052 amount_limit_year violation [2] 600.00".to_string();
+    let with = run(true);
+    assert!(with.contains(&limit), "{with:?}");
+    assert!(!with.iter().any(|f| f.starts_with("MD20261006051")));
+    assert_eq!(
+        with,
+        examples_readme_findings(),
+        "as if the visit were in the batch"
+    );
+    let without = run(false);
+    assert!(!without.contains(&limit));
+    assert_eq!(without.len(), with.len() - 1);
+}
+
+/// A batch not grouped by patient is grouped before history rules see it, and its
+/// findings and errors come out in input order: the same bytes whatever the block
+/// size, the memory budget (a 1-byte budget spills every visit) and the threads.
+#[test]
+fn ungrouped_input_is_grouped_first_and_written_in_input_order() {
+    let dir = out_dir("regroup");
+    let mut text = std::fs::read_to_string(root().join("examples/sample-batch.ndjson")).unwrap();
+    text.push_str(&std::fs::read_to_string(root().join("examples/malformed.ndjson")).unwrap());
+    let input = dir.join("mixed.ndjson");
+    std::fs::write(&input, &text).unwrap();
+    let mut outputs = Vec::new();
+    for (name, extra) in [
+        ("default", vec![]),
+        (
+            "tiny",
+            vec!["--block-kib", "1", "--memory-budget", "1", "--threads", "3"],
+        ),
+        ("one", vec!["--threads", "1"]),
+    ] {
+        let (f, e, s) = (
+            dir.join(format!("{name}.ndjson")),
+            dir.join(format!("{name}.errors.ndjson")),
+            dir.join(format!("{name}.json")),
+        );
+        let mut args = vec![
+            "run",
+            "stdlib-rules",
+            "--input",
+            input.to_str().unwrap(),
+            "--findings",
+            f.to_str().unwrap(),
+            "--summary",
+            s.to_str().unwrap(),
+            "--scratch",
+            dir.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let o = heng(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let sum = summary(&s);
+        assert_eq!(sum["records_read"], 129);
+        assert_eq!(sum["records_rejected"], 8);
+        assert_eq!(sum["regrouped"], true);
+        outputs.push((
+            std::fs::read_to_string(f).unwrap(),
+            std::fs::read_to_string(e).unwrap(),
+        ));
+    }
+    let (findings, errors) = &outputs[0];
+    assert!(outputs.iter().all(|o| o == &outputs[0]));
+    let lines: Vec<u64> = errors
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["line"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        vec![121, 122, 123, 124, 125, 126, 127, 128],
+        "input order"
+    );
+    assert_eq!(
+        findings_in_brief(findings)[..48],
+        examples_readme_findings()[..],
+        "the sample's findings first, as the README lists them"
+    );
+    // no scratch files are left behind
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("heng-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -3,8 +3,12 @@
 //! the batch driver that streams a whole input through it on several threads.
 
 mod batch;
+mod file;
 
-pub use batch::{Lines, Part, Sinks, Source, run_batch, run_lines, run_source};
+pub use batch::{
+    Lines, Order, Part, Sinks, Source, run_batch, run_lines, run_source, write_reordered,
+};
+pub use file::{FileRun, run_file};
 
 use crate::engine::Engine;
 use crate::eval::evidence_json;
@@ -209,6 +213,9 @@ pub struct Summary {
     /// Where the input first shows it is not grouped by patient (history rules need
     /// a patient's visits together: `heng group`), `None` when it is.
     pub not_grouped: Option<Regrouped>,
+    /// The input was grouped by patient before evaluation (it was not grouped and
+    /// the pack's rules read history), and the results put back in input order.
+    pub regrouped: bool,
 }
 
 /// A visit whose patient had visits before, but not just before it.

@@ -236,8 +236,6 @@ fn audit_file(
     };
     let mut findings = open(&out.join("findings.ndjson"))?;
     let mut errors = open(&out.join("errors.ndjson"))?;
-    let file =
-        std::fs::File::open(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
     let mut progress = |_: u64| {};
     let mut sinks = crate::audit::Sinks {
         findings: &mut findings,
@@ -246,15 +244,22 @@ fn audit_file(
         progress: &mut progress,
     };
     let t = Instant::now();
-    let summary =
-        crate::audit::run_batch(pack, engine, &schema, sources, file, threads, &mut sinks)
-            .and_then(|s| {
-                use std::io::Write;
-                findings.flush()?;
-                errors.flush()?;
-                Ok(s)
-            })
-            .map_err(|e| format!("W1 failed: {e}"))?;
+    // as `heng run` does: grouped by patient first if history rules need it
+    let opts = crate::audit::FileRun {
+        threads,
+        block_bytes: 512 << 10,
+        memory_budget: 1 << 30,
+        scratch: out.to_path_buf(),
+        history: &crate::history::NoHistory,
+    };
+    let summary = crate::audit::run_file(pack, engine, &schema, sources, input, &opts, &mut sinks)
+        .and_then(|s| {
+            use std::io::Write;
+            findings.flush()?;
+            errors.flush()?;
+            Ok(s)
+        })
+        .map_err(|e| format!("W1 failed: {e}"))?;
     Ok((summary, t.elapsed().as_secs_f64()))
 }
 

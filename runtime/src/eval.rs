@@ -399,18 +399,29 @@ impl<'e, 'a, 'v> Cx<'e, 'a, 'v> {
                     .functions
                     .get(func.0 as usize)
                     .ok_or_else(|| at(span)(internal("function out of range")))?;
-                let mut callee = vec![Value::Absent; (f.frame_size as usize).max(args.len())];
+                let size = (f.frame_size as usize).max(args.len());
+                // small frames live on the stack: helper calls allocate nothing
+                let mut small: [Value; 8] = Default::default();
+                let mut large = Vec::new();
+                let callee: &mut [Value] = if size <= small.len() {
+                    &mut small[..size]
+                } else {
+                    large.resize(size, Value::Absent);
+                    &mut large
+                };
                 for (slot, arg) in callee.iter_mut().zip(args) {
                     *slot = self.eval(arg, frame)?;
                 }
-                self.eval(&f.body, &mut callee)
+                self.eval(&f.body, callee)
             }
             ExprKind::Builtin { op, args } => {
-                let mut values = Vec::with_capacity(args.len());
-                for arg in args {
-                    values.push(self.eval(arg, frame)?);
+                // builtins take at most three arguments: no allocation for them
+                let mut values: [Value; 3] = Default::default();
+                for (slot, arg) in values.iter_mut().zip(args) {
+                    *slot = self.eval(arg, frame)?;
                 }
-                builtins::call(*op, &values).map_err(at(span))
+                let n = args.len().min(3);
+                builtins::call(*op, &values[..n]).map_err(at(span))
             }
             ExprKind::Unary { op, expr } => {
                 let v = self.eval(expr, frame)?;
@@ -534,10 +545,11 @@ impl<'e, 'a, 'v> Cx<'e, 'a, 'v> {
                 frame,
             ),
             ExprKind::History { op, args } => {
-                let mut values = Vec::with_capacity(args.len());
-                for arg in args {
-                    values.push(self.eval(arg, frame)?);
+                let mut values: [Value; 2] = Default::default();
+                for (slot, arg) in values.iter_mut().zip(args) {
+                    *slot = self.eval(arg, frame)?;
                 }
+                let values = &values[..args.len().min(2)];
                 let patient = self.patient();
                 let not_patients = || {
                     at(span)(text!(
@@ -545,7 +557,7 @@ impl<'e, 'a, 'v> Cx<'e, 'a, 'v> {
                         "this record is not part of the patient's history"
                     ))
                 };
-                match (op, values.as_slice()) {
+                match (op, values) {
                     (HistoryOp::Visits, []) => Ok(patient.visit_list()),
                     (HistoryOp::Lines, []) => Ok(patient.line_list()),
                     (HistoryOp::VisitOf, [l]) => patient.visit_of(l).ok_or_else(not_patients),
@@ -584,6 +596,62 @@ impl<'e, 'a, 'v> Cx<'e, 'a, 'v> {
         }
     }
 
+    /// An index scan: for an aggregate over `history.lines` whose filter starts with
+    /// `starts_with(x.field, prefix)` (`prefix` not depending on `x`), the lines that
+    /// pass that first test, in time order, found by binary search. The filter still
+    /// runs on each of them, so the result is the same as a full scan's; only
+    /// elements the first test rejects are skipped. `None`: scan everything.
+    fn indexed_lines(
+        &self,
+        list: &Expr,
+        var: LocalId,
+        filter: Option<&Expr>,
+        frame: &mut [Value],
+    ) -> Option<Vec<Value>> {
+        if !matches!(
+            list.kind,
+            ExprKind::History {
+                op: HistoryOp::Lines,
+                ..
+            }
+        ) {
+            return None;
+        }
+        let mut first = filter?;
+        while let ExprKind::Binary {
+            op: BinOp::And,
+            lhs,
+            ..
+        } = &first.kind
+        {
+            first = lhs;
+        }
+        let ExprKind::Builtin {
+            op: heng_compiler::ir::Builtin::StartsWith,
+            args,
+        } = &first.kind
+        else {
+            return None;
+        };
+        let ExprKind::Field { base, index } = &args[0].kind else {
+            return None;
+        };
+        if !matches!(base.kind, ExprKind::Local(l) if l == var) {
+            return None;
+        }
+        let mut uses_var = false;
+        args[1].walk(&mut |x| uses_var |= matches!(x.kind, ExprKind::Local(l) if l == var));
+        if uses_var {
+            return None;
+        }
+        match self.eval(&args[1], frame).ok()? {
+            Value::Text(prefix) => {
+                Some(self.patient().lines_starting_with(*index as usize, &prefix))
+            }
+            _ => None,
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn aggregate(
         &self,
@@ -595,7 +663,10 @@ impl<'e, 'a, 'v> Cx<'e, 'a, 'v> {
         body: Option<&Expr>,
         frame: &mut [Value],
     ) -> Eval<Value> {
-        let list_value = self.eval(list, frame)?;
+        let mut list_value = self.eval(list, frame)?;
+        if let Some(found) = self.indexed_lines(list, var, filter, frame) {
+            list_value = Value::List(found.into());
+        }
         let Value::List(items) = &list_value else {
             return Err(at(list.span)(internal("aggregate over a non-list")));
         };

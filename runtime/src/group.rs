@@ -112,6 +112,21 @@ pub fn group(
     errors: &mut dyn FnMut(InputError) -> io::Result<()>,
     progress: &mut dyn FnMut(u64),
 ) -> io::Result<GroupSummary> {
+    let mut write = |_line: u64, text: &[u8]| -> io::Result<()> {
+        out.write_all(text)?;
+        out.write_all(b"\n")
+    };
+    group_lines(input, opts, &mut write, errors, progress)
+}
+
+/// [`group`], handing each visit's line to `out` with its input line number.
+pub fn group_lines(
+    input: impl Read,
+    opts: &Options,
+    out: &mut dyn FnMut(u64, &[u8]) -> io::Result<()>,
+    errors: &mut dyn FnMut(InputError) -> io::Result<()>,
+    progress: &mut dyn FnMut(u64),
+) -> io::Result<GroupSummary> {
     let mut summary = GroupSummary::default();
     let mut blocks = BlockReader::new(input);
     // per patient: the line of the first visit, and the number of visits
@@ -209,10 +224,7 @@ pub fn group(
         .unwrap_or(0)
         .max(u64::from(summary.without_patient > 0));
     drop(patients);
-    let mut write = |e: &Entry| -> io::Result<()> {
-        out.write_all(&e.text)?;
-        out.write_all(b"\n")
-    };
+    let mut write = |e: &Entry| out(e.line, &e.text);
     if runs.count == 0 {
         held.sort_unstable();
         for e in &held {
@@ -226,6 +238,58 @@ pub fn group(
     summary.runs_spilled = runs.total;
     summary.bytes_spilled = runs.bytes;
     Ok(summary)
+}
+
+/// Byte strings put back in the order of a key (an input line number), held up to
+/// a memory budget and spilled as sorted runs beyond it, like [`group`]'s visits.
+pub struct Reorder {
+    runs: Runs,
+    held: Vec<Entry>,
+    held_bytes: u64,
+    budget: u64,
+}
+
+impl Reorder {
+    pub fn new(scratch: &Path, budget: u64) -> io::Result<Reorder> {
+        Ok(Reorder {
+            runs: Runs::new(scratch)?,
+            held: Vec::new(),
+            held_bytes: 0,
+            budget,
+        })
+    }
+
+    /// Holds `text` under key `line` (keys are distinct).
+    pub fn push(&mut self, line: u64, text: Vec<u8>) -> io::Result<()> {
+        let entry = Entry {
+            first: line,
+            time: 0,
+            line,
+            text,
+        };
+        self.held_bytes += charge(&entry);
+        self.held.push(entry);
+        if self.held_bytes > self.budget {
+            self.runs.spill(&mut self.held)?;
+            self.held_bytes = 0;
+            if self.runs.count >= MAX_RUNS {
+                self.runs.compact(self.budget)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands every text to `write` in key order.
+    pub fn finish(mut self, write: &mut dyn FnMut(u64, &[u8]) -> io::Result<()>) -> io::Result<()> {
+        let mut each = |e: &Entry| write(e.line, &e.text);
+        if self.runs.count == 0 {
+            self.held.sort_unstable();
+            self.held.iter().try_for_each(&mut each)
+        } else {
+            self.runs.spill(&mut self.held)?;
+            self.runs.merge(self.budget, &mut each).map(|_| ())
+        }
+    }
 }
 
 /// Runs merged at once at most (open files, read buffers); more are first merged

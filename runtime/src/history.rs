@@ -13,7 +13,7 @@
 use crate::value::Value;
 use heng_compiler::ir::Program;
 use std::cell::OnceCell;
-use std::collections::HashMap;
+type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::sync::Arc;
 
 /// Looks up the earlier visits of a patient (records of the pack's visit type,
@@ -103,14 +103,17 @@ pub struct Patient {
     visits: Value,
     fields: TimeFields,
     index: OnceCell<Index>,
+    /// Per fee-line field: (text, rank) of every line, sorted by text, built on
+    /// first use by [`Patient::lines_starting_with`].
+    by_text: std::cell::RefCell<Map<usize, std::rc::Rc<Vec<(Arc<str>, u32)>>>>,
 }
 
 struct Index {
     lines: Value,
     /// Record identity → rank in time order (visits and lines alike).
-    rank: HashMap<usize, u32>,
+    rank: Map<usize, u32>,
     /// Line identity → position of its visit in `visits`.
-    visit_of: HashMap<usize, u32>,
+    visit_of: Map<usize, u32>,
 }
 
 impl Patient {
@@ -127,6 +130,7 @@ impl Patient {
             visits: Value::List(visits.into()),
             fields,
             index: OnceCell::new(),
+            by_text: Default::default(),
         }
     }
 
@@ -137,8 +141,8 @@ impl Patient {
 
     fn index(&self) -> &Index {
         self.index.get_or_init(|| {
-            let mut rank = HashMap::new();
-            let mut visit_of = HashMap::new();
+            let mut rank = Map::default();
+            let mut visit_of = Map::default();
             let mut lines = Vec::new();
             for (vi, v) in self.visits().iter().enumerate() {
                 rank.insert(identity(v), vi as u32);
@@ -176,6 +180,38 @@ impl Patient {
         self.index().lines.clone()
     }
 
+    /// The lines of `history.lines` whose text field `field` starts with `prefix`, in
+    /// time order: what a scan of `history.lines` filtered by
+    /// `starts_with(l.field, prefix)` keeps, found by binary search.
+    pub fn lines_starting_with(&self, field: usize, prefix: &str) -> Vec<Value> {
+        let lines = self.index().lines.as_list();
+        let sorted = self
+            .by_text
+            .borrow_mut()
+            .entry(field)
+            .or_insert_with(|| {
+                let mut v: Vec<(Arc<str>, u32)> = lines
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, l)| match TimeFields::cell(l, Some(field)) {
+                        Value::Text(t) => Some((t, i as u32)),
+                        _ => None,
+                    })
+                    .collect();
+                v.sort();
+                std::rc::Rc::new(v)
+            })
+            .clone();
+        let from = sorted.partition_point(|(t, _)| &**t < prefix);
+        let mut ranks: Vec<u32> = sorted[from..]
+            .iter()
+            .take_while(|(t, _)| t.starts_with(prefix))
+            .map(|(_, r)| *r)
+            .collect();
+        ranks.sort_unstable();
+        ranks.iter().map(|&r| lines[r as usize].clone()).collect()
+    }
+
     /// `visit_of(line)`, `None` for a record that is no line of the patient.
     pub fn visit_of(&self, line: &Value) -> Option<Value> {
         let i = *self.index().visit_of.get(&identity(line))?;
@@ -193,5 +229,49 @@ impl Patient {
         let ra = index.rank.get(&identity(a))?;
         let rb = index.rank.get(&identity(b))?;
         Some(ra < rb)
+    }
+}
+
+/// Earlier visits read from an NDJSON file (`heng run --history FILE`), held in
+/// memory by patient. They are history only: never audited.
+#[derive(Default)]
+pub struct HistoryFile {
+    visits: std::collections::HashMap<String, Vec<Value>>,
+    /// Visits read.
+    pub read: u64,
+    /// Lines that could not be read, with why.
+    pub rejected: Vec<crate::input::InputError>,
+}
+
+impl HistoryFile {
+    /// Reads every line of `input` as a visit of `schema` (refunds applied).
+    pub fn read(
+        schema: &crate::input::Schema,
+        input: impl std::io::Read,
+    ) -> std::io::Result<HistoryFile> {
+        let mut file = HistoryFile::default();
+        let mut reader = crate::input::NdjsonReader::new(schema, input);
+        for visit in reader.by_ref() {
+            match visit {
+                Ok(v) => {
+                    file.read += 1;
+                    file.visits
+                        .entry(v.psn_no)
+                        .or_default()
+                        .push(Value::Record(v.record));
+                }
+                Err(e) => file.rejected.push(e),
+            }
+        }
+        if let Some(e) = reader.io_error() {
+            return Err(std::io::Error::new(e.kind(), e.to_string()));
+        }
+        Ok(file)
+    }
+}
+
+impl HistorySource for HistoryFile {
+    fn visits(&self, psn_no: &str) -> Vec<Value> {
+        self.visits.get(psn_no).cloned().unwrap_or_default()
     }
 }

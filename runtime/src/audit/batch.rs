@@ -11,6 +11,7 @@ use super::{
     Regrouped, RuleTotals, Summary, audit_visit, eval_failure_json, finding_json, input_error_json,
 };
 use crate::engine::Engine;
+use crate::group::Reorder;
 use crate::history::{HistorySource, NoHistory, Patient, TimeFields};
 use crate::input::blocks::{Block, BlockReader, Chunk};
 use crate::input::{InputError, Schema, Visit, VisitIds, read_visit};
@@ -30,6 +31,20 @@ pub struct Sinks<'a> {
     pub lang: Lang,
     /// Called with the number of input bytes consumed so far.
     pub progress: &'a mut dyn FnMut(u64),
+}
+
+/// How a run treats the order of its input.
+#[derive(Default)]
+pub struct Order<'a> {
+    /// The input line number of each line of the source (line `n` is
+    /// `renumber[n - 1]`), when the source is a regrouped copy of the input.
+    pub renumber: Option<&'a [u64]>,
+    /// Results go through this to be written in input-line order at the end
+    /// (findings, a NUL byte, then errors, per line), when the source is regrouped.
+    pub reorder: Option<&'a mut Reorder>,
+    /// Stop at the first visit that shows the input is not grouped by patient (the
+    /// summary's `not_grouped` says where); what was written is then incomplete.
+    pub stop_if_ungrouped: bool,
 }
 
 /// Visits handed to a worker at a time from a [`Lines`] source.
@@ -144,6 +159,7 @@ pub fn run_batch<R: Read>(
         &NoHistory,
         &mut blocks,
         threads,
+        Order::default(),
         sinks,
     )
 }
@@ -163,7 +179,15 @@ pub fn run_lines(
 ) -> std::io::Result<Summary> {
     let mut parts = LineParts(reader);
     run_source(
-        pack, engine, schema, sources, history, &mut parts, threads, sinks,
+        pack,
+        engine,
+        schema,
+        sources,
+        history,
+        &mut parts,
+        threads,
+        Order::default(),
+        sinks,
     )
 }
 
@@ -180,6 +204,7 @@ pub fn run_source(
     history: &dyn HistorySource,
     reader: &mut dyn Source,
     threads: usize,
+    mut order: Order,
     sinks: &mut Sinks,
 ) -> std::io::Result<Summary> {
     let start = std::time::Instant::now();
@@ -206,6 +231,7 @@ pub fn run_source(
         lang,
         history: with_history,
         times: TimeFields::of(&pack.program),
+        renumber: order.renumber,
     };
     std::thread::scope(|s| -> std::io::Result<()> {
         for _ in 0..threads {
@@ -227,7 +253,7 @@ pub fn run_source(
         drop(done_tx);
         let (mut sent, mut written) = (0u64, 0u64);
         let mut waiting: BTreeMap<u64, Vec<Done>> = BTreeMap::new();
-        let mut eof = false;
+        let (mut eof, mut stopped) = (false, false);
         loop {
             while !eof && sent - written < (threads * AHEAD) as u64 {
                 let Some(part) = reader.next_part() else {
@@ -248,8 +274,19 @@ pub fn run_source(
                 };
                 waiting.insert(seq, done);
             }
-            if let Some(done) = waiting.remove(&written) {
-                write_part(done, &mut ids, &mut patients, &mut summary, sinks)?;
+            if let Some(done) = waiting.remove(&written)
+                && !stopped
+            {
+                let mut out = Out {
+                    sinks: &mut *sinks,
+                    reorder: order.reorder.as_deref_mut(),
+                };
+                write_part(done, &mut ids, &mut patients, &mut summary, &mut out)?;
+                if order.stop_if_ungrouped && patients.regrouped.is_some() {
+                    // the rest is read and dropped; the caller starts over grouped
+                    stopped = true;
+                    eof = true;
+                }
             }
             written += 1;
             (sinks.progress)(reader.bytes_read());
@@ -325,6 +362,7 @@ struct Job<'a> {
     /// Earlier visits, when a rule reads history (`None`: no rule does).
     history: Option<&'a dyn HistorySource>,
     times: TimeFields,
+    renumber: Option<&'a [u64]>,
 }
 
 impl Job<'_> {
@@ -333,9 +371,19 @@ impl Job<'_> {
     fn work(&self, part: &Part) -> Vec<Done> {
         let (pack, schema) = (self.pack, self.schema);
         let run = std::panic::AssertUnwindSafe(|| {
+            let number = |n: u64| match self.renumber {
+                Some(r) => r.get(n as usize - 1).copied().unwrap_or(n),
+                None => n,
+            };
             let parsed: Vec<Result<Visit, InputError>> = part
                 .lines()
-                .map(|l| l.and_then(|(line, text)| read_visit(schema, line, text)))
+                .map(|l| match l {
+                    Ok((line, text)) => read_visit(schema, number(line), text),
+                    Err(mut e) => {
+                        e.line = number(e.line);
+                        Err(e)
+                    }
+                })
                 .collect();
             let patients = self.patients(&parsed);
             parsed
@@ -414,12 +462,48 @@ impl Job<'_> {
 }
 
 /// Writes a part in input order, rejecting visit ids seen earlier in the batch.
+/// Where written results go: the sinks, or a reorder that writes them to the
+/// sinks in input-line order at the end.
+struct Out<'s, 'a, 'r> {
+    sinks: &'s mut Sinks<'a>,
+    reorder: Option<&'r mut Reorder>,
+}
+
+impl Out<'_, '_, '_> {
+    fn write(&mut self, line: u64, findings: &[u8], errors: &[u8]) -> std::io::Result<()> {
+        match self.reorder.as_deref_mut() {
+            Some(r) => {
+                let mut both = Vec::with_capacity(findings.len() + 1 + errors.len());
+                both.extend_from_slice(findings);
+                both.push(0);
+                both.extend_from_slice(errors);
+                r.push(line, both)
+            }
+            None => {
+                self.sinks.findings.write_all(findings)?;
+                self.sinks.errors.write_all(errors)
+            }
+        }
+    }
+}
+
+/// Writes what a [`Reorder`] holds (see [`Order::reorder`]) to the sinks.
+pub fn write_reordered(reorder: Reorder, sinks: &mut Sinks) -> std::io::Result<()> {
+    reorder.finish(&mut |_, both| {
+        let cut = both.iter().position(|&b| b == 0).unwrap_or(both.len());
+        sinks.findings.write_all(&both[..cut])?;
+        sinks
+            .errors
+            .write_all(both.get(cut + 1..).unwrap_or_default())
+    })
+}
+
 fn write_part(
     done: Vec<Done>,
     ids: &mut VisitIds,
     patients: &mut PatientOrder,
     summary: &mut Summary,
-    sinks: &mut Sinks,
+    out: &mut Out,
 ) -> std::io::Result<()> {
     for d in done {
         summary.records_read += 1;
@@ -435,7 +519,8 @@ fn write_part(
         match d {
             Done::Rejected(e) => {
                 summary.rejected += 1;
-                writeln!(sinks.errors, "{}", input_error_json(&e, sinks.lang))?;
+                let text = input_error_json(&e, out.sinks.lang) + "\n";
+                out.write(e.line, b"", text.as_bytes())?;
             }
             Done::Evaluated {
                 line,
@@ -450,8 +535,7 @@ fn write_part(
                 summary.evaluated += 1;
                 summary.fee_lines += fee_lines;
                 patients.visit(line, &psn_no);
-                sinks.findings.write_all(findings.as_bytes())?;
-                sinks.errors.write_all(failures.as_bytes())?;
+                out.write(line, findings.as_bytes(), failures.as_bytes())?;
                 summary.eval_errors += failure_count;
                 for (rule, severity, amount) in totals {
                     let t = &mut summary.rules[rule];

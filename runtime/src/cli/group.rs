@@ -35,7 +35,7 @@ pub struct Args {
 }
 
 /// A size in bytes: a number with an optional K, M or G (powers of 1024).
-fn parse_size(s: &str) -> Result<u64, String> {
+pub(super) fn parse_size(s: &str) -> Result<u64, String> {
     let t = s
         .trim()
         .trim_end_matches(['B', 'b'])

@@ -2,9 +2,8 @@
 //! errors and a summary.
 
 use heng_compiler::diagnostic::Lang;
-use heng_runtime::audit::{Sinks, Summary, money, run_lines, run_source, severity_name};
-use heng_runtime::history::NoHistory;
-use heng_runtime::input::blocks::BlockReader;
+use heng_runtime::audit::{FileRun, Sinks, Summary, money, run_file, run_lines, severity_name};
+use heng_runtime::history::HistoryFile;
 use heng_runtime::pack::Pack;
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -42,6 +41,10 @@ pub struct Args {
     /// The summary as JSON.
     #[arg(long)]
     summary: Option<PathBuf>,
+    /// Earlier visits (NDJSON, the same format as --input): the patients' history
+    /// for rules that read it, never audited themselves.
+    #[arg(long, value_name = "FILE")]
+    history: Option<PathBuf>,
     /// Override a pack parameter, e.g. --param discharge_max_days=10.
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
     params: Vec<(String, String)>,
@@ -59,6 +62,14 @@ pub struct Args {
     /// Exit with status 3 when any input record is rejected.
     #[arg(long)]
     strict: bool,
+    /// When rules read history and the input is not grouped by patient, it is
+    /// grouped first: memory held before spilling to disk, e.g. 512M or 2G.
+    #[arg(long, value_parser = super::group::parse_size, default_value = "1G")]
+    memory_budget: u64,
+    /// Folder for that grouping's scratch files (default: the system's
+    /// temporary folder).
+    #[arg(long)]
+    scratch: Option<PathBuf>,
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
@@ -131,6 +142,52 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
             }
         }
     }
+    let history = match &args.history {
+        None => HistoryFile::default(),
+        Some(path) => match File::open(path).and_then(|f| HistoryFile::read(&schema, f)) {
+            Ok(h) => {
+                for e in h.rejected.iter().take(10) {
+                    match lang {
+                        Lang::Zh => eprintln!(
+                            "警告:历史文件 {} 第 {} 行未读入({}):{}",
+                            path.display(),
+                            e.line,
+                            e.field,
+                            e.reason.zh
+                        ),
+                        Lang::En => eprintln!(
+                            "warning: history file {} line {} not read ({}): {}",
+                            path.display(),
+                            e.line,
+                            e.field,
+                            e.reason.en
+                        ),
+                    }
+                }
+                match lang {
+                    Lang::Zh => eprintln!(
+                        "历史文件 {}:读入 {} 次就诊,未读入 {} 行",
+                        path.display(),
+                        h.read,
+                        h.rejected.len()
+                    ),
+                    Lang::En => eprintln!(
+                        "history file {}: {} visits read, {} lines not read",
+                        path.display(),
+                        h.read,
+                        h.rejected.len()
+                    ),
+                }
+                h
+            }
+            Err(e) => {
+                return fail(match lang {
+                    Lang::Zh => format!("无法读取历史文件 {}:{e}", path.display()),
+                    Lang::En => format!("cannot read history file {}: {e}", path.display()),
+                });
+            }
+        },
+    };
     let total_bytes = std::fs::metadata(&args.input).map(|m| m.len()).unwrap_or(0);
     let mut findings: Box<dyn Write> = match &args.findings {
         Some(p) => match create(p, lang) {
@@ -178,23 +235,23 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
     };
     let engine = super::engine(args.engine, &pack, lang);
     let result = match (ndjson, &mut csv) {
-        (Some(file), _) => {
-            let mut blocks = BlockReader::new(file)
-                .with_block_bytes(args.block_kib as usize * 1024)
-                .with_patient_boundaries();
-            run_source(
-                &pack,
-                &*engine,
-                &schema,
-                &sources,
-                &NoHistory,
-                &mut blocks,
+        (Some(_), _) => run_file(
+            &pack,
+            &*engine,
+            &schema,
+            &sources,
+            &args.input,
+            &FileRun {
                 threads,
-                &mut sinks,
-            )
-        }
+                block_bytes: args.block_kib as usize * 1024,
+                memory_budget: args.memory_budget,
+                scratch: args.scratch.clone().unwrap_or_else(std::env::temp_dir),
+                history: &history,
+            },
+            &mut sinks,
+        ),
         (None, Some(csv)) => run_lines(
-            &pack, &*engine, &schema, &sources, &NoHistory, csv, threads, &mut sinks,
+            &pack, &*engine, &schema, &sources, &history, csv, threads, &mut sinks,
         ),
         (None, None) => Err(std::io::Error::other("no input")),
     };
@@ -262,6 +319,7 @@ pub fn summary_json(pack: &Pack, s: &Summary) -> serde_json::Value {
         "lines_per_second": if secs > 0.0 { (s.fee_lines as f64 / secs).round() as u64 } else { 0 },
         "patients": s.patients,
         "grouped_by_patient": s.not_grouped.is_none(),
+        "regrouped": s.regrouped,
         "not_grouped_at": s.not_grouped.as_ref().map(|r| serde_json::json!({
             "line": r.line, "psn_no": r.psn_no, "first_line": r.first_line,
         })),
@@ -296,12 +354,28 @@ pub fn summary_table(pack: &Pack, s: &Summary, lang: Lang) -> String {
             (None, true) => format!("患者 {} 人;输入已按患者分组", s.patients),
             (None, false) => format!("patients {}; input grouped by patient", s.patients),
             (Some(r), true) => format!(
-                "患者 {} 人;输入未按患者分组(人员编号 {} 在第 {} 行再次出现,首次在第 {} 行;可先用 heng group 分组)",
-                s.patients, r.psn_no, r.line, r.first_line
+                "患者 {} 人;输入未按患者分组(人员编号 {} 在第 {} 行再次出现,首次在第 {} 行){}",
+                s.patients,
+                r.psn_no,
+                r.line,
+                r.first_line,
+                if s.regrouped {
+                    ":已先按患者分组再评估,结果按输入顺序写出"
+                } else {
+                    ";可先用 heng group 分组"
+                }
             ),
             (Some(r), false) => format!(
-                "patients {}; input not grouped by patient ({} again on line {}, first on line {}; heng group groups it)",
-                s.patients, r.psn_no, r.line, r.first_line
+                "patients {}; input not grouped by patient ({} again on line {}, first on line {}){}",
+                s.patients,
+                r.psn_no,
+                r.line,
+                r.first_line,
+                if s.regrouped {
+                    ": grouped before evaluation, results written in input order"
+                } else {
+                    "; heng group groups it"
+                }
             ),
         }
     );

@@ -1,0 +1,170 @@
+//! An NDJSON file through a pack, in the order history rules need.
+//!
+//! When no active rule reads the patient's history, the file streams straight
+//! through [`run_source`]. When one does, each patient's visits must reach the
+//! workers together: a file grouped by patient streams as it is (its results are
+//! held in a scratch file and copied to the sinks at the end, in case the run finds
+//! it is not grouped after all). A file that is not grouped is grouped first
+//! ([`crate::group`], spilling to disk past the memory budget), evaluated patient by
+//! patient with the visits' input line numbers, and its results are put back in
+//! input order ([`Reorder`]) before they are written. Either way the output is
+//! the same bytes, in input order.
+
+use super::batch::{Order, Sinks, Source, run_source, write_reordered};
+use super::{Summary, input_error_json};
+use crate::engine::Engine;
+use crate::group::{Options as GroupOptions, Reorder, group_lines};
+use crate::history::HistorySource;
+use crate::input::Schema;
+use crate::input::blocks::BlockReader;
+use crate::pack::Pack;
+use heng_compiler::source::SourceMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// How to run a file.
+pub struct FileRun<'a> {
+    pub threads: usize,
+    /// Bytes of whole lines handed to a worker at a time.
+    pub block_bytes: usize,
+    /// Memory for grouping and reordering before spilling to `scratch`.
+    pub memory_budget: u64,
+    pub scratch: PathBuf,
+    /// Earlier visits (a history file), for rules that read history.
+    pub history: &'a dyn HistorySource,
+}
+
+/// A scratch folder of one run, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(parent: &Path) -> io::Result<Scratch> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = parent.join(format!("heng-run-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs the pack over the NDJSON file at `path`; see the module documentation.
+#[allow(clippy::too_many_arguments)]
+pub fn run_file(
+    pack: &Pack,
+    engine: &dyn Engine,
+    schema: &Schema,
+    sources: &SourceMap,
+    path: &Path,
+    opts: &FileRun,
+    sinks: &mut Sinks,
+) -> io::Result<Summary> {
+    let start = std::time::Instant::now();
+    let blocks = |path: &Path| -> io::Result<BlockReader<File>> {
+        Ok(BlockReader::new(File::open(path)?)
+            .with_block_bytes(opts.block_bytes)
+            .with_patient_boundaries())
+    };
+    let run = |source: &mut dyn Source, order: Order, sinks: &mut Sinks| {
+        run_source(
+            pack,
+            engine,
+            schema,
+            sources,
+            opts.history,
+            source,
+            opts.threads,
+            order,
+            sinks,
+        )
+    };
+    let reads_history = pack
+        .active_rules()
+        .any(|(_, r)| pack.program.reads_history(r));
+    if !reads_history {
+        return run(&mut blocks(path)?, Order::default(), sinks);
+    }
+
+    // As it comes, stopping at the first sign that it is not grouped.
+    let scratch = Scratch::new(&opts.scratch)?;
+    let (held_findings, held_errors) = (scratch.0.join("findings"), scratch.0.join("errors"));
+    let first = {
+        let mut f = BufWriter::new(File::create(&held_findings)?);
+        let mut e = BufWriter::new(File::create(&held_errors)?);
+        let summary = run(
+            &mut blocks(path)?,
+            Order {
+                stop_if_ungrouped: true,
+                ..Order::default()
+            },
+            &mut Sinks {
+                findings: &mut f,
+                errors: &mut e,
+                lang: sinks.lang,
+                progress: &mut *sinks.progress,
+            },
+        )?;
+        f.flush()?;
+        e.flush()?;
+        summary
+    };
+    if first.not_grouped.is_none() {
+        io::copy(&mut File::open(&held_findings)?, sinks.findings)?;
+        io::copy(&mut File::open(&held_errors)?, sinks.errors)?;
+        return Ok(first);
+    }
+
+    // Not grouped: group it, keeping each visit's input line number.
+    let grouped_path = scratch.0.join("grouped.ndjson");
+    let mut numbers: Vec<u64> = Vec::new();
+    let mut rejected = Vec::new();
+    {
+        let mut grouped = BufWriter::new(File::create(&grouped_path)?);
+        group_lines(
+            File::open(path)?,
+            &GroupOptions {
+                memory_budget: opts.memory_budget,
+                scratch: scratch.0.clone(),
+                threads: opts.threads,
+            },
+            &mut |line, text| {
+                numbers.push(line);
+                grouped.write_all(text)?;
+                grouped.write_all(b"\n")
+            },
+            &mut |e| {
+                rejected.push(e);
+                Ok(())
+            },
+            &mut |_| {},
+        )?;
+        grouped.flush()?;
+    }
+    let mut reorder = Reorder::new(&scratch.0, opts.memory_budget)?;
+    for e in &rejected {
+        let text = format!("\0{}\n", input_error_json(e, sinks.lang));
+        reorder.push(e.line, text.into_bytes())?;
+    }
+    let mut summary = run(
+        &mut blocks(&grouped_path)?,
+        Order {
+            renumber: Some(&numbers),
+            reorder: Some(&mut reorder),
+            stop_if_ungrouped: false,
+        },
+        sinks,
+    )?;
+    write_reordered(reorder, sinks)?;
+    summary.records_read += rejected.len() as u64;
+    summary.rejected += rejected.len() as u64;
+    summary.not_grouped = first.not_grouped;
+    summary.regrouped = true;
+    summary.elapsed = start.elapsed();
+    Ok(summary)
+}
