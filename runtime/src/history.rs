@@ -105,8 +105,11 @@ pub struct Patient {
     index: OnceCell<Index>,
     /// Per fee-line field: (text, rank) of every line, sorted by text, built on
     /// first use by [`Patient::lines_starting_with`].
-    by_text: std::cell::RefCell<Map<usize, std::rc::Rc<Vec<(Arc<str>, u32)>>>>,
+    by_text: std::cell::RefCell<Map<usize, std::rc::Rc<SortedTexts>>>,
 }
+
+/// (text, rank) of lines, sorted by text.
+type SortedTexts = Vec<(Arc<str>, u32)>;
 
 struct Index {
     lines: Value,
@@ -190,7 +193,7 @@ impl Patient {
             .borrow_mut()
             .entry(field)
             .or_insert_with(|| {
-                let mut v: Vec<(Arc<str>, u32)> = lines
+                let mut v: SortedTexts = lines
                     .iter()
                     .enumerate()
                     .filter_map(|(i, l)| match TimeFields::cell(l, Some(field)) {
