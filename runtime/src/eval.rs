@@ -617,39 +617,57 @@ impl<'e, 'a, 'v> Cx<'e, 'a, 'v> {
         ) {
             return None;
         }
-        let mut first = filter?;
+        // the filter's conjuncts, left to right
+        let mut conjuncts = Vec::new();
+        let mut rest = filter?;
         while let ExprKind::Binary {
             op: BinOp::And,
             lhs,
-            ..
-        } = &first.kind
+            rhs,
+        } = &rest.kind
         {
-            first = lhs;
+            conjuncts.push(&**rhs);
+            rest = lhs;
         }
+        conjuncts.push(rest);
+        conjuncts.reverse();
+        let is_var = |e: &Expr| matches!(e.kind, ExprKind::Local(l) if l == var);
+        let free_of_var = |e: &Expr| {
+            let mut uses = false;
+            e.walk(&mut |x| uses |= is_var(x));
+            !uses
+        };
         let ExprKind::Builtin {
             op: heng_compiler::ir::Builtin::StartsWith,
             args,
-        } = &first.kind
+        } = &conjuncts[0].kind
         else {
             return None;
         };
         let ExprKind::Field { base, index } = &args[0].kind else {
             return None;
         };
-        if !matches!(base.kind, ExprKind::Local(l) if l == var) {
+        if !is_var(base) || !free_of_var(&args[1]) {
             return None;
         }
-        let mut uses_var = false;
-        args[1].walk(&mut |x| uses_var |= matches!(x.kind, ExprKind::Local(l) if l == var));
-        if uses_var {
+        let Value::Text(prefix) = self.eval(&args[1], frame).ok()? else {
             return None;
-        }
-        match self.eval(&args[1], frame).ok()? {
-            Value::Text(prefix) => {
-                Some(self.patient().lines_starting_with(*index as usize, &prefix))
+        };
+        // `x before y` next: only lines earlier than y
+        let until = match conjuncts.get(1).map(|c| &c.kind) {
+            Some(ExprKind::History {
+                op: HistoryOp::Before,
+                args,
+            }) if is_var(&args[0]) && free_of_var(&args[1]) => {
+                let y = self.eval(&args[1], frame).ok()?;
+                Some(self.patient().line_rank(&y)?)
             }
             _ => None,
-        }
+        };
+        Some(
+            self.patient()
+                .lines_starting_with(*index as usize, &prefix, until),
+        )
     }
 
     #[allow(clippy::too_many_arguments)]

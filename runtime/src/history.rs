@@ -186,7 +186,13 @@ impl Patient {
     /// The lines of `history.lines` whose text field `field` starts with `prefix`, in
     /// time order: what a scan of `history.lines` filtered by
     /// `starts_with(l.field, prefix)` keeps, found by binary search.
-    pub fn lines_starting_with(&self, field: usize, prefix: &str) -> Vec<Value> {
+    /// With `until`, only lines of a lower rank (earlier in time order) are kept.
+    pub fn lines_starting_with(
+        &self,
+        field: usize,
+        prefix: &str,
+        until: Option<u32>,
+    ) -> Vec<Value> {
         let lines = self.index().lines.as_list();
         let sorted = self
             .by_text
@@ -210,9 +216,21 @@ impl Patient {
             .iter()
             .take_while(|(t, _)| t.starts_with(prefix))
             .map(|(_, r)| *r)
+            .filter(|&r| until.is_none_or(|u| r < u))
             .collect();
         ranks.sort_unstable();
         ranks.iter().map(|&r| lines[r as usize].clone()).collect()
+    }
+
+    /// The rank of a line of the patient in `history.lines` (`None` for a record
+    /// that is no line of the patient).
+    pub fn line_rank(&self, line: &Value) -> Option<u32> {
+        let index = self.index();
+        let id = identity(line);
+        index
+            .visit_of
+            .contains_key(&id)
+            .then(|| index.rank.get(&id).copied())?
     }
 
     /// `visit_of(line)`, `None` for a record that is no line of the patient.
