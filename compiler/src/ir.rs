@@ -221,6 +221,9 @@ pub struct Rule {
     /// Type: `List<FeeLine>`: the lines the finding names. `None` means the current
     /// line in `each line` rules and no lines in `each visit` rules.
     pub lines: Option<Expr>,
+    /// `each group` rules: the key and total expressions, evaluated per visit in a
+    /// frame of `visit_frame` slots whose local 0 is the visit (see [`GroupOf`]).
+    pub group_of: Option<GroupOf>,
     /// `group by` keys: the hits of one visit with equal keys merge into one finding
     /// (lines united, amounts summed, the most severe severity, the message and
     /// evidence of the group's last hit). Empty: every hit is its own finding.
@@ -243,6 +246,11 @@ impl Rule {
             .chain(self.amount.iter())
             .chain(self.lines.iter())
             .chain(self.group.iter())
+            .chain(
+                self.group_of
+                    .iter()
+                    .flat_map(|g| g.keys.iter().chain(&g.totals).map(|(_, e)| e)),
+            )
             .chain(self.message.iter().filter_map(|p| match p {
                 Piece::Expr(e) => Some(e),
                 Piece::Text(_) => None,
@@ -257,6 +265,21 @@ pub enum Scope {
     Line,
     /// Once per visit.
     Visit,
+    /// Once per group of the batch's visits (an indicator): see [`GroupOf`].
+    Group,
+}
+
+/// How an `each group` rule groups the batch's visits. Per visit, the keys and
+/// totals are evaluated in a frame whose local 0 is the visit; visits with equal
+/// keys form a group, whose totals are summed. Then the rule's steps run once per
+/// group in a frame holding the keys in locals `0..keys.len()`, then the totals.
+/// Findings name no visit: they carry the group's keys.
+#[derive(Clone, Debug)]
+pub struct GroupOf {
+    pub keys: Vec<(String, Expr)>,
+    /// Int or Decimal, summed over the group's visits.
+    pub totals: Vec<(String, Expr)>,
+    pub visit_frame: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -547,6 +570,8 @@ pub enum Builtin {
     YearStart,
     /// (Code|Text, Int n) -> same type: the first n characters (all if shorter).
     Left,
+    /// (any plain value) -> Text: as a message shows it.
+    TextOf,
 }
 
 impl Builtin {
@@ -567,5 +592,6 @@ impl Builtin {
         ("month_start", Builtin::MonthStart),
         ("year_start", Builtin::YearStart),
         ("left", Builtin::Left),
+        ("text", Builtin::TextOf),
     ];
 }

@@ -4,11 +4,13 @@
 
 mod batch;
 mod file;
+mod groups;
 
 pub use batch::{
     Lines, Order, Part, Sinks, Source, run_batch, run_lines, run_source, write_reordered,
 };
 pub use file::{FileRun, run_file};
+pub use groups::Groups;
 
 use crate::engine::Engine;
 use crate::eval::evidence_json;
@@ -25,6 +27,9 @@ use rust_decimal::{Decimal, RoundingStrategy};
 pub struct Finding {
     pub mdtrt_id: String,
     pub psn_no: String,
+    /// The group's keys, for a finding of an `each group` rule (which names no
+    /// visit); empty otherwise.
+    pub group: Vec<(String, serde_json::Value)>,
     /// Index of the rule in `program.rules`.
     pub rule: usize,
     pub severity: u32,
@@ -89,6 +94,7 @@ pub fn audit_visit(
             findings.push(Finding {
                 mdtrt_id: visit.mdtrt_id.clone(),
                 psn_no: visit.psn_no.clone(),
+                group: Vec::new(),
                 rule: ri,
                 severity: hit.severity,
                 feedetl_sn: hit
@@ -133,10 +139,22 @@ pub fn finding_json(pack: &Pack, f: &Finding) -> String {
     let rule = &pack.program.rules[f.rule];
     let mut out = String::with_capacity(256);
     let s = |v: &str| serde_json::to_string(v).unwrap_or_default();
+    if f.group.is_empty() {
+        out.push_str(&format!(
+            "{{\"mdtrt_id\":{},\"psn_no\":{},",
+            s(&f.mdtrt_id),
+            s(&f.psn_no)
+        ));
+    } else {
+        let keys: Vec<String> = f
+            .group
+            .iter()
+            .map(|(k, v)| format!("{}:{}", s(k), v))
+            .collect();
+        out.push_str(&format!("{{\"group\":{{{}}},", keys.join(",")));
+    }
     out.push_str(&format!(
-        "{{\"mdtrt_id\":{},\"psn_no\":{},\"rule\":{},\"rule_code\":{},\"rule_name\":{},\"severity\":{},\"feedetl_sn\":[",
-        s(&f.mdtrt_id),
-        s(&f.psn_no),
+        "\"rule\":{},\"rule_code\":{},\"rule_name\":{},\"severity\":{},\"feedetl_sn\":[",
         s(&rule.id),
         rule.code.as_deref().map_or("null".to_string(), s),
         s(&rule.name),
@@ -216,6 +234,8 @@ pub struct Summary {
     /// The input was grouped by patient before evaluation (it was not grouped and
     /// the pack's rules read history), and the results put back in input order.
     pub regrouped: bool,
+    /// The groups of `each group` rules, added up over the batch.
+    pub groups: Groups,
 }
 
 /// A visit whose patient had visits before, but not just before it.

@@ -9,8 +9,8 @@ use crate::value::Value;
 
 /// Evaluates a pack's rules on visits. Implementations are shared across threads.
 pub trait Engine: Sync {
-    /// Evaluates every active rule on one visit (a `Value::Record` of the pack's
-    /// Visit type, refunds applied). Returns each rule's index in `program.rules`
+    /// Evaluates every active rule but the `each group` ones on one visit (a
+    /// `Value::Record` of the pack's Visit type, refunds applied). Returns each rule's index in `program.rules`
     /// with its outcome, in pack order. Rules that read history see this visit alone.
     fn eval_visit(&self, visit: &Value) -> Vec<(usize, RuleOutcome)> {
         self.eval_visit_in(visit, None)
@@ -45,7 +45,7 @@ impl<'p> Interpreter<'p> {
 impl Engine for Interpreter<'_> {
     fn eval_visit_in(&self, visit: &Value, patient: Option<&Patient>) -> Vec<(usize, RuleOutcome)> {
         self.pack
-            .active_rules()
+            .visit_rules()
             .map(|(i, rule)| {
                 let mut o = self
                     .evaluator

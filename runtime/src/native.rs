@@ -96,7 +96,7 @@ impl<'p> NativeEngine<'p> {
             || program.tables.iter().any(|t| t.columns.len() > MAX_FIELDS);
         let mut tables = Vec::new();
         let mut code = None;
-        let active: Vec<_> = pack.active_rules().map(|(_, r)| r).collect();
+        let active: Vec<_> = pack.visit_rules().map(|(_, r)| r).collect();
         let layout = Layout::new(program, &active, pack.feedetail);
         let outcome: Result<(), String> = (|| {
             if cfg!(target_endian = "big") {
@@ -146,7 +146,7 @@ impl<'p> NativeEngine<'p> {
             let sig = codegen::rule_signature(&module);
             let mut ids = Vec::new();
             let mut line_rules = Vec::new();
-            for (i, rule) in pack.active_rules() {
+            for (i, rule) in pack.visit_rules() {
                 let define = match rule.scope {
                     Scope::Visit => Some(
                         module
@@ -158,6 +158,7 @@ impl<'p> NativeEngine<'p> {
                             .map_err(|e| e.to_string())?,
                     ),
                     Scope::Line => None,
+                    Scope::Group => unreachable!("group rules are not per visit"),
                 };
                 let built =
                     codegen::compile(&mut module, &mut fctx, &helpers, &mut env, &[rule], define);
@@ -206,11 +207,11 @@ impl<'p> NativeEngine<'p> {
             report.native.clear();
             report.clif.clear();
             report.interpreted = pack
-                .active_rules()
+                .visit_rules()
                 .map(|(_, r)| (r.id.clone(), why.clone()))
                 .collect();
         }
-        let plan: Vec<_> = pack.active_rules().map(|(i, _)| (i, plan[i])).collect();
+        let plan: Vec<_> = pack.visit_rules().map(|(i, _)| (i, plan[i])).collect();
         let n_line_rules = plan
             .iter()
             .filter(|(_, p)| matches!(p, Plan::Line(_)))

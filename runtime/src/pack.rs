@@ -320,6 +320,19 @@ impl Pack {
         pack
     }
 
+    /// The active rules evaluated visit by visit (`each line`, `each visit`): all
+    /// but the `each group` indicators.
+    pub fn visit_rules(&self) -> impl Iterator<Item = (usize, &heng_compiler::ir::Rule)> {
+        self.active_rules()
+            .filter(|(_, r)| r.scope != heng_compiler::ir::Scope::Group)
+    }
+
+    /// The active `each group` rules (indicators over groups of visits).
+    pub fn group_rules(&self) -> impl Iterator<Item = (usize, &heng_compiler::ir::Rule)> {
+        self.active_rules()
+            .filter(|(_, r)| r.scope == heng_compiler::ir::Scope::Group)
+    }
+
     /// The rules this pack evaluates (not disabled), with their indices, in order.
     pub fn active_rules(&self) -> impl Iterator<Item = (usize, &heng_compiler::ir::Rule)> {
         self.program

@@ -373,6 +373,7 @@ impl Checker<'_> {
             Builtin::YearsBetween | Builtin::DaysBetween => (&[Type::Date, Type::Date], Type::Int),
             Builtin::AddDays => (&[Type::Error, Type::Int], Type::Date),
             Builtin::Left => (&[Type::Error, Type::Int], Type::Code),
+            Builtin::TextOf => (&[Type::Error], Type::Text),
             Builtin::Round => (&[Type::Decimal, Type::Decimal], Type::Decimal),
             Builtin::Min | Builtin::Max => (&[Type::Decimal, Type::Decimal], Type::Decimal),
             Builtin::Len => (&[Type::Error], Type::Int),
@@ -403,6 +404,10 @@ impl Checker<'_> {
                     self.expect_type(&a[0], &Type::Date);
                 }
                 a[0].ty.clone()
+            }
+            Builtin::TextOf => {
+                self.displayable(&a[0]);
+                Type::Text
             }
             Builtin::Left => {
                 if !matches!(a[0].ty, Type::Code | Type::Text | Type::Error) {

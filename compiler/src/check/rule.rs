@@ -3,7 +3,7 @@
 use super::Checker;
 use super::scope::Scope;
 use crate::diagnostic::{Diagnostic, Text, codes};
-use crate::ir::{Const, Expr, ExprKind, Piece, Rule, Scope as RuleScope, Step};
+use crate::ir::{Const, Expr, ExprKind, GroupOf, Piece, Rule, Scope as RuleScope, Step};
 use crate::source::Span;
 use crate::syntax::ast::{self, ClauseKind};
 use crate::syntax::template::{TemplatePiece, parse_template};
@@ -72,11 +72,12 @@ impl Checker<'_> {
                 scope_kind = match id.name.as_str() {
                     "line" => Some(RuleScope::Line),
                     "visit" => Some(RuleScope::Visit),
+                    "group" => Some(RuleScope::Group),
                     other => {
                         self.diags.push(
                             Diagnostic::error(codes::BAD_SCOPE, id.span, text!("未知的规则范围 `{}`", "unknown rule scope `{}`", other))
-                                .label(text!("应为 `line` 或 `visit`", "expected `line` or `visit`"))
-                                .help(text!("`each line` 对每条费用明细检查一次;`each visit` 对每次就诊检查一次", "`each line` checks every fee line; `each visit` checks every visit once")),
+                                .label(text!("应为 `line`、`visit` 或 `group`", "expected `line`, `visit` or `group`"))
+                                .help(text!("`each line` 对每条费用明细检查一次;`each visit` 对每次就诊检查一次;`each group` 对按 key 分组的就诊检查一次", "`each line` checks every fee line; `each visit` checks every visit once; `each group` checks each group of visits (by `key`) once")),
                         );
                         Some(RuleScope::Line)
                     }
@@ -144,6 +145,67 @@ impl Checker<'_> {
             scope.bind("line", line_ty, r.name.span, false);
         }
 
+        // `each group`: keys and totals are per visit; the other clauses see them
+        let mut group_of = None;
+        for c in &r.clauses {
+            if let ClauseKind::Key(_) | ClauseKind::Total(..) = &c.kind
+                && scope_kind != RuleScope::Group
+            {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::BAD_SCOPE,
+                        c.span,
+                        text!(
+                            "`key` 和 `total` 只用于 `each group` 规则",
+                            "`key` and `total` belong to `each group` rules"
+                        ),
+                    )
+                    .label(text!("这条规则不是按组检查", "this rule does not check groups"))
+                    .help(text!(
+                        "要按医院、科室、月份等分组统计,写 `each group`",
+                        "to check groups of visits (by hospital, department, month…), write `each group`"
+                    )),
+                );
+            }
+        }
+        if scope_kind == RuleScope::Group {
+            let (mut keys, mut totals) = (Vec::new(), Vec::new());
+            for c in &r.clauses {
+                match &c.kind {
+                    ClauseKind::Key(entries) => {
+                        if duplicate(self, "key", c.span) {
+                            continue;
+                        }
+                        for (k, e) in entries {
+                            let x = self.expr(e, &mut scope);
+                            self.no_option(&x);
+                            self.displayable(&x);
+                            keys.push((k.clone(), x));
+                        }
+                    }
+                    ClauseKind::Total(k, e) => {
+                        let x = self.expr(e, &mut scope);
+                        self.numeric(&x);
+                        totals.push((k.clone(), x));
+                    }
+                    _ => {}
+                }
+            }
+            let visit_frame = scope.size();
+            let mut group_scope = Scope::new();
+            for (k, x) in keys.iter().chain(&totals) {
+                group_scope.bind(&k.name, x.ty.clone(), k.span, false);
+            }
+            scope = group_scope;
+            let named =
+                |v: Vec<(ast::Ident, Expr)>| v.into_iter().map(|(k, x)| (k.name, x)).collect();
+            group_of = Some(GroupOf {
+                keys: named(keys),
+                totals: named(totals),
+                visit_frame,
+            });
+        }
+
         let mut steps = Vec::new();
         let mut severity = None;
         let mut amount = None;
@@ -154,7 +216,7 @@ impl Checker<'_> {
         let mut doc = String::new();
         for c in &r.clauses {
             match &c.kind {
-                ClauseKind::Each(_) => {}
+                ClauseKind::Each(_) | ClauseKind::Key(_) | ClauseKind::Total(..) => {}
                 ClauseKind::Doc(s) => doc = s.value.clone(),
                 ClauseKind::Let(name, e) => {
                     // `let ok = x is some(v)` binds `ok`, not `v`
@@ -358,6 +420,7 @@ impl Checker<'_> {
             severity,
             amount,
             lines,
+            group_of,
             group,
             message,
             evidence,
@@ -405,7 +468,7 @@ impl Checker<'_> {
         })
     }
 
-    fn displayable(&mut self, x: &Expr) {
+    pub(super) fn displayable(&mut self, x: &Expr) {
         let inner = match &x.ty {
             Type::Option(t) => t.as_ref(),
             t => t,

@@ -155,6 +155,11 @@ pub enum ClauseKind {
     For(Ident, Expr, Option<Expr>),
     /// `group by a, b`: findings of one visit with equal keys become one.
     GroupBy(Vec<Expr>),
+    /// `key { name: expr, … }`: in an `each group` rule, what groups the visits.
+    Key(Vec<(Ident, Expr)>),
+    /// `total name = expr`: in an `each group` rule, a per-visit value summed over
+    /// the group.
+    Total(Ident, Expr),
     Message(Str),
     Evidence(Vec<(Ident, Expr)>),
     /// `doc "…"`: the rule's documentation.

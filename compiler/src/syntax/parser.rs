@@ -31,7 +31,7 @@ pub fn parse_expr_at(file: FileId, text: &str, offset: usize) -> (Expr, Vec<Diag
 mod expr;
 
 const CLAUSES: &[&str] = &[
-    "each", "severity", "amount", "lines", "message", "evidence", "doc", "group",
+    "each", "severity", "amount", "lines", "message", "evidence", "doc", "group", "key", "total",
 ];
 
 struct Parser {
@@ -571,6 +571,13 @@ impl Parser {
                         }
                         ClauseKind::GroupBy(keys)
                     }
+                    "total" => {
+                        let name = self.ident("a name for the total", "合计的名称")?;
+                        if !self.expect(Tok::Eq, "`=`", " `=`") {
+                            return None;
+                        }
+                        ClauseKind::Total(name, self.expr())
+                    }
                     "message" | "doc" => {
                         let Some(s) = self.opt_str() else {
                             let span = self.span();
@@ -585,8 +592,13 @@ impl Parser {
                     }
                     _ => {
                         let mut entries = Vec::new();
+                        let (en, zh) = if word == "key" {
+                            ("a key name", "分组键名")
+                        } else {
+                            ("an evidence name", "证据名")
+                        };
                         self.braced(|p| {
-                            let Some(k) = p.ident("an evidence name", "证据名") else {
+                            let Some(k) = p.ident(en, zh) else {
                                 return false;
                             };
                             if !p.expect(Tok::Colon, "`:`", " `:`") {
@@ -597,15 +609,19 @@ impl Parser {
                             entries.push((k, v));
                             true
                         });
-                        ClauseKind::Evidence(entries)
+                        if word == "key" {
+                            ClauseKind::Key(entries)
+                        } else {
+                            ClauseKind::Evidence(entries)
+                        }
                     }
                 }
             }
             _ => {
                 self.error_unexpected(
                     span,
-                    "a rule clause (`each`, `severity`, `let`, `when`, `unless`, `for`, `group by`, `amount`, `lines`, `message`, `evidence`, `doc`)",
-                    "规则子句(each、severity、let、when、unless、for、group by、amount、lines、message、evidence、doc)",
+                    "a rule clause (`each`, `severity`, `let`, `when`, `unless`, `for`, `group by`, `key`, `total`, `amount`, `lines`, `message`, `evidence`, `doc`)",
+                    "规则子句(each、severity、let、when、unless、for、group by、key、total、amount、lines、message、evidence、doc)",
                 );
                 return None;
             }

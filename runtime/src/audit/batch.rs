@@ -224,6 +224,8 @@ pub fn run_source(
         .any(|(_, r)| pack.program.reads_history(r))
         .then_some(history);
     let task = Job {
+        evaluator: crate::eval::Evaluator::new(&pack.program, &pack.params, &pack.tables),
+        group_rules: pack.group_rules().map(|(i, _)| i).collect(),
         pack,
         engine,
         schema,
@@ -299,8 +301,18 @@ pub fn run_source(
     }
     summary.patients = patients.first_line.len() as u64;
     summary.not_grouped = patients.regrouped;
+    if order.reorder.is_none() && !stopped_early(&order, &summary) {
+        // indicators follow every visit finding; with a reorder the caller writes
+        // them after the reordered visits
+        super::groups::write_groups(pack, sources, &mut summary, sinks)?;
+    }
     summary.elapsed = start.elapsed();
     Ok(summary)
+}
+
+/// Whether a run stopped at input not grouped by patient (its output is dropped).
+fn stopped_early(order: &Order, summary: &Summary) -> bool {
+    order.stop_if_ungrouped && summary.not_grouped.is_some()
 }
 
 /// Whether the visits come grouped by patient, watched in input order.
@@ -349,12 +361,17 @@ enum Done {
         /// Evaluation failures as NDJSON lines, and how many.
         failures: String,
         failure_count: u64,
+        /// Keys and totals of `each group` rules.
+        groups: Vec<super::groups::Contribution>,
     },
 }
 
 /// What every worker needs to evaluate a part.
 struct Job<'a> {
     pack: &'a Pack,
+    /// For the keys and totals of `each group` rules.
+    evaluator: crate::eval::Evaluator<'a>,
+    group_rules: Vec<usize>,
     engine: &'a dyn Engine,
     schema: &'a Schema,
     sources: &'a SourceMap,
@@ -394,8 +411,31 @@ impl Job<'_> {
                         Err(e) => return Done::Rejected(e),
                     };
                     let patient = patients.get(visit.psn_no.as_str());
-                    let (found, failed) =
+                    let (found, mut failed) =
                         audit_visit(pack, self.engine, schema, self.sources, &visit, patient);
+                    let record = crate::value::Value::Record(visit.record.clone());
+                    let mut groups = Vec::new();
+                    for &r in &self.group_rules {
+                        let rule = &pack.program.rules[r];
+                        match self.evaluator.group_contribution(rule, &record, patient) {
+                            Some(Ok((keys, totals))) => groups.push((r, keys, totals)),
+                            Some(Err(e)) => {
+                                let (l, c) = self.sources.line_col(e.span.file, e.span.start);
+                                failed.push(super::EvalFailure {
+                                    line: visit.line,
+                                    mdtrt_id: visit.mdtrt_id.clone(),
+                                    rule: r,
+                                    feedetl_sn: None,
+                                    position: format!(
+                                        "{}:{l}:{c}",
+                                        self.sources.get(e.span.file).path
+                                    ),
+                                    reason: e.message,
+                                });
+                            }
+                            None => {}
+                        }
+                    }
                     let mut findings = String::new();
                     for f in &found {
                         findings.push_str(&finding_json(pack, f));
@@ -420,6 +460,7 @@ impl Job<'_> {
                         findings,
                         failures,
                         failure_count: failed.len() as u64,
+                        groups,
                     }
                 })
                 .collect()
@@ -530,9 +571,13 @@ fn write_part(
                 findings,
                 failures,
                 failure_count,
+                groups,
                 ..
             } => {
                 summary.evaluated += 1;
+                for g in groups {
+                    summary.groups.add(g);
+                }
                 summary.fee_lines += fee_lines;
                 patients.visit(line, &psn_no);
                 out.write(line, findings.as_bytes(), failures.as_bytes())?;

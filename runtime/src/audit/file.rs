@@ -161,6 +161,7 @@ pub fn run_file(
         sinks,
     )?;
     write_reordered(reorder, sinks)?;
+    super::groups::write_groups(pack, sources, &mut summary, sinks)?;
     summary.records_read += rejected.len() as u64;
     summary.rejected += rejected.len() as u64;
     summary.not_grouped = first.not_grouped;

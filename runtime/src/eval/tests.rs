@@ -251,6 +251,7 @@ mod ir {
             severity: severity(VIOLATION),
             amount: None,
             lines: None,
+            group_of: None,
             group: Vec::new(),
             message: Vec::new(),
             evidence: Vec::new(),

@@ -602,7 +602,11 @@ pub fn defers(step: &Step, program: &Program) -> bool {
         if let ExprKind::Builtin { op, args } = k {
             return matches!(
                 op,
-                Builtin::WeekStart | Builtin::MonthStart | Builtin::YearStart | Builtin::Left
+                Builtin::WeekStart
+                    | Builtin::MonthStart
+                    | Builtin::YearStart
+                    | Builtin::Left
+                    | Builtin::TextOf
             ) || (*op == Builtin::AddDays && args[0].ty == Type::DateTime);
         }
         matches!(

@@ -428,7 +428,11 @@ impl Gen<'_, '_, '_> {
                 }
             }
             Builtin::Len => vec![vals[0][1]],
-            Builtin::WeekStart | Builtin::MonthStart | Builtin::YearStart | Builtin::Left => {
+            Builtin::WeekStart
+            | Builtin::MonthStart
+            | Builtin::YearStart
+            | Builtin::Left
+            | Builtin::TextOf => {
                 return unsupported("week_start, month_start, year_start and left");
             }
 

@@ -1,0 +1,150 @@
+//! Indicators: `each group` rules over groups of the batch's visits.
+//!
+//! Workers evaluate each visit's keys and totals ([`Evaluator::group_contribution`]);
+//! the writer adds them up per rule and key in a [`Groups`] (memory: one entry per
+//! group, e.g. hospital × department × month); after the last visit, each group's
+//! steps run once and its findings follow every visit finding, by rule order and
+//! then by key (records.md).
+
+use super::{EvalFailure, Finding, Summary, eval_failure_json, finding_json, money};
+use crate::eval::{Evaluator, KeysAndTotals, evidence_json};
+use crate::pack::Pack;
+use crate::value::Value;
+use heng_compiler::diagnostic::{Lang, Text};
+use heng_compiler::source::SourceMap;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// Writes the indicator findings of a finished run (its `summary.groups`) to the
+/// sinks, after every visit finding.
+pub fn write_groups(
+    pack: &Pack,
+    sources: &SourceMap,
+    summary: &mut Summary,
+    sinks: &mut super::Sinks,
+) -> std::io::Result<()> {
+    let groups = std::mem::take(&mut summary.groups);
+    groups.write(
+        pack,
+        sources,
+        summary,
+        sinks.findings,
+        sinks.errors,
+        sinks.lang,
+    )?;
+    summary.groups = groups;
+    Ok(())
+}
+
+/// One visit's keys and totals for one `each group` rule.
+pub type Contribution = (usize, Vec<Value>, Vec<Value>);
+
+/// The groups of a batch so far: per rule and key, the summed totals.
+#[derive(Clone, Debug, Default)]
+pub struct Groups {
+    /// (rule, sortable key) → (key values, totals).
+    groups: BTreeMap<(usize, Vec<String>), KeysAndTotals>,
+    /// A visit whose totals could not be added (an overflow), with why.
+    pub overflow: Option<Text>,
+}
+
+/// A key value in the order group findings are written: codes and text as they
+/// are, numbers and dates in an order-preserving form.
+fn sort_key(v: &Value) -> String {
+    match v {
+        Value::Text(t) => t.to_string(),
+        Value::Int(i) => format!("{:020}", i.wrapping_add(i64::MAX / 2)),
+        Value::Enum(i) => format!("{i:010}"),
+        Value::Bool(b) => b.to_string(),
+        Value::Date(d) => d.to_string(),
+        Value::DateTime(t) => t.to_string(),
+        Value::Decimal(d) => d.to_string(),
+        _ => String::new(),
+    }
+}
+
+impl Groups {
+    /// Adds one visit's contribution.
+    pub fn add(&mut self, (rule, keys, totals): Contribution) {
+        let sortable = keys.iter().map(sort_key).collect();
+        match self.groups.get_mut(&(rule, sortable)) {
+            Some((_, sum)) => {
+                if let Err(e) = Evaluator::add_totals(sum, &totals) {
+                    self.overflow.get_or_insert(e);
+                }
+            }
+            None => {
+                self.groups
+                    .insert((rule, keys.iter().map(sort_key).collect()), (keys, totals));
+            }
+        }
+    }
+
+    /// Runs each group's steps and writes its findings (and evaluation errors),
+    /// counting them in the summary.
+    pub fn write(
+        &self,
+        pack: &Pack,
+        sources: &SourceMap,
+        summary: &mut Summary,
+        findings: &mut dyn Write,
+        errors: &mut dyn Write,
+        lang: Lang,
+    ) -> std::io::Result<()> {
+        let evaluator = Evaluator::new(&pack.program, &pack.params, &pack.tables);
+        for ((rule_index, _), (keys, totals)) in &self.groups {
+            let rule = &pack.program.rules[*rule_index];
+            let Some(of) = &rule.group_of else { continue };
+            let outcome = evaluator.eval_group(rule, keys, totals);
+            let group: Vec<(String, serde_json::Value)> = of
+                .keys
+                .iter()
+                .zip(keys)
+                .map(|((name, e), v)| (name.clone(), evidence_json(v, &e.ty, &pack.program)))
+                .collect();
+            for hit in outcome.hits {
+                let f = Finding {
+                    mdtrt_id: String::new(),
+                    psn_no: String::new(),
+                    group: group.clone(),
+                    rule: *rule_index,
+                    severity: hit.severity,
+                    feedetl_sn: Vec::new(),
+                    amount: money(hit.amount),
+                    message: hit.message,
+                    evidence: hit
+                        .evidence
+                        .iter()
+                        .zip(&rule.evidence)
+                        .map(|((k, v), (_, e))| (k.clone(), evidence_json(v, &e.ty, &pack.program)))
+                        .collect(),
+                };
+                writeln!(findings, "{}", finding_json(pack, &f))?;
+                let t = &mut summary.rules[*rule_index];
+                let sev = (f.severity as usize).min(2);
+                t.count[sev] += 1;
+                t.amount[sev] += f.amount;
+                summary.findings += 1;
+                summary.amount += f.amount;
+            }
+            for e in outcome.errors {
+                let (l, c) = sources.line_col(e.span.file, e.span.start);
+                let failure = EvalFailure {
+                    line: 0,
+                    mdtrt_id: group
+                        .iter()
+                        .map(|(_, v)| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                    rule: *rule_index,
+                    feedetl_sn: None,
+                    position: format!("{}:{l}:{c}", sources.get(e.span.file).path),
+                    reason: e.message,
+                };
+                writeln!(errors, "{}", eval_failure_json(pack, &failure, lang))?;
+                summary.eval_errors += 1;
+            }
+        }
+        Ok(())
+    }
+}
