@@ -206,7 +206,28 @@ fn output_does_not_depend_on_thread_count() {
 #[test]
 fn native_and_interpreted_runs_write_identical_bytes() {
     let dir = out_dir("engines");
-    for input in ["examples/sample-batch.ndjson", "examples/malformed.ndjson"] {
+    // and a generated batch, where every rule of the pack finds something
+    let generated = dir.join("generated.ndjson");
+    let generate = heng(&[
+        "gen",
+        "--visits",
+        "3000",
+        "--seed",
+        "7",
+        "--out",
+        generated.to_str().unwrap(),
+    ]);
+    assert!(
+        generate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generate.stderr)
+    );
+    let generated = generated.to_str().unwrap();
+    for input in [
+        "examples/sample-batch.ndjson",
+        "examples/malformed.ndjson",
+        generated,
+    ] {
         let mut outputs = Vec::new();
         for engine in ["jit", "interp"] {
             let f = dir.join(format!("{engine}.ndjson"));
