@@ -91,7 +91,8 @@ fn time_order(a: &Value, b: &Value) -> std::cmp::Ordering {
     }
 }
 
-fn identity(v: &Value) -> usize {
+/// A record's identity (its address): the same record, not equal contents.
+pub(crate) fn identity(v: &Value) -> usize {
     match v {
         Value::Record(r) => Arc::as_ptr(r) as usize,
         _ => 0,
@@ -100,9 +101,14 @@ fn identity(v: &Value) -> usize {
 
 /// One patient's visits in time order, with the indexes rules need, built on first use.
 pub struct Patient {
+    /// Distinct for every patient built in this process (native code caches the
+    /// encoded patient by it).
+    id: u64,
     visits: Value,
     fields: TimeFields,
     index: OnceCell<Index>,
+    /// (visit position, line index in that visit's list) of `history.lines`.
+    order: OnceCell<Vec<(u32, u32)>>,
     /// Per fee-line field: (text, rank) of every line, sorted by text, built on
     /// first use by [`Patient::lines_starting_with`].
     by_text: std::cell::RefCell<Map<usize, std::rc::Rc<SortedTexts>>>,
@@ -129,12 +135,26 @@ impl Patient {
                 &TimeFields::cell(b, fields.begntime),
             )
         });
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Patient {
+            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             visits: Value::List(visits.into()),
             fields,
             index: OnceCell::new(),
+            order: OnceCell::new(),
             by_text: Default::default(),
         }
+    }
+
+    /// Distinct for every patient built in this process.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// `history.lines` as (visit position in [`Patient::visits`], index in that
+    /// visit's fee-line list), in time order.
+    pub fn line_order(&self) -> &[(u32, u32)] {
+        self.order()
     }
 
     /// The visits in time order.
@@ -142,27 +162,38 @@ impl Patient {
         self.visits.as_list()
     }
 
-    fn index(&self) -> &Index {
-        self.index.get_or_init(|| {
-            let mut rank = Map::default();
-            let mut visit_of = Map::default();
-            let mut lines = Vec::new();
+    /// `history.lines` as (visit position, line index), in time order.
+    fn order(&self) -> &[(u32, u32)] {
+        self.order.get_or_init(|| {
+            let mut order = Vec::new();
             for (vi, v) in self.visits().iter().enumerate() {
-                rank.insert(identity(v), vi as u32);
-                let mut own: Vec<&Value> = self.fields.lines(v).iter().collect();
-                own.sort_by(|a, b| {
+                let mut own: Vec<(usize, &Value)> =
+                    self.fields.lines(v).iter().enumerate().collect();
+                own.sort_by(|(_, a), (_, b)| {
                     time_order(
                         &TimeFields::cell(a, self.fields.fee_ocur_time),
                         &TimeFields::cell(b, self.fields.fee_ocur_time),
                     )
                 });
-                for l in own {
-                    visit_of.insert(identity(l), vi as u32);
-                    lines.push(l.clone());
-                }
+                order.extend(own.into_iter().map(|(li, _)| (vi as u32, li as u32)));
             }
-            for (i, l) in lines.iter().enumerate() {
+            order
+        })
+    }
+
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| {
+            let mut rank = Map::default();
+            let mut visit_of = Map::default();
+            let mut lines = Vec::with_capacity(self.order().len());
+            for (vi, v) in self.visits().iter().enumerate() {
+                rank.insert(identity(v), vi as u32);
+            }
+            for (i, &(vi, li)) in self.order().iter().enumerate() {
+                let l = &self.fields.lines(&self.visits()[vi as usize])[li as usize];
+                visit_of.insert(identity(l), vi);
                 rank.insert(identity(l), i as u32);
+                lines.push(l.clone());
             }
             Index {
                 lines: Value::List(lines.into()),

@@ -19,7 +19,7 @@ mod machine;
 
 use crate::engine::Engine;
 use crate::eval::{Evaluator, RuleOutcome, merge_groups};
-use crate::history::Patient;
+use crate::history::{Patient, TimeFields};
 use crate::pack::Pack;
 use crate::value::Value;
 use cranelift_frontend::FunctionBuilderContext;
@@ -68,6 +68,8 @@ pub struct NativeEngine<'p> {
     n_line_rules: usize,
     /// Word index of the visit's fee-line list in an encoded visit.
     feedetail_slot: Option<usize>,
+    /// The fee-line record type.
+    line_record: Option<heng_compiler::types::RecordId>,
     pub report: CompileReport,
 }
 
@@ -226,6 +228,15 @@ impl<'p> NativeEngine<'p> {
             lines_fn,
             n_line_rules,
             feedetail_slot,
+            line_record: program.visit.and_then(|v| {
+                match program.record(v).fields.get(pack.feedetail)?.value_type() {
+                    heng_compiler::types::Type::List(t) => match **t {
+                        heng_compiler::types::Type::Record(r) => Some(r),
+                        _ => None,
+                    },
+                    _ => None,
+                }
+            }),
             evaluator: Evaluator::new(program, &pack.params, &pack.tables),
             interner,
             layout,
@@ -240,19 +251,40 @@ impl<'p> NativeEngine<'p> {
 impl Engine for NativeEngine<'_> {
     /// Reuses per-thread memory for the encoded visit and the decisions, so a
     /// visit on which no rule fires allocates nothing but the outcome list.
+    /// When rules read history, the whole patient is encoded once and kept for the
+    /// patient's next visits.
     fn eval_visit_in(&self, visit: &Value, patient: Option<&Patient>) -> Vec<(usize, RuleOutcome)> {
         WORK.with_borrow_mut(|(prepared, decided)| {
-            self.prepare_into(visit, prepared);
+            match patient.filter(|_| self.layout.header_words > 0) {
+                Some(p) => {
+                    if prepared.patient != Some(p.id()) {
+                        self.prepare_patient_into(p, prepared);
+                    }
+                    let id = crate::history::identity(visit);
+                    match prepared.visits.iter().find(|(v, _)| *v == id) {
+                        Some(&(_, at)) => prepared.at = at,
+                        None => self.prepare_into(visit, prepared),
+                    }
+                }
+                None => self.prepare_into(visit, prepared),
+            }
             self.decide(prepared, decided);
             self.render(decided, visit, patient)
         })
     }
 }
 
-/// A visit in the compact layout, ready for compiled rules.
+/// A visit in the compact layout, ready for compiled rules: when rules read
+/// history, with the rest of its patient.
 #[derive(Default)]
 pub struct Prepared {
     arena: Vec<u64>,
+    /// Word offset of the visit that `decide` judges.
+    at: usize,
+    /// The encoded patient's visits: (record identity, word offset).
+    visits: Vec<(usize, usize)>,
+    /// Which patient the arena holds (`Patient::id`).
+    patient: Option<u64>,
 }
 
 impl NativeEngine<'_> {
@@ -265,6 +297,15 @@ impl NativeEngine<'_> {
 
     /// [`NativeEngine::prepare`] into memory held from an earlier visit.
     pub fn prepare_into(&self, visit: &Value, prepared: &mut Prepared) {
+        if self.layout.header_words > 0 {
+            // the visit's history is the visit alone
+            let alone = Patient::new(vec![visit.clone()], TimeFields::of(&self.pack.program));
+            self.prepare_patient_into(&alone, prepared);
+            prepared.patient = None;
+            return;
+        }
+        prepared.at = 0;
+        prepared.patient = None;
         let arena = &mut prepared.arena;
         arena.clear();
         if let (Some(v), Value::Record(rec)) = (self.pack.program.visit, visit) {
@@ -277,6 +318,69 @@ impl NativeEngine<'_> {
             );
         }
         arena.resize(arena.len() + self.layout.pad_words, 0);
+    }
+
+    /// Encodes a whole patient: the history header ([`layout::HISTORY_WORDS`]: the
+    /// lists `history.visits` and `history.lines`), then every visit, each visit and
+    /// fee line with its rank in time order and each line with its visit (the
+    /// hidden word of [`layout::Shape`]). `prepared.at` is the first visit.
+    fn prepare_patient_into(&self, patient: &Patient, prepared: &mut Prepared) {
+        let program = &self.pack.program;
+        let arena = &mut prepared.arena;
+        arena.clear();
+        arena.resize(self.layout.header_words, 0);
+        prepared.visits.clear();
+        let Some(v) = program.visit else { return };
+        let encoder = Encoder::new(program, &self.layout, &self.interner);
+        let vshape = self.layout.shape(Of::Record(v));
+        let mut offsets = Vec::with_capacity(patient.visits().len());
+        for (rank, visit) in patient.visits().iter().enumerate() {
+            let Value::Record(rec) = visit else { continue };
+            let at = encoder.record(
+                Of::Record(v),
+                &rec.fields,
+                arena,
+                &mut PrefixSetsRef::Fixed(&self.sets),
+            );
+            if let Some(h) = vshape.hidden {
+                arena[at + h as usize / 8] = rank as u64;
+            }
+            offsets.push(at);
+            prepared.visits.push((crate::history::identity(visit), at));
+        }
+        // each line's word offset, from its visit's fee-line offsets array
+        let line_at = |arena: &[u64], vi: u32, li: u32| -> Option<usize> {
+            let at = *offsets.get(vi as usize)?;
+            let list = arena.get(at + self.feedetail_slot?)?;
+            arena
+                .get(*list as usize / 8 + li as usize)
+                .map(|&b| b as usize / 8)
+        };
+        let lshape = self.line_record.map(|r| self.layout.shape(Of::Record(r)));
+        let mut lines = Vec::with_capacity(patient.line_order().len());
+        for (rank, &(vi, li)) in patient.line_order().iter().enumerate() {
+            let Some(at) = line_at(arena, vi, li) else {
+                continue;
+            };
+            if let Some(h) = lshape.and_then(|s| s.hidden) {
+                let visit_bytes = (offsets[vi as usize] * 8) as u64;
+                arena[at + h as usize / 8] = rank as u64 | (visit_bytes << 32);
+            }
+            lines.push((at * 8) as u64);
+        }
+        let visits_at = arena.len();
+        arena.extend(offsets.iter().map(|&at| (at * 8) as u64));
+        let lines_at = arena.len();
+        arena.extend_from_slice(&lines);
+        if self.layout.header_words >= layout::HISTORY_WORDS {
+            arena[0] = (visits_at * 8) as u64;
+            arena[1] = offsets.len() as u64;
+            arena[2] = (lines_at * 8) as u64;
+            arena[3] = lines.len() as u64;
+        }
+        arena.resize(arena.len() + self.layout.pad_words, 0);
+        prepared.at = offsets.first().copied().unwrap_or(self.layout.header_words);
+        prepared.patient = Some(patient.id());
     }
 
     /// Evaluates the active rules on a prepared visit; `visit` is the same visit as a
@@ -338,23 +442,25 @@ impl NativeEngine<'_> {
         SCRATCH.with(|scratch| {
             let ctx = CtxHold::new(&guard, &self.sets.sets, scratch);
             STATUS.with_borrow_mut(|status| {
-                self.decide_with(&ctx, scratch, &prepared.arena, status, out)
+                self.decide_with(&ctx, scratch, &prepared.arena, prepared.at, status, out)
             })
         })
     }
 
-    /// Runs every active rule on an encoded visit (word 0 of `arena`).
+    /// Runs every active rule on the visit encoded at word `at` of `arena`.
     fn decide_with(
         &self,
         ctx: &CtxHold,
         scratch: &machine::Scratch,
         arena: &[u64],
+        at: usize,
         status: &mut Vec<u8>,
         out: &mut Vec<Decision>,
     ) {
         let fd = self.pack.feedetail;
-        let (offsets, n_lines) = match self.feedetail_slot.and_then(|at| arena.get(at..at + 2)) {
-            Some(&[off, len]) if arena.first().is_some_and(|h| h & (1 << fd) != 0) => {
+        let slot = self.feedetail_slot.map(|s| at + s);
+        let (offsets, n_lines) = match slot.and_then(|s| arena.get(s..s + 2)) {
+            Some(&[off, len]) if arena.get(at).is_some_and(|h| h & (1 << fd) != 0) => {
                 ((off / 8) as usize, len as usize)
             }
             _ => (0, 0),
@@ -366,8 +472,15 @@ impl NativeEngine<'_> {
             status.clear();
             status.resize(n_lines * self.n_line_rules, 0);
             scratch.reset();
-            fired =
-                machine::call_lines(f, ctx, arena, (offsets, n_lines), self.n_line_rules, status);
+            fired = machine::call_lines(
+                f,
+                ctx,
+                arena,
+                at,
+                (offsets, n_lines),
+                self.n_line_rules,
+                status,
+            );
         }
         for &(rule, plan) in &self.plan {
             match plan {
@@ -378,7 +491,7 @@ impl NativeEngine<'_> {
                 }),
                 Plan::Visit(f) => {
                     scratch.reset();
-                    let status = machine::call_visit(f, ctx, arena) as u8;
+                    let status = machine::call_visit(f, ctx, arena, at) as u8;
                     if status != 0 {
                         out.push(Decision {
                             rule,

@@ -12,7 +12,7 @@ use crate::pack::Pack;
 use crate::value::Value;
 use heng_compiler::diagnostic::{Lang, Text};
 use heng_compiler::source::SourceMap;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::io::Write;
 
 /// Writes the indicator findings of a finished run (its `summary.groups`) to the
@@ -42,40 +42,45 @@ pub type Contribution = (usize, Vec<Value>, Vec<Value>);
 /// The groups of a batch so far: per rule and key, the summed totals.
 #[derive(Clone, Debug, Default)]
 pub struct Groups {
-    /// (rule, sortable key) → (key values, totals).
-    groups: BTreeMap<(usize, Vec<String>), KeysAndTotals>,
+    /// (rule, sortable key) → (key values, totals); sorted when written.
+    groups: HashMap<(usize, String), KeysAndTotals, foldhash::fast::RandomState>,
     /// A visit whose totals could not be added (an overflow), with why.
     pub overflow: Option<Text>,
 }
 
-/// A key value in the order group findings are written: codes and text as they
-/// are, numbers and dates in an order-preserving form.
-fn sort_key(v: &Value) -> String {
-    match v {
-        Value::Text(t) => t.to_string(),
-        Value::Int(i) => format!("{:020}", i.wrapping_add(i64::MAX / 2)),
-        Value::Enum(i) => format!("{i:010}"),
-        Value::Bool(b) => b.to_string(),
-        Value::Date(d) => d.to_string(),
-        Value::DateTime(t) => t.to_string(),
-        Value::Decimal(d) => d.to_string(),
-        _ => String::new(),
+/// Key values in the order group findings are written: codes and text as they
+/// are, numbers and dates in an order-preserving form, joined by a separator that
+/// sorts before any character they hold.
+fn sort_key(keys: &[Value]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for v in keys {
+        let _ = match v {
+            Value::Text(t) => write!(out, "{t}"),
+            Value::Int(i) => write!(out, "{:020}", (*i as i128 - i64::MIN as i128)),
+            Value::Enum(i) => write!(out, "{i:010}"),
+            Value::Bool(b) => write!(out, "{b}"),
+            Value::Date(d) => write!(out, "{d}"),
+            Value::DateTime(t) => write!(out, "{t}"),
+            Value::Decimal(d) => write!(out, "{d}"),
+            _ => Ok(()),
+        };
+        out.push('\u{1}');
     }
+    out
 }
 
 impl Groups {
     /// Adds one visit's contribution.
     pub fn add(&mut self, (rule, keys, totals): Contribution) {
-        let sortable = keys.iter().map(sort_key).collect();
-        match self.groups.get_mut(&(rule, sortable)) {
-            Some((_, sum)) => {
-                if let Err(e) = Evaluator::add_totals(sum, &totals) {
+        match self.groups.entry((rule, sort_key(&keys))) {
+            std::collections::hash_map::Entry::Occupied(mut g) => {
+                if let Err(e) = Evaluator::add_totals(&mut g.get_mut().1, &totals) {
                     self.overflow.get_or_insert(e);
                 }
             }
-            None => {
-                self.groups
-                    .insert((rule, keys.iter().map(sort_key).collect()), (keys, totals));
+            std::collections::hash_map::Entry::Vacant(g) => {
+                g.insert((keys, totals));
             }
         }
     }
@@ -92,7 +97,9 @@ impl Groups {
         lang: Lang,
     ) -> std::io::Result<()> {
         let evaluator = Evaluator::new(&pack.program, &pack.params, &pack.tables);
-        for ((rule_index, _), (keys, totals)) in &self.groups {
+        let mut sorted: Vec<_> = self.groups.iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(b.0));
+        for ((rule_index, _), (keys, totals)) in sorted {
             let rule = &pack.program.rules[*rule_index];
             let Some(of) = &rule.group_of else { continue };
             let outcome = evaluator.eval_group(rule, keys, totals);

@@ -11,7 +11,7 @@ use heng_compiler::text;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 /// Applies a builtin to its evaluated arguments.
-pub(super) fn call(op: Builtin, args: &[Value]) -> Result<Value, Text> {
+pub(crate) fn call(op: Builtin, args: &[Value]) -> Result<Value, Text> {
     match (op, args) {
         (Builtin::StartsWith, [Value::Text(s), Value::Text(p)]) => {
             Ok(Value::Bool(s.starts_with(&**p)))

@@ -14,6 +14,7 @@
 mod dates;
 mod decimals;
 mod expr;
+mod history;
 mod lists;
 mod select;
 
@@ -105,6 +106,10 @@ impl Helpers {
             ("heng_matches_any", (vec![I64, I32, I32], vec![I8])),
             ("heng_in_code_range", (vec![I64, I32, I32, I32], vec![I8])),
             ("heng_add_days", (vec![I32, I64], vec![I64])),
+            ("heng_add_days_secs", (vec![I64, I64], vec![I64])),
+            ("heng_week_start", (vec![I32], vec![I64])),
+            ("heng_month_start", (vec![I32], vec![I64])),
+            ("heng_year_start", (vec![I32], vec![I64])),
             ("heng_scratch", (vec![I64, I64], vec![I64])),
             ("heng_month", (vec![I64, I32], vec![I64])),
         ];
@@ -594,32 +599,23 @@ pub fn lookups(program: &Program) -> Vec<(usize, LookupMode)> {
 }
 
 /// Whether native code hands a rule to the interpreter at this step: a `for`, or an
-/// expression (or a function it calls) reading the patient's history (which the
-/// record layout of one visit cannot answer), or using what the code generator
-/// leaves to the interpreter (`first`/`last`, `.all(code)`, the calendar builtins).
+/// expression (or a function it calls) using what the code generator leaves to the
+/// interpreter (`first`/`last`, `.all(code)`, `left`, `text`).
 pub fn defers(step: &Step, program: &Program) -> bool {
     let interpreted = |k: &ExprKind| {
         if let ExprKind::Builtin { op, args } = k {
-            return matches!(
-                op,
-                Builtin::WeekStart
-                    | Builtin::MonthStart
-                    | Builtin::YearStart
-                    | Builtin::Left
-                    | Builtin::TextOf
-            ) || (*op == Builtin::AddDays && args[0].ty == Type::DateTime);
+            let _ = args;
+            return matches!(op, Builtin::Left | Builtin::TextOf);
         }
         matches!(
             k,
-            ExprKind::History { .. }
-                | ExprKind::Aggregate {
-                    kind: AggKind::First | AggKind::Last,
-                    ..
-                }
-                | ExprKind::Lookup {
-                    mode: LookupMode::All,
-                    ..
-                }
+            ExprKind::Aggregate {
+                kind: AggKind::First | AggKind::Last,
+                ..
+            } | ExprKind::Lookup {
+                mode: LookupMode::All,
+                ..
+            }
         )
     };
     matches!(step, Step::For { .. })

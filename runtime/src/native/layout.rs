@@ -65,6 +65,10 @@ pub struct Shape {
     slots: Vec<Option<u32>>,
     /// Words per record, header included.
     pub words: usize,
+    /// Byte offset of the hidden history word of visits and fee lines, when rules
+    /// read history: the record's rank in the patient's time order (low 32 bits)
+    /// and, for a fee line, its visit's byte offset (high 32 bits).
+    pub hidden: Option<u32>,
 }
 
 /// The shape of every record type and table of a pack, for the fields its compiled
@@ -78,7 +82,15 @@ pub struct Layout {
     /// nested record, whose offset is 0, or of a missing row, -1), and such a load
     /// stays inside the arena and reads zeros or the visit.
     pub pad_words: usize,
+    /// Words before the first visit of an arena: [`HISTORY_WORDS`] when rules read
+    /// history, else 0.
+    pub header_words: usize,
 }
+
+/// When rules read history, an arena holds a whole patient and starts with
+/// `history.visits` and `history.lines` as two lists (offsets array byte offset,
+/// length), then the visits.
+pub const HISTORY_WORDS: usize = 4;
 
 impl Layout {
     /// The layout for the decisions of `rules`: the fields their steps and the
@@ -103,11 +115,29 @@ impl Layout {
         for f in &program.functions {
             f.body.walk(&mut visit);
         }
+        let mut history = false;
         for r in rules {
             for s in &r.steps {
-                s.exprs().into_iter().for_each(|e| e.walk(&mut visit));
+                s.exprs().into_iter().for_each(|e| {
+                    e.walk(&mut visit);
+                    history |= program.mentions(e, &|k| matches!(k, ExprKind::History { .. }));
+                });
             }
         }
+        let line_record = program.visit.and_then(|v| {
+            match program.record(v).fields.get(feedetail)?.value_type() {
+                Type::List(t) => match **t {
+                    Type::Record(r) => Some(r),
+                    _ => None,
+                },
+                _ => None,
+            }
+        });
+        let hidden_in = |of: Of| {
+            history
+                && (Some(of) == program.visit.map(Of::Record)
+                    || Some(of) == line_record.map(Of::Record))
+        };
         let shape = |of: Of| {
             let fields = of.fields(program);
             let is_used = |i: usize| used.get(&of).is_some_and(|u| u[i]);
@@ -121,8 +151,18 @@ impl Layout {
                     }
                 }
             }
+            let mut hidden = None;
+            if hidden_in(of) {
+                bytes = bytes.div_ceil(8) * 8;
+                hidden = Some(bytes);
+                bytes += 8;
+            }
             let words = (bytes as usize).div_ceil(8);
-            Shape { slots, words }
+            Shape {
+                slots,
+                words,
+                hidden,
+            }
         };
         let records: Vec<Shape> = (0..program.records.len())
             .map(|r| shape(Of::Record(RecordId(r as u32))))
@@ -140,6 +180,7 @@ impl Layout {
             records,
             tables,
             pad_words,
+            header_words: if history { HISTORY_WORDS } else { 0 },
         }
     }
 

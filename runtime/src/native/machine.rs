@@ -141,13 +141,13 @@ pub fn finalize(module: &mut JITModule, ids: &[FuncId]) -> Result<Vec<RuleFn>, S
         .collect())
 }
 
-/// Calls a compiled `each visit` rule on the visit at word 0 of `arena`.
-pub fn call_visit(f: RuleFn, ctx: &CtxHold, arena: &[u64]) -> i64 {
+/// Calls a compiled `each visit` rule on the visit at word `at` of `arena`.
+pub fn call_visit(f: RuleFn, ctx: &CtxHold, arena: &[u64], at: usize) -> i64 {
     let base = arena.as_ptr();
     f(
         &ctx.ctx,
         base,
-        base,
+        arena[at..].as_ptr(),
         std::ptr::null(),
         0,
         std::ptr::null_mut(),
@@ -158,10 +158,12 @@ pub fn call_visit(f: RuleFn, ctx: &CtxHold, arena: &[u64]) -> i64 {
 /// index of the `n_lines` lines' offset array in `arena`, and `status` gets one byte
 /// per (rule, line) for the `rules` fused rules, rule-major. Returns a mask with bit
 /// `min(j, 63)` set when rule `j` wrote a non-zero byte.
+#[allow(clippy::too_many_arguments)]
 pub fn call_lines(
     f: RuleFn,
     ctx: &CtxHold,
     arena: &[u64],
+    at: usize,
     (offsets, n_lines): (usize, usize),
     rules: usize,
     status: &mut [u8],
@@ -179,7 +181,7 @@ pub fn call_lines(
     f(
         &ctx.ctx,
         base,
-        base,
+        arena[at..].as_ptr(),
         lines,
         n_lines as i64,
         status.as_mut_ptr(),
@@ -305,6 +307,38 @@ extern "C" fn heng_add_days(d: i32, n: i64) -> i64 {
         .map_or(i64::MIN, |d| super::layout::days(d) as i64)
 }
 
+/// `add_days` on a date and time (seconds), or `i64::MIN` when out of range.
+extern "C" fn heng_add_days_secs(t: i64, n: i64) -> i64 {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|t| t.naive_utc())
+        .and_then(|t| chrono::TimeDelta::try_days(n).and_then(|d| t.checked_add_signed(d)))
+        .map_or(i64::MIN, super::layout::secs)
+}
+
+/// The builtin `op` (week_start, month_start, year_start) on a date, as the
+/// interpreter computes it, or `i64::MIN` when it faults.
+fn calendar(op: heng_compiler::ir::Builtin, d: i32) -> i64 {
+    let Some(date) = super::layout::date_from_days(d) else {
+        return i64::MIN;
+    };
+    match crate::eval::builtins::call(op, &[crate::value::Value::Date(date)]) {
+        Ok(crate::value::Value::Date(r)) => super::layout::days(r) as i64,
+        _ => i64::MIN,
+    }
+}
+
+extern "C" fn heng_week_start(d: i32) -> i64 {
+    calendar(heng_compiler::ir::Builtin::WeekStart, d)
+}
+
+extern "C" fn heng_month_start(d: i32) -> i64 {
+    calendar(heng_compiler::ir::Builtin::MonthStart, d)
+}
+
+extern "C" fn heng_year_start(d: i32) -> i64 {
+    calendar(heng_compiler::ir::Builtin::YearStart, d)
+}
+
 /// Room for `n` list offsets in the scratch arena.
 extern "C" fn heng_scratch(ctx: *const Ctx, n: i64) -> *mut u64 {
     // SAFETY: a live Ctx (fact 2) whose scratch arena lives in the calling thread
@@ -340,6 +374,10 @@ fn helper_symbols() -> Vec<(&'static str, *const u8)> {
         ("heng_matches_any", heng_matches_any as *const u8),
         ("heng_in_code_range", heng_in_code_range as *const u8),
         ("heng_add_days", heng_add_days as *const u8),
+        ("heng_add_days_secs", heng_add_days_secs as *const u8),
+        ("heng_week_start", heng_week_start as *const u8),
+        ("heng_month_start", heng_month_start as *const u8),
+        ("heng_year_start", heng_year_start as *const u8),
         ("heng_scratch", heng_scratch as *const u8),
         ("heng_month", heng_month as *const u8),
     ]

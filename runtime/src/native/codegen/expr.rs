@@ -24,7 +24,7 @@ impl Gen<'_, '_, '_> {
             return Ok(v);
         }
         match &e.kind {
-            ExprKind::History { .. } => unsupported("the patient's history"),
+            ExprKind::History { op, args } => self.history(*op, args),
             ExprKind::Const(c) => {
                 let c = match (c, &e.ty) {
                     (Const::Int(i), Type::Decimal) => Const::Decimal((*i).into()),
@@ -388,7 +388,10 @@ impl Gen<'_, '_, '_> {
                 vec![self.b.ins().isub(b, a)]
             }
             Builtin::AddDays if args[0].ty == Type::DateTime => {
-                return unsupported("add_days on a date and time");
+                let r = self.call("heng_add_days_secs", &[vals[0][0], vals[1][0]]);
+                let bad = self.b.ins().icmp_imm_s(IntCC::Equal, r[0], i64::MIN);
+                self.fault_if(bad);
+                vec![r[0]]
             }
             Builtin::AddDays => {
                 let r = self.call("heng_add_days", &[vals[0][0], vals[1][0]]);
@@ -428,12 +431,19 @@ impl Gen<'_, '_, '_> {
                 }
             }
             Builtin::Len => vec![vals[0][1]],
-            Builtin::WeekStart
-            | Builtin::MonthStart
-            | Builtin::YearStart
-            | Builtin::Left
-            | Builtin::TextOf => {
-                return unsupported("week_start, month_start, year_start and left");
+            Builtin::Left | Builtin::TextOf => {
+                return unsupported("left and text");
+            }
+            Builtin::WeekStart | Builtin::MonthStart | Builtin::YearStart => {
+                let helper = match op {
+                    Builtin::WeekStart => "heng_week_start",
+                    Builtin::MonthStart => "heng_month_start",
+                    _ => "heng_year_start",
+                };
+                let r = self.call(helper, &[vals[0][0]]);
+                let bad = self.b.ins().icmp_imm_s(IntCC::Equal, r[0], i64::MIN);
+                self.fault_if(bad);
+                vec![self.b.ins().ireduce(I32, r[0])]
             }
 
             Builtin::MonthOf => {
