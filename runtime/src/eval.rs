@@ -512,6 +512,13 @@ impl<'e, 'a, 'v> Cx<'e, 'a, 'v> {
                 BinOp::Or => Ok(Value::Bool(
                     self.eval_bool(lhs, frame)? || self.eval_bool(rhs, frame)?,
                 )),
+                BinOp::Eq | BinOp::Ne if matches!(rhs.kind, ExprKind::Const(_)) => {
+                    let a = self.eval(lhs, frame)?;
+                    let ExprKind::Const(c) = &rhs.kind else {
+                        unreachable!("matched above")
+                    };
+                    Ok(Value::Bool(ops::equals_const(&a, c) == (*op == BinOp::Eq)))
+                }
                 _ => {
                     let a = self.eval(lhs, frame)?;
                     let b = self.eval(rhs, frame)?;
@@ -595,7 +602,12 @@ impl<'e, 'a, 'v> Cx<'e, 'a, 'v> {
             ExprKind::InList { expr, items } => {
                 let v = self.eval(expr, frame)?;
                 for item in items {
-                    if ops::equals(&v, &self.eval(item, frame)?) {
+                    // constants are compared as they are, without building a value
+                    let equal = match &item.kind {
+                        ExprKind::Const(c) => ops::equals_const(&v, c),
+                        _ => ops::equals(&v, &self.eval(item, frame)?),
+                    };
+                    if equal {
                         return Ok(Value::Bool(true));
                     }
                 }
