@@ -146,6 +146,19 @@ impl Patient {
         }
     }
 
+    /// The history of one visit for a serving component: the patient's earlier
+    /// visits from `source`, then the visit.
+    pub fn of_visit(
+        program: &Program,
+        visit: &Value,
+        psn_no: &str,
+        source: &dyn HistorySource,
+    ) -> Patient {
+        let mut visits = source.visits(psn_no);
+        visits.push(visit.clone());
+        Patient::new(visits, TimeFields::of(program))
+    }
+
     /// Distinct for every patient built in this process.
     pub fn id(&self) -> u64 {
         self.id
