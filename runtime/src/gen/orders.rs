@@ -15,6 +15,7 @@ use super::calendar::Day;
 use super::catalogue::{Catalogue, Class};
 use super::rules::{Counting, ORDERS_OUTPATIENT_RATE, OVER_ORDER_RATE, UNORDERED_RATE};
 use super::visit::{Visit, VisitGen};
+use std::cell::RefCell;
 
 /// One order.
 #[derive(Clone, Debug)]
@@ -73,14 +74,22 @@ impl<'c> VisitGen<'_, 'c> {
         }
         // Units refunded per order, to know what its lines bill.
         let mut refunded: Vec<i64> = Vec::new();
+        // A stay's order per item and discharge flag: slot 2 × item + flag holds
+        // the order number (0: none yet), cleared again below.
+        thread_local! {
+            static SHARED: RefCell<Vec<u16>> = const { RefCell::new(Vec::new()) };
+        }
+        let mut shared_orders = SHARED.take();
+        if inpatient {
+            shared_orders.resize(2 * cat.items.len(), 0);
+        }
         for l in &mut v.lines {
             if l.drord == UNORDERED || !cat.item(l.item).is_drug() {
                 continue;
             }
+            let slot = 2 * l.item as usize + usize::from(l.discharge);
             let shared = if inpatient {
-                v.orders
-                    .iter()
-                    .position(|o| o.item == l.item && o.discharge == l.discharge)
+                usize::from(shared_orders[slot]).checked_sub(1)
             } else {
                 None
             };
@@ -103,12 +112,21 @@ impl<'c> VisitGen<'_, 'c> {
                         dept: l.dept,
                     });
                     refunded.push(0);
+                    if inpatient {
+                        shared_orders[slot] = v.orders.len() as u16;
+                    }
                     v.orders.len() - 1
                 }
             };
             refunded[k] += i64::from(l.refund);
             l.drord = k as u16 + 1;
         }
+        if inpatient {
+            for o in &v.orders {
+                shared_orders[2 * o.item as usize + usize::from(o.discharge)] = 0;
+            }
+        }
+        SHARED.set(shared_orders);
         if unordered > 0 {
             // half with no drord_no, half naming an order that was not sent
             let missing = v.orders.len() as u16 + 1;
