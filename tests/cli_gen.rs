@@ -1,8 +1,9 @@
 //! `heng gen` as a user runs it: the same seed gives the same bytes (whatever the
 //! thread count) and another seed other bytes; the batch is read by `heng run`
-//! without a rejected record, and every injected violation of the 15 standard
-//! line rules is found; the shape (grouping, time order, exact amounts); clear
-//! errors.
+//! without a rejected record, every injected violation of the 15 standard line
+//! rules is found, and requires_item and billing_vs_orders give exactly the
+//! findings the manifest expects; the shape (grouping, time order, exact
+//! amounts, doctor's orders); clear errors.
 #![allow(clippy::unwrap_used)]
 
 #[path = "support/heng.rs"]
@@ -67,6 +68,9 @@ const LINE_RULES: [&str; 15] = [
     "visit_limit",
 ];
 
+/// Counting rules the generator injects; the manifest counts their findings.
+const COUNTING_RULES: [&str; 2] = ["billing_vs_orders", "requires_item"];
+
 #[test]
 fn the_same_seed_gives_the_same_bytes_and_another_seed_others() {
     let dir = out_dir("determinism");
@@ -129,6 +133,13 @@ fn heng_run_reads_every_record_and_finds_every_injected_violation() {
             "{rule}: {found} findings, {injected} injected"
         );
     }
+    for rule in COUNTING_RULES {
+        let injected = manifest["rules"][rule]["injected"].as_u64().unwrap();
+        let expected = manifest["rules"][rule]["expected"].as_u64().unwrap();
+        assert!(injected >= 1, "{rule}: nothing injected");
+        assert!(expected >= injected, "{rule}: {expected} < {injected}");
+        assert_eq!(findings(rule), expected, "{rule}: the model's findings");
+    }
 }
 
 #[test]
@@ -144,6 +155,7 @@ fn visits_are_grouped_by_patient_in_time_order_with_exact_amounts() {
     let mut seen = std::collections::HashSet::new();
     let mut lines = 0;
     let mut inpatient = 0;
+    let (mut drug_lines, mut ordered_lines) = (0, 0);
     for (i, v) in visits.iter().enumerate() {
         let psn = v["psn_no"].as_str().unwrap();
         let same_patient = i > 0 && visits[i - 1]["psn_no"] == psn;
@@ -167,7 +179,47 @@ fn visits_are_grouped_by_patient_in_time_order_with_exact_amounts() {
             assert_eq!(d("cnt") * d("pric"), d("det_item_fee_sumamt"), "{l}");
             assert_eq!(d("det_item_fee_sumamt").scale(), 2, "{l}");
         }
+        // Orders: every stay with a drug line has them; each names a drug and
+        // a positive quantity, once; almost every drug line points at one.
+        let orders = v["orders"].as_array().cloned().unwrap_or_default();
+        let is_drug = |l: &serde_json::Value| l["list_type"] == "101";
+        let inpatient_class =
+            ["21", "22", "24", "28", "52"].contains(&v["med_type"].as_str().unwrap());
+        if inpatient_class && fee.iter().any(is_drug) {
+            assert!(
+                !orders.is_empty(),
+                "a stay without orders: {}",
+                v["mdtrt_id"]
+            );
+        }
+        let mut rx = std::collections::HashSet::new();
+        for o in &orders {
+            assert!(rx.insert(o["rx_id"].as_str().unwrap()), "{o}");
+            assert!(
+                o["hilist_code"].as_str().unwrap().starts_with(['X', 'Z']),
+                "{o}"
+            );
+            assert!(Decimal::from_str(o["cnt"].as_str().unwrap()).unwrap() >= Decimal::ONE);
+            assert!(
+                o["drord_begn_date"].as_str().unwrap() <= o["drord_stop_date"].as_str().unwrap()
+            );
+        }
+        if !orders.is_empty() {
+            for l in fee
+                .iter()
+                .filter(|l| is_drug(l) && l["init_feedetl_sn"].is_null())
+            {
+                drug_lines += 1;
+                ordered_lines +=
+                    usize::from(l["drord_no"].as_str().is_some_and(|n| rx.contains(n)));
+            }
+        }
     }
+    assert!(drug_lines > 0);
+    assert!(
+        ordered_lines * 100 >= drug_lines * 97,
+        "drug lines with an order: {ordered_lines} of {drug_lines}"
+    );
     assert_eq!(manifest["patients"], seen.len());
     assert_eq!(manifest["fee_lines"], lines);
     assert!(

@@ -1,6 +1,7 @@
 //! `heng gen`: a deterministic synthetic batch of claims (spec/performance.md,
 //! "Data") in the input format of records.md, with violations of the standard
-//! pack's 15 line rules injected at known rates.
+//! pack's 15 line rules and of two counting rules (requires_item,
+//! billing_vs_orders) injected at known rates.
 //!
 //! # Shape
 //! - October 2026. Patients (`P00000001`, …) have 1–11 visits in the month (mean
@@ -20,11 +21,20 @@
 //!   restrictions, cheap ones and ones with their own names rank first. An
 //!   outpatient visit does not repeat an item, and background lines keep within
 //!   an item's item_limits `freq` inside a visit (the counting rules are not
-//!   modelled beyond that). Diagnoses (医保版 ICD-10), departments and
+//!   modelled beyond that, but for the two below). Diagnoses (医保版 ICD-10), departments and
 //!   hospitals come from `reference`. Prices are in fen, within the price cap:
 //!   det_item_fee_sumamt = cnt × pric exactly, with 2 decimals.
 //! - 0.5% of background lines with cnt ≥ 2 have one unit refunded by a later
 //!   line (init_feedetl_sn).
+//! - Doctor's orders (`orders`) for every inpatient stay with a drug line and
+//!   for 10% of the outpatient and special-disease visits with one: each drug
+//!   line's drord_no names an order with its code and the quantity of its lines
+//!   before refunds; in a stay one order per drug, long-term when billed on
+//!   several days, and one per discharge-medication drug (drord_bhvr 1).
+//! - item_pairs `requires` rows: their A items are billed only beside B (15%
+//!   of stays bill a pair, B and A at the same time) or on purpose alone; a B
+//!   that is a second-line item (second_line is not modelled) is never billed
+//!   as a pair.
 //!
 //! # Violations
 //! Background lines are drawn until the generator's model of the rules
@@ -41,6 +51,8 @@
 //! | discharge_overdose | 5% of discharge-medication lines |
 //! | billing_outside_stay | 3% of inpatient stays (one line moved outside the stay) |
 //! | special_disease_scope | 3% of drug and material lines of special-disease visits |
+//! | requires_item | 3% of inpatient stays (an A item alone, in a stay without its B) |
+//! | billing_vs_orders | 0.5% of drug lines of visits with orders (no order); 1% of orders billed at least 2 units (ordered fewer) |
 //!
 //! "Ordinary" lines are all lines but discharge medication (a drug or material
 //! line of a special-disease visit not chosen for special_disease_scope is
@@ -55,7 +67,11 @@
 //!
 //! Besides the batch, [`generate`] returns a [`Manifest`]: the seed, the counts
 //! of visits, lines and patients, and per rule the violations injected and the
-//! lines the model expects to fire (injected ones plus accidental ones).
+//! lines the model expects to fire (injected ones plus accidental ones); for
+//! requires_item and billing_vs_orders, findings rather than lines (one per
+//! visit and pair row; one per visit with drug lines without an order, and one
+//! per order billed over). The other counting and visit rules are not modelled:
+//! they fire by accident.
 
 mod calendar;
 mod catalogue;
@@ -64,6 +80,8 @@ mod hospitals;
 mod inject;
 mod lines;
 mod ndjson;
+mod orders;
+mod pairs;
 mod patient;
 mod reference;
 mod rng;
@@ -99,16 +117,19 @@ pub struct Manifest {
     /// refunds are applied, so it reports a few fewer).
     pub fee_lines: u64,
     pub patients: u64,
-    /// Per line rule id.
+    /// Per rule id: the 15 line rules, requires_item and billing_vs_orders.
     pub rules: BTreeMap<&'static str, RuleCount>,
 }
 
-/// Violations of one rule.
+/// Violations of one rule: fee lines for a line rule; findings for
+/// requires_item (visits and pair rows) and billing_vs_orders (visits with drug
+/// lines without an order, and orders billed over).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct RuleCount {
-    /// Lines made to break the rule on purpose; each of them fires it.
+    /// Lines (or findings) made to break the rule on purpose; each fires it.
     pub injected: u64,
-    /// Lines the generator's model of the rule expects to fire, injected or not.
+    /// Lines (or findings) the generator's model of the rule expects, injected
+    /// or not.
     pub expected: u64,
     /// The injection rate.
     pub rate: String,
@@ -263,6 +284,14 @@ pub fn generate(
                 };
                 (r.id(), count)
             })
+            .chain(rules::COUNTING.iter().enumerate().map(|(k, r)| {
+                let count = RuleCount {
+                    injected: total.counting_injected[k],
+                    expected: total.counting_predicted[k],
+                    rate: r.rate(),
+                };
+                (r.id(), count)
+            }))
             .collect(),
     })
 }
@@ -289,7 +318,118 @@ impl std::error::Error for GenError {}
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+    use std::collections::HashMap;
+
+    fn standard_pack() -> Pack {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        crate::pack::load(&root.join("stdlib-rules"), &[])
+            .pack
+            .unwrap()
+    }
+
+    #[test]
+    fn requires_pairs_are_items_and_their_a_items_are_drawn_only_as_pairs() {
+        let cat = Catalogue::from_pack(&standard_pack()).unwrap();
+        assert_eq!(cat.pairs.len(), 6, "the requires rows of item_pairs.csv");
+        for (k, p) in cat.pairs.iter().enumerate() {
+            let (a, b) = (p.a.unwrap(), p.b.unwrap());
+            assert!(cat.item(a).pair_a.contains(&(k as u16)));
+            assert!(cat.item(b).pair_b.contains(&(k as u16)));
+            assert!(!p.same_day, "every standard requires row has window visit");
+        }
+        let c = &cat.candidates;
+        let lists: [&[u32]; 18] = [
+            &cat.outpatient.items,
+            &cat.pharmacy.items,
+            &cat.inpatient.items,
+            &cat.drugs.items,
+            &cat.tests.items,
+            &c.age,
+            &c.men_only,
+            &c.women_only,
+            &c.newborn,
+            &c.min_tier,
+            &c.outpatient_only,
+            &c.inpatient_only,
+            &c.maternity,
+            &c.indication,
+            &c.dept,
+            &c.excluded,
+            &c.capped,
+            &c.materials,
+        ];
+        for list in lists.iter().chain([&c.drugs[..], &c.max_days[..]].iter()) {
+            assert!(list.iter().all(|&i| cat.item(i).pair_a.is_empty()));
+        }
+        assert_eq!(cat.injectable_pairs.len(), 6);
+        // the insulin pen needle's B is a second-line drug: never a background pair
+        assert_eq!(cat.background_pairs.len(), 5);
+    }
+
+    /// Orders as written: each drug line of a visit with orders names one with
+    /// its own code; an order's cnt is its lines' quantity before refunds unless
+    /// it was made short on purpose; the findings add up to the manifest's.
+    #[test]
+    fn orders_cover_their_lines_and_the_manifest_counts_what_was_made_wrong() {
+        let pack = standard_pack();
+        let opts = Options {
+            visits: 3_000,
+            seed: 5,
+            threads: 1,
+        };
+        let mut out = Vec::new();
+        let m = generate(&pack, &opts, &mut out, &mut |_| {}).unwrap();
+        let (mut unmatched_visits, mut short, mut stays_with_orders) = (0, 0, 0);
+        for text in String::from_utf8(out).unwrap().lines() {
+            let v: serde_json::Value = serde_json::from_str(text).unwrap();
+            let Some(orders) = v["orders"].as_array() else {
+                continue;
+            };
+            assert!(!orders.is_empty());
+            stays_with_orders += usize::from(v["endtime"].is_string());
+            let by_rx: HashMap<&str, &serde_json::Value> = orders
+                .iter()
+                .map(|o| (o["rx_id"].as_str().unwrap(), o))
+                .collect();
+            assert_eq!(by_rx.len(), orders.len(), "rx_id unique in the visit");
+            let int = |x: &serde_json::Value| x.as_str().unwrap().parse::<i64>().unwrap();
+            let mut gross: HashMap<&str, i64> = HashMap::new();
+            let mut net: HashMap<&str, i64> = HashMap::new();
+            let mut unmatched = false;
+            for l in v["feedetail"].as_array().unwrap() {
+                let order = l["drord_no"]
+                    .as_str()
+                    .and_then(|n| by_rx.get(n).map(|o| (n, o)));
+                match order {
+                    Some((n, o)) => {
+                        assert_eq!(o["hilist_code"], l["med_list_codg"]);
+                        *net.entry(n).or_default() += int(&l["cnt"]);
+                        if l["init_feedetl_sn"].is_null() {
+                            *gross.entry(n).or_default() += int(&l["cnt"]);
+                        }
+                    }
+                    None => unmatched |= l["list_type"] == "101",
+                }
+            }
+            unmatched_visits += usize::from(unmatched);
+            for (rx, o) in &by_rx {
+                let ordered = int(&o["cnt"]);
+                if ordered != gross[rx] {
+                    assert!(net[rx] > ordered, "short only on purpose: {o}");
+                    short += 1;
+                }
+                let long = o["drord_begn_date"] != o["drord_stop_date"];
+                assert_eq!(o["long_drord_flag"] == "1", long, "{o}");
+            }
+        }
+        assert!(stays_with_orders > 100, "{stays_with_orders}");
+        let counted = &m.rules["billing_vs_orders"];
+        assert!(unmatched_visits > 0 && short > 0);
+        assert_eq!((unmatched_visits + short) as u64, counted.expected);
+        assert_eq!(counted.injected, counted.expected);
+    }
 
     #[test]
     fn the_plan_makes_exactly_the_visits_asked_for() {

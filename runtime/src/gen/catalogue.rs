@@ -11,6 +11,11 @@
 //! codes with none of these get the name of their charge category (化验费).
 //! Prices are not in the tables: each item gets a base price from a hash of its
 //! code within a range for its kind, capped by price_caps for each tier.
+//!
+//! The codes of item_pairs rows with relation `requires` are items too (A: a
+//! material or drug that is billed only with procedure B). An A item is in no
+//! pool and no candidate list: it is billed only beside its B (`pairs`), or
+//! alone on purpose (requires_item).
 
 use super::codes::{
     base_price, category_name, fnv, full_code, json_escape, kind_of, service_category,
@@ -19,7 +24,7 @@ use super::rng::Weighted;
 use super::tables::TableRef;
 use crate::pack::Pack;
 use crate::value::Value;
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 /// What an item is, by the shape of its code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +78,9 @@ pub struct Limit {
     /// freq (whole units) and whether its period is the day; not a line rule,
     /// but background lines keep to it within a visit.
     pub freq: Option<(i64, bool)>,
+    /// A second-line item (second_line is not modelled: pairs leave such a B
+    /// out of the background).
+    pub second_line: bool,
 }
 
 /// One catalogue item.
@@ -100,6 +108,11 @@ pub struct Item {
     /// Where the name came from: 0 item_limits, 1 exclusions, 2 a special
     /// disease, 3 the charge category. Items with their own names are drawn more.
     pub source: u8,
+    /// The `requires` pairs (indexes into [`Catalogue::pairs`]) whose code_a
+    /// the item matches: it is billed only with its B.
+    pub pair_a: Box<[u16]>,
+    /// The `requires` pairs whose code_b the item matches.
+    pub pair_b: Box<[u16]>,
 }
 
 impl Item {
@@ -180,6 +193,17 @@ impl Pool {
     }
 }
 
+/// An item_pairs row with relation `requires`: A is billed only with B.
+#[derive(Clone, Debug)]
+pub struct Pair {
+    /// The catalogue items for code_a and code_b (filled out to full codes),
+    /// when their codes make items.
+    pub a: Option<u32>,
+    pub b: Option<u32>,
+    /// window `day`: B must be billed on the A line's day (else in the visit).
+    pub same_day: bool,
+}
+
 /// Parameters of the pack the line rules read.
 #[derive(Clone, Copy, Debug)]
 pub struct Params {
@@ -203,6 +227,14 @@ pub struct Catalogue {
     pub nursing: Pool,
     pub drugs: Pool,
     pub tests: Pool,
+    /// item_pairs rows with relation `requires`, in table order (at most
+    /// `u16::MAX`).
+    pub pairs: Vec<Pair>,
+    /// Pairs whose A and B can both be billed in the background (items with
+    /// prices, B not second-line nor never payable).
+    pub background_pairs: Vec<u16>,
+    /// Pairs whose A can be billed alone (requires_item).
+    pub injectable_pairs: Vec<u16>,
     /// Items that can be made to break each kind of restriction.
     pub candidates: Candidates,
 }
@@ -236,6 +268,7 @@ impl Catalogue {
         let exclusions = TableRef::find(pack, "exclusions");
         let caps = TableRef::find(pack, "price_caps");
         let diseases_table = TableRef::find(pack, "special_diseases");
+        let pairs_table = TableRef::find(pack, "item_pairs");
         let lookups: Vec<&TableRef> = [&limits, &exclusions, &caps]
             .into_iter()
             .flatten()
@@ -286,18 +319,49 @@ impl Catalogue {
             }
         }
 
-        let mut seen = HashSet::new();
+        // requires rows: (code_a, code_b, window day), their codes last so that
+        // the items of the other tables keep their places.
+        let mut pair_rows: Vec<(Box<str>, Box<str>, bool)> = Vec::new();
+        if let Some(t) = &pairs_table {
+            for r in 0..t.rows() {
+                if t.variant(r, "relation") != Some("requires") {
+                    continue;
+                }
+                let (Some(a), Some(b)) = (t.key(r), t.text(r, "code_b")) else {
+                    continue;
+                };
+                if a.is_empty() || pair_rows.len() >= usize::from(u16::MAX) {
+                    continue;
+                }
+                pair_rows.push((a.into(), b.into(), t.variant(r, "window") == Some("day")));
+                sources.push((a.to_string(), None, 3));
+                sources.push((b.to_string(), None, 3));
+            }
+        }
+        let sources_len = sources.len();
+        let with_pairs: Vec<&TableRef> = lookups
+            .iter()
+            .copied()
+            .chain(pairs_table.as_ref())
+            .collect();
+
+        let pair_codes = 2 * pair_rows.len();
+        let mut seen = HashMap::new();
         let mut items = Vec::new();
-        for (source, name, from) in sources {
-            let Some(code) = full_code(&source, &lookups) else {
+        for (k, (source, name, from)) in sources.into_iter().enumerate() {
+            // a pair's prefix is filled out so that it still finds its row
+            let from_pairs = k >= sources_len - pair_codes;
+            let Some(code) = full_code(&source, if from_pairs { &with_pairs } else { &lookups })
+            else {
                 continue;
             };
-            if !seen.insert(code.clone()) {
+            if seen.contains_key(&code) {
                 continue;
             }
             let Some(kind) = kind_of(&code) else {
                 continue;
             };
+            seen.insert(code.clone(), items.len() as u32);
             items.push(make_item(
                 items.len(),
                 code,
@@ -312,6 +376,33 @@ impl Catalogue {
             return Err(
                 "the pack's tables (item_limits, exclusions, price_caps, special_diseases) hold no item codes to draw fee lines from".into(),
             );
+        }
+
+        // The requires pairs, and each item's part in them (by prefix, as the
+        // rule matches).
+        let mut pairs = Vec::with_capacity(pair_rows.len());
+        let mut pair_a: Vec<Vec<u16>> = vec![Vec::new(); items.len()];
+        let mut pair_b: Vec<Vec<u16>> = vec![Vec::new(); items.len()];
+        for (k, (a, b, same_day)) in pair_rows.iter().enumerate() {
+            let find =
+                |code: &str| full_code(code, &with_pairs).and_then(|full| seen.get(&full).copied());
+            pairs.push(Pair {
+                a: find(a),
+                b: find(b),
+                same_day: *same_day,
+            });
+            for (i, it) in items.iter().enumerate() {
+                if it.code.starts_with(&**a) {
+                    pair_a[i].push(k as u16);
+                }
+                if !b.is_empty() && it.code.starts_with(&**b) {
+                    pair_b[i].push(k as u16);
+                }
+            }
+        }
+        for (it, (a, b)) in items.iter_mut().zip(pair_a.into_iter().zip(pair_b)) {
+            it.pair_a = a.into();
+            it.pair_b = b.into();
         }
 
         let param_int = |name: &str, default: i64| {
@@ -339,9 +430,10 @@ impl Catalogue {
             newborn_max_days: param_int("newborn_max_days", 28),
         };
 
+        // An A item of a requires pair is billed only with its B or on purpose.
         let select = |f: &dyn Fn(&Item) -> bool| -> Vec<u32> {
             (0..items.len() as u32)
-                .filter(|&i| f(&items[i as usize]))
+                .filter(|&i| items[i as usize].pair_a.is_empty() && f(&items[i as usize]))
                 .collect()
         };
         let never_clean = |it: &Item| {
@@ -374,6 +466,23 @@ impl Catalogue {
                     allowed,
                     drugs,
                 });
+            }
+        }
+
+        let priced = |i: Option<u32>| i.filter(|&i| items[i as usize].price.iter().all(|&p| p > 0));
+        let mut background_pairs = Vec::new();
+        let mut injectable_pairs = Vec::new();
+        for (k, p) in pairs.iter().enumerate() {
+            let Some(a) = priced(p.a) else { continue };
+            injectable_pairs.push(k as u16);
+            let b_ok = priced(p.b).is_some_and(|b| {
+                let it = &items[b as usize];
+                it.pair_a.is_empty()
+                    && !never_clean(it)
+                    && !it.limit.as_ref().is_some_and(|l| l.second_line)
+            });
+            if b_ok && !never_clean(&items[a as usize]) {
+                background_pairs.push(k as u16);
             }
         }
 
@@ -410,6 +519,9 @@ impl Catalogue {
             nursing,
             drugs,
             tests,
+            pairs,
+            background_pairs,
+            injectable_pairs,
             candidates,
         })
     }
@@ -470,6 +582,7 @@ fn make_item(
             freq: t
                 .whole(r, "freq")
                 .map(|f| (f, t.variant(r, "freq_period") == Some("day"))),
+            second_line: t.prefixes(r, "second_line").is_some(),
         })
     });
     let excluded = exclusions.is_some_and(|t| t.table.prefix(&code).is_some());
@@ -515,5 +628,7 @@ fn make_item(
         cap,
         limit,
         excluded,
+        pair_a: Box::new([]),
+        pair_b: Box::new([]),
     }
 }

@@ -8,7 +8,7 @@ use super::catalogue::{Class, Kind, Pool, starts_any};
 use super::patient::{MONTH_DAYS, MONTH_START};
 use super::reference::{self, DEPARTMENTS};
 use super::rng::{Rng, Weighted};
-use super::rules::{self, Diag, Line, OUTSIDE_STAY_RATE, Rule};
+use super::rules::{self, Diag, Line, OUTSIDE_STAY_RATE, PAIR_RATE, REQUIRES_RATE, Rule};
 use super::visit::{Visit, VisitGen};
 use std::borrow::Cow;
 
@@ -60,10 +60,12 @@ impl<'c> VisitGen<'_, 'c> {
             }
         }
         v.lines.sort_by_key(|l| (l.day, l.minute));
+        self.orders(v);
     }
 
     /// An inpatient stay: a bed and nursing line per night, other lines spread
-    /// over the stay, and sometimes discharge medication.
+    /// over the stay, sometimes a requires pair (or an A item alone), and
+    /// sometimes discharge medication.
     fn fill_stay(&mut self, v: &mut Visit<'c>, forbidden: &mut Vec<&'c str>) {
         let cat = self.cat;
         let begin = v.facts.begin;
@@ -80,7 +82,10 @@ impl<'c> VisitGen<'_, 'c> {
         } else {
             0
         };
-        let others = total.saturating_sub(daily + discharge);
+        let pair = !cat.background_pairs.is_empty() && self.rng.chance(PAIR_RATE);
+        let alone = !cat.injectable_pairs.is_empty() && self.rng.chance(REQUIRES_RATE);
+        let others =
+            total.saturating_sub(daily + discharge + 2 * usize::from(pair) + usize::from(alone));
         let (begin_minute, end_minute) = (v.begin_minute, v.end_minute);
         let within = |rng: &mut Rng, day: Day| -> u32 {
             let lo = if day == begin { begin_minute } else { 420 };
@@ -116,6 +121,23 @@ impl<'c> VisitGen<'_, 'c> {
             let line = self.discharge_line(v, slot, forbidden);
             v.lines.push(line);
         }
+        // A requires pair, then (not to be followed by a B) an A alone.
+        for (wanted, both) in [(pair, true), (alone, false)] {
+            if !wanted {
+                continue;
+            }
+            let day = begin + self.rng.range(0, i64::from(end - begin)) as i32;
+            let slot = Slot {
+                day,
+                minute: within(self.rng, day),
+                discharge: false,
+            };
+            if both {
+                self.pair_lines(v, slot, forbidden);
+            } else {
+                self.requires_alone(v, slot, forbidden);
+            }
+        }
         // billing_outside_stay: move one background line out of the stay.
         if v.facts.end.is_some() && self.rng.chance(OUTSIDE_STAY_RATE) {
             let outside = if end < MONTH_START + MONTH_DAYS - 1 {
@@ -123,8 +145,16 @@ impl<'c> VisitGen<'_, 'c> {
             } else {
                 begin - 1
             };
+            // pair lines stay on their day (a window may be the day)
+            let paired = |l: &Line| {
+                let it = cat.item(l.item);
+                !it.pair_a.is_empty() || !it.pair_b.is_empty()
+            };
             let clean: Vec<usize> = (0..v.lines.len())
-                .filter(|&i| v.lines[i].injected.is_none() && !v.lines[i].discharge)
+                .filter(|&i| {
+                    let l = &v.lines[i];
+                    l.injected.is_none() && !l.discharge && !paired(l)
+                })
                 .collect();
             if !clean.is_empty() {
                 let i = *self.rng.pick(&clean);
@@ -191,6 +221,7 @@ impl<'c> VisitGen<'_, 'c> {
             approved: false,
             injected: None,
             refund: false,
+            drord: 0,
         })
     }
 
@@ -289,6 +320,7 @@ impl<'c> VisitGen<'_, 'c> {
             approved,
             injected: None,
             refund: false,
+            drord: 0,
         };
         Some((line, extra))
     }
@@ -296,7 +328,7 @@ impl<'c> VisitGen<'_, 'c> {
 
 /// Whether a background line would repeat an item of an outpatient visit, or
 /// take an item past its `freq` (per day, else per visit) within the visit.
-fn repeats(v: &Visit, line: &Line, freq: Option<(i64, bool)>) -> bool {
+pub(super) fn repeats(v: &Visit, line: &Line, freq: Option<(i64, bool)>) -> bool {
     if v.facts.class != Class::Inpatient && v.lines.iter().any(|l| l.item == line.item) {
         return true;
     }

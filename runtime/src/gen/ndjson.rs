@@ -79,6 +79,13 @@ fn push_id(out: &mut Vec<u8>, prefix: &[u8], patient: u64, seq: u32) {
     push_padded(out, u64::from(seq), 2);
 }
 
+/// An order's rx_id (and a line's drord_no): `YZ` + patient number (8 digits) +
+/// visit number (2 digits) + order number (3 digits).
+fn push_rx(out: &mut Vec<u8>, patient: u64, seq: u32, order: u16) {
+    push_id(out, b"YZ", patient, seq);
+    push_padded(out, u64::from(order), 3);
+}
+
 /// A doctor code: `D` + department digits + number.
 fn push_doctor(out: &mut Vec<u8>, dept: &str, n: u32) {
     out.push(b'D');
@@ -153,7 +160,7 @@ pub fn write_visit(out: &mut Vec<u8>, cat: &Catalogue, p: &Patient, v: &Visit) -
     let mut sn = 0u64;
     for line in &v.lines {
         sn += 1;
-        write_line(out, cat, v, line, sn, None);
+        write_line(out, cat, p, v, line, sn, None);
     }
     for (i, line) in v.lines.iter().enumerate() {
         if line.refund {
@@ -163,16 +170,57 @@ pub fn write_visit(out: &mut Vec<u8>, cat: &Catalogue, p: &Patient, v: &Visit) -
                 minute: (line.minute + 30).min(1_439),
                 ..*line
             };
-            write_line(out, cat, v, &refund, sn, Some(i as u64 + 1));
+            write_line(out, cat, p, v, &refund, sn, Some(i as u64 + 1));
         }
     }
-    out.extend_from_slice(b"]}\n");
+    out.push(b']');
+    if !v.orders.is_empty() {
+        out.extend_from_slice(b",\"orders\":[");
+        for (k, o) in v.orders.iter().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"rx_id\":\"");
+            push_rx(out, p.index, v.seq, k as u16 + 1);
+            out.push(b'"');
+            field(out, true, "hilist_code", &cat.item(o.item).code);
+            out.extend_from_slice(b",\"cnt\":\"");
+            push_i64(out, o.cnt);
+            out.extend_from_slice(b"\",\"drord_begn_date\":\"");
+            push_date(out, o.begin);
+            out.extend_from_slice(b"\",\"drord_stop_date\":\"");
+            push_date(out, o.stop);
+            out.push(b'"');
+            field(out, true, "drord_bhvr", if o.discharge { "1" } else { "0" });
+            field(out, true, "long_drord_flag", if o.long { "1" } else { "0" });
+            if !o.dept.is_empty() {
+                out.extend_from_slice(b",\"drord_dr_codg\":\"");
+                push_line_doctor(out, v, o.dept);
+                out.push(b'"');
+                field(out, true, "drord_dept_codg", o.dept);
+            }
+            out.push(b'}');
+        }
+        out.push(b']');
+    }
+    out.extend_from_slice(b"}\n");
     sn
+}
+
+/// The doctor of a line or order billed by `dept`: the attending doctor in the
+/// visit's department, else the first doctor of `dept`.
+fn push_line_doctor(out: &mut Vec<u8>, v: &Visit, dept: &str) {
+    if dept == v.dept {
+        push_doctor(out, v.dept, v.doctor);
+    } else {
+        push_doctor(out, dept, 1);
+    }
 }
 
 fn write_line(
     out: &mut Vec<u8>,
     cat: &Catalogue,
+    p: &Patient,
     v: &Visit,
     line: &Line,
     sn: u64,
@@ -188,6 +236,11 @@ fn write_line(
     if let Some(original) = refunds {
         out.extend_from_slice(b",\"init_feedetl_sn\":\"");
         push_u64(out, original);
+        out.push(b'"');
+    }
+    if line.drord > 0 {
+        out.extend_from_slice(b",\"drord_no\":\"");
+        push_rx(out, p.index, v.seq, line.drord);
         out.push(b'"');
     }
     out.extend_from_slice(b",\"fee_ocur_time\":\"");
@@ -209,11 +262,7 @@ fn write_line(
     if !line.dept.is_empty() {
         field(out, true, "bilg_dept_codg", line.dept);
         out.extend_from_slice(b",\"bilg_dr_codg\":\"");
-        if line.dept == v.dept {
-            push_doctor(out, v.dept, v.doctor);
-        } else {
-            push_doctor(out, line.dept, 1);
-        }
+        push_line_doctor(out, v, line.dept);
         out.push(b'"');
     }
     field(

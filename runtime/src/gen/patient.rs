@@ -11,6 +11,7 @@ use super::ndjson;
 use super::rng::{Rng, Weighted};
 use super::rules;
 use super::visit::VisitGen;
+use super::{orders, pairs};
 
 /// 2026-10-01, the first day of the generated month.
 pub const MONTH_START: Day = super::calendar::day(2026, 10, 1);
@@ -31,6 +32,10 @@ pub struct Tally {
     pub injected: [u64; 15],
     /// Per rule: lines the generator's model says fire it, injected or not.
     pub predicted: [u64; 15],
+    /// Per counting rule (in [`rules::COUNTING`] order): findings injected on
+    /// purpose, and findings the model expects.
+    pub counting_injected: [u64; 2],
+    pub counting_predicted: [u64; 2],
 }
 
 impl Tally {
@@ -41,6 +46,10 @@ impl Tally {
         for i in 0..15 {
             self.injected[i] += other.injected[i];
             self.predicted[i] += other.predicted[i];
+        }
+        for i in 0..2 {
+            self.counting_injected[i] += other.counting_injected[i];
+            self.counting_predicted[i] += other.counting_predicted[i];
         }
     }
 }
@@ -128,6 +137,17 @@ pub fn patient(
         for k in 0..15 {
             tally.predicted[k] += predicted[k];
             tally.injected[k] += injected[k];
+        }
+        let counted = [orders::findings(cat, &v), pairs::findings(cat, &v)];
+        for (k, &expected) in counted.iter().enumerate() {
+            debug_assert!(
+                expected >= v.injected[k],
+                "{}: {} injected, {expected} expected",
+                rules::COUNTING[k].id(),
+                v.injected[k],
+            );
+            tally.counting_injected[k] += v.injected[k];
+            tally.counting_predicted[k] += expected;
         }
         tally.visits += 1;
         tally.lines += ndjson::write_visit(out, cat, &p, &v);

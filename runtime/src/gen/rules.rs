@@ -3,6 +3,8 @@
 //! Background lines are redrawn until the model says they fire nothing, and an
 //! injected violation is counted only when the model says it fires its rule; the
 //! tests hold the model to the real rules by running `heng run` on the output.
+//! Two counting rules, requires_item and billing_vs_orders, are modelled per
+//! visit (`pairs::findings`, `orders::findings`); the rest are not modelled.
 
 use super::calendar::{Day, years_between};
 use super::catalogue::{Catalogue, Class, Disease, Insurance, Item, VisitReq, starts_any};
@@ -164,6 +166,59 @@ pub struct Line {
     pub injected: Option<Rule>,
     /// One unit of it is refunded by a later line.
     pub refund: bool,
+    /// drord_no: 0 for none, else the number of the visit's order (1-based) it
+    /// executes; a number past the visit's orders points at no order.
+    pub drord: u16,
+}
+
+/// The two counting rules the generator injects and models: one finding per
+/// visit and pair row (requires_item); one per visit for its drug lines without
+/// an order plus one per order billed over (billing_vs_orders).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counting {
+    BillingVsOrders,
+    RequiresItem,
+}
+
+pub const COUNTING: [Counting; 2] = [Counting::BillingVsOrders, Counting::RequiresItem];
+
+/// requires_item: per 10,000 inpatient stays, one A item billed without its B.
+pub const REQUIRES_RATE: u32 = 300;
+/// Per 10,000 inpatient stays, a requires pair billed together (background).
+pub const PAIR_RATE: u32 = 1_500;
+/// Per 10,000 outpatient and special-disease visits with a drug line: the
+/// visit has orders (every inpatient stay with a drug line has them).
+pub const ORDERS_OUTPATIENT_RATE: u32 = 1_000;
+/// billing_vs_orders: per 10,000 drug lines of visits with orders, a line
+/// without an order.
+pub const UNORDERED_RATE: u32 = 50;
+/// billing_vs_orders: per 10,000 orders billed at least 2 units, one ordered
+/// for fewer than billed.
+pub const OVER_ORDER_RATE: u32 = 100;
+
+impl Counting {
+    pub fn id(self) -> &'static str {
+        match self {
+            Counting::BillingVsOrders => "billing_vs_orders",
+            Counting::RequiresItem => "requires_item",
+        }
+    }
+
+    /// The injection rate, as the manifest states it.
+    pub fn rate(self) -> String {
+        let pct = |bp: u32| format!("{}.{:02}%", bp / 100, bp % 100);
+        match self {
+            Counting::BillingVsOrders => format!(
+                "{} of drug lines of visits with orders (one finding per visit), {} of orders",
+                pct(UNORDERED_RATE),
+                pct(OVER_ORDER_RATE)
+            ),
+            Counting::RequiresItem => format!(
+                "{} of inpatient stays (one finding per visit and pair)",
+                pct(REQUIRES_RATE)
+            ),
+        }
+    }
 }
 
 /// The rules a line fires (bits of [`Rule::bit`]). `diagnoses`: the visit's

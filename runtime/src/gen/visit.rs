@@ -7,6 +7,7 @@ use super::calendar::years_between;
 use super::catalogue::{Catalogue, Class};
 use super::codes::fnv;
 use super::hospitals::{Hospital, Hospitals};
+use super::orders::Order;
 use super::patient::{MONTH_DAYS, MONTH_START, Patient};
 use super::reference::{self, Diagnosis, Setting};
 use super::rng::{Rng, Weighted};
@@ -26,6 +27,11 @@ pub struct Visit<'c> {
     pub diags: Vec<Diag<'c>>,
     pub oprn: Option<&'static str>,
     pub lines: Vec<Line>,
+    /// Doctor's orders for the drug lines (`Line::drord` numbers them from 1).
+    pub orders: Vec<Order>,
+    /// Per counting rule (in [`super::rules::COUNTING`] order): violations
+    /// injected on purpose, as findings.
+    pub injected: [u64; 2],
 }
 
 /// Generation of one visit of one patient.
@@ -205,6 +211,8 @@ impl<'c> VisitGen<'_, 'c> {
             }],
             oprn,
             lines: Vec::new(),
+            orders: Vec::new(),
+            injected: [0; 2],
         }
     }
 }
