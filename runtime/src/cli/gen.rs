@@ -1,7 +1,7 @@
 //! `heng gen --visits N --seed S --out FILE`: write a deterministic synthetic
 //! batch of visits (records.md) drawn from a pack's tables, with the standard
-//! line rules' violations injected at known rates, and `FILE.manifest.json`
-//! beside it saying what was injected.
+//! line rules' violations (and billing_vs_orders and requires_item ones) injected
+//! at known rates, and `FILE.manifest.json` beside it saying what was injected.
 
 use heng_compiler::diagnostic::Lang;
 use heng_runtime::r#gen::{GenError, Options, generate};
