@@ -32,8 +32,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Linkage, Module};
 use heng_compiler::ir::{
-    AggKind, Builtin, Const, Expr, ExprKind, LINE_LOCAL, LookupMode, Program, Rule, Scope, Step,
-    VISIT_LOCAL,
+    Builtin, Const, Expr, ExprKind, LINE_LOCAL, LookupMode, Program, Rule, Scope, Step, VISIT_LOCAL,
 };
 use heng_compiler::types::Type;
 use std::collections::HashMap;
@@ -600,23 +599,12 @@ pub fn lookups(program: &Program) -> Vec<(usize, LookupMode)> {
 
 /// Whether native code hands a rule to the interpreter at this step: a `for`, or an
 /// expression (or a function it calls) using what the code generator leaves to the
-/// interpreter (`first`/`last`, `.all(code)`, `left`, `text`).
+/// interpreter (`.all(code)`, `left`, `text`).
 pub fn defers(step: &Step, program: &Program) -> bool {
-    let interpreted = |k: &ExprKind| {
-        if let ExprKind::Builtin { op, args } = k {
-            let _ = args;
-            return matches!(op, Builtin::Left | Builtin::TextOf);
-        }
-        matches!(
-            k,
-            ExprKind::Aggregate {
-                kind: AggKind::First | AggKind::Last,
-                ..
-            } | ExprKind::Lookup {
-                mode: LookupMode::All,
-                ..
-            }
-        )
+    let interpreted = |k: &ExprKind| match k {
+        ExprKind::Builtin { op, .. } => matches!(op, Builtin::Left | Builtin::TextOf),
+        ExprKind::Lookup { mode, .. } => *mode == LookupMode::All,
+        _ => false,
     };
     matches!(step, Step::For { .. })
         || step

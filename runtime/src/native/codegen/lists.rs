@@ -128,7 +128,28 @@ impl Gen<'_, '_, '_> {
             None => self.b.ins().iconst(I8, 1),
         };
         match kind {
-            AggKind::First | AggKind::Last => return unsupported("first(...) or last(...)"),
+            AggKind::First | AggKind::Last => {
+                // hold the (body of the) element; `first` stops at it
+                let take = self.b.create_block();
+                self.b.ins().brif(selected, take, &[], step, &[]);
+                self.b.switch_to_block(take);
+                let v = match body {
+                    Some(b) => {
+                        let inner = match ty {
+                            Type::Option(t) => t.as_ref().clone(),
+                            t => t.clone(),
+                        };
+                        let v = self.expr(b)?;
+                        self.coerce(v, &b.ty, &inner)?
+                    }
+                    None => vec![elem_ptr],
+                };
+                let mut new = vec![self.b.ins().iconst(I8, 1)];
+                new.extend(v);
+                self.set(&acc, &new);
+                let next = if kind == AggKind::First { done } else { step };
+                self.b.ins().jump(next, &[]);
+            }
             AggKind::Any => {
                 let hit = self.b.create_block();
                 self.b.ins().brif(selected, hit, &[], step, &[]);
