@@ -44,8 +44,9 @@ pub type Contribution = (usize, Vec<Value>, Vec<Value>);
 pub struct Groups {
     /// (rule, sortable key) → (key values, totals); sorted when written.
     groups: HashMap<(usize, String), KeysAndTotals, foldhash::fast::RandomState>,
-    /// A visit whose totals could not be added (an overflow), with why.
-    pub overflow: Option<Text>,
+    /// The first rule whose totals could not be added (a decimal overflow), with why;
+    /// written as an evaluation error with the rule's findings.
+    pub overflow: Option<(usize, Text)>,
 }
 
 /// Key values in the order group findings are written: codes and text as they
@@ -76,7 +77,7 @@ impl Groups {
         match self.groups.entry((rule, sort_key(&keys))) {
             std::collections::hash_map::Entry::Occupied(mut g) => {
                 if let Err(e) = Evaluator::add_totals(&mut g.get_mut().1, &totals) {
-                    self.overflow.get_or_insert(e);
+                    self.overflow.get_or_insert((rule, e));
                 }
             }
             std::collections::hash_map::Entry::Vacant(g) => {
@@ -97,6 +98,18 @@ impl Groups {
         lang: Lang,
     ) -> std::io::Result<()> {
         let evaluator = Evaluator::new(&pack.program, &pack.params, &pack.tables);
+        if let Some((rule, reason)) = &self.overflow {
+            let failure = EvalFailure {
+                line: 0,
+                mdtrt_id: String::new(),
+                rule: *rule,
+                feedetl_sn: None,
+                position: String::new(),
+                reason: reason.clone(),
+            };
+            writeln!(errors, "{}", eval_failure_json(pack, &failure, lang))?;
+            summary.eval_errors += 1;
+        }
         let mut sorted: Vec<_> = self.groups.iter().collect();
         sorted.sort_by(|a, b| a.0.cmp(b.0));
         for ((rule_index, _), (keys, totals)) in sorted {
@@ -153,5 +166,43 @@ impl Groups {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn visits_with_equal_keys_add_up_and_an_overflow_is_kept_for_the_errors() {
+        let mut g = Groups::default();
+        let key = || vec![Value::text("H1"), Value::text("2026-10")];
+        g.add((
+            3,
+            key(),
+            vec![Value::Int(1), Value::Decimal(Decimal::new(150, 2))],
+        ));
+        g.add((
+            3,
+            key(),
+            vec![Value::Int(1), Value::Decimal(Decimal::new(250, 2))],
+        ));
+        g.add((
+            3,
+            vec![Value::text("H2"), Value::text("2026-10")],
+            vec![Value::Int(1), Value::Decimal(Decimal::ONE)],
+        ));
+        let h1 = &g.groups[&(3, sort_key(&key()))].1;
+        assert_eq!(
+            h1,
+            &vec![Value::Int(2), Value::Decimal(Decimal::new(400, 2))]
+        );
+        assert_eq!(g.groups.len(), 2);
+        assert!(g.overflow.is_none());
+        let big = || vec![Value::Int(1), Value::Decimal(Decimal::MAX)];
+        g.add((5, key(), big()));
+        g.add((5, key(), big()));
+        assert_eq!(g.overflow.as_ref().map(|(rule, _)| *rule), Some(5));
     }
 }
