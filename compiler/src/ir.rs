@@ -42,6 +42,19 @@ impl Program {
         self.params.iter().position(|p| p.name == name)
     }
 
+    /// The record type of the visit's fee lines (`Visit.feedetail: List<FeeLine>`).
+    pub fn fee_line_record(&self) -> Option<RecordId> {
+        let visit = self.record(self.visit?);
+        let field = &visit.fields[visit.field("feedetail")?];
+        match field.value_type() {
+            Type::List(t) => match **t {
+                Type::Record(r) => Some(r),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// Whether `e`, or a function it calls, has a node for which `pred` holds.
     pub fn mentions(&self, e: &Expr, pred: &dyn Fn(&ExprKind) -> bool) -> bool {
         let mut found = false;

@@ -29,6 +29,9 @@ pub(crate) mod builtins;
 pub use builtins::years_between;
 mod group;
 pub use group::merge_groups;
+mod index_scan;
+mod indicator;
+pub use indicator::KeysAndTotals;
 pub(crate) mod ops;
 mod render;
 #[cfg(test)]
@@ -206,73 +209,6 @@ impl Evaluator<'_> {
     fn eval(&self, e: &Expr, frame: &mut [Value]) -> Eval<Value> {
         let none = Value::Absent;
         Cx::new(self, &none, None).eval(e, frame)
-    }
-}
-
-/// An `each group` rule's key values and totals for one visit.
-pub type KeysAndTotals = (Vec<Value>, Vec<Value>);
-
-impl Evaluator<'_> {
-    /// An `each group` rule's keys and totals for one visit (see
-    /// [`heng_compiler::ir::GroupOf`]); `None` for other rules.
-    pub fn group_contribution(
-        &self,
-        rule: &Rule,
-        visit: &Value,
-        patient: Option<&Patient>,
-    ) -> Option<Result<KeysAndTotals, EvalError>> {
-        let of = rule.group_of.as_ref()?;
-        let cx = Cx::new(self, visit, patient);
-        let mut frame = vec![Value::Absent; (of.visit_frame as usize).max(1)];
-        frame[VISIT_LOCAL.0 as usize] = visit.clone();
-        let mut values = |exprs: &[(String, Expr)]| -> Eval<Vec<Value>> {
-            exprs.iter().map(|(_, e)| cx.eval(e, &mut frame)).collect()
-        };
-        Some(
-            values(&of.keys)
-                .and_then(|k| Ok((k, values(&of.totals)?)))
-                .map_err(|f| EvalError {
-                    span: f.span,
-                    line: None,
-                    message: f.message,
-                }),
-        )
-    }
-
-    /// Runs an `each group` rule's steps for one group, given its keys and summed
-    /// totals. A finding names no lines.
-    pub fn eval_group(&self, rule: &Rule, keys: &[Value], totals: &[Value]) -> RuleOutcome {
-        let none = Value::Absent;
-        let cx = Cx::new(self, &none, None);
-        let mut frame =
-            vec![Value::Absent; (rule.frame_size as usize).max(keys.len() + totals.len())];
-        for (slot, v) in frame.iter_mut().zip(keys.iter().chain(totals)) {
-            *slot = v.clone();
-        }
-        let mut outcome = RuleOutcome::default();
-        let mut hits = Vec::new();
-        match cx.steps(rule, &rule.steps, &mut frame, None, &[], &mut hits) {
-            Ok(()) => outcome.hits = merge_groups(hits),
-            Err(f) => outcome.errors.push(EvalError {
-                span: f.span,
-                line: None,
-                message: f.message,
-            }),
-        }
-        outcome
-    }
-
-    /// Adds a visit's totals into a group's (same types: Int or Decimal).
-    pub fn add_totals(into: &mut [Value], more: &[Value]) -> Result<(), Text> {
-        for (a, b) in into.iter_mut().zip(more) {
-            let ty = if matches!(a, Value::Int(_)) && matches!(b, Value::Int(_)) {
-                Type::Int
-            } else {
-                Type::Decimal
-            };
-            *a = ops::binary(BinOp::Add, a, b, &ty)?;
-        }
-        Ok(())
     }
 }
 
@@ -678,80 +614,6 @@ impl<'e, 'a, 'v> Cx<'e, 'a, 'v> {
                 "field of a value that is neither a record nor a row",
             )),
         }
-    }
-
-    /// An index scan: for an aggregate over `history.lines` whose filter starts with
-    /// `starts_with(x.field, prefix)` (`prefix` not depending on `x`), the lines that
-    /// pass that first test, in time order, found by binary search. The filter still
-    /// runs on each of them, so the result is the same as a full scan's; only
-    /// elements the first test rejects are skipped. `None`: scan everything.
-    fn indexed_lines(
-        &self,
-        list: &Expr,
-        var: LocalId,
-        filter: Option<&Expr>,
-        frame: &mut [Value],
-    ) -> Option<Vec<Value>> {
-        if !matches!(
-            list.kind,
-            ExprKind::History {
-                op: HistoryOp::Lines,
-                ..
-            }
-        ) {
-            return None;
-        }
-        // the filter's conjuncts, left to right
-        let mut conjuncts = Vec::new();
-        let mut rest = filter?;
-        while let ExprKind::Binary {
-            op: BinOp::And,
-            lhs,
-            rhs,
-        } = &rest.kind
-        {
-            conjuncts.push(&**rhs);
-            rest = lhs;
-        }
-        conjuncts.push(rest);
-        conjuncts.reverse();
-        let is_var = |e: &Expr| matches!(e.kind, ExprKind::Local(l) if l == var);
-        let free_of_var = |e: &Expr| {
-            let mut uses = false;
-            e.walk(&mut |x| uses |= is_var(x));
-            !uses
-        };
-        let ExprKind::Builtin {
-            op: heng_compiler::ir::Builtin::StartsWith,
-            args,
-        } = &conjuncts[0].kind
-        else {
-            return None;
-        };
-        let ExprKind::Field { base, index } = &args[0].kind else {
-            return None;
-        };
-        if !is_var(base) || !free_of_var(&args[1]) {
-            return None;
-        }
-        let Value::Text(prefix) = self.eval(&args[1], frame).ok()? else {
-            return None;
-        };
-        // `x before y` next: only lines earlier than y
-        let until = match conjuncts.get(1).map(|c| &c.kind) {
-            Some(ExprKind::History {
-                op: HistoryOp::Before,
-                args,
-            }) if is_var(&args[0]) && free_of_var(&args[1]) => {
-                let y = self.eval(&args[1], frame).ok()?;
-                Some(self.patient().line_rank(&y)?)
-            }
-            _ => None,
-        };
-        Some(
-            self.patient()
-                .lines_starting_with(*index as usize, &prefix, until),
-        )
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -44,15 +44,7 @@ impl TimeFields {
     pub fn of(program: &Program) -> TimeFields {
         let visit = program.visit.map(|v| program.record(v));
         let feedetail = visit.and_then(|v| v.field("feedetail"));
-        let line = visit
-            .zip(feedetail)
-            .and_then(|(v, i)| match v.fields[i].value_type() {
-                heng_compiler::types::Type::List(t) => match **t {
-                    heng_compiler::types::Type::Record(r) => Some(program.record(r)),
-                    _ => None,
-                },
-                _ => None,
-            });
+        let line = program.fee_line_record().map(|r| program.record(r));
         TimeFields {
             begntime: visit.and_then(|v| v.field("begntime")),
             feedetail,

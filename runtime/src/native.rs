@@ -70,6 +70,8 @@ pub struct NativeEngine<'p> {
     feedetail_slot: Option<usize>,
     /// The fee-line record type.
     line_record: Option<heng_compiler::types::RecordId>,
+    /// Where visits and lines keep their times (for a visit's one-visit history).
+    times: TimeFields,
     pub report: CompileReport,
 }
 
@@ -228,15 +230,8 @@ impl<'p> NativeEngine<'p> {
             lines_fn,
             n_line_rules,
             feedetail_slot,
-            line_record: program.visit.and_then(|v| {
-                match program.record(v).fields.get(pack.feedetail)?.value_type() {
-                    heng_compiler::types::Type::List(t) => match **t {
-                        heng_compiler::types::Type::Record(r) => Some(r),
-                        _ => None,
-                    },
-                    _ => None,
-                }
-            }),
+            line_record: program.fee_line_record(),
+            times: TimeFields::of(program),
             evaluator: Evaluator::new(program, &pack.params, &pack.tables),
             interner,
             layout,
@@ -299,7 +294,7 @@ impl NativeEngine<'_> {
     pub fn prepare_into(&self, visit: &Value, prepared: &mut Prepared) {
         if self.layout.header_words > 0 {
             // the visit's history is the visit alone
-            let alone = Patient::new(vec![visit.clone()], TimeFields::of(&self.pack.program));
+            let alone = Patient::new(vec![visit.clone()], self.times);
             self.prepare_patient_into(&alone, prepared);
             prepared.patient = None;
             return;

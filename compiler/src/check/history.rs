@@ -20,14 +20,9 @@ impl Checker<'_> {
 
     /// The fee-line record type (the elements of `Visit.feedetail`).
     fn line_type(&self) -> Type {
-        let Some(v) = self.program.visit else {
-            return Type::Error;
-        };
-        let decl = self.program.record(v);
-        match decl.field("feedetail").map(|i| &decl.fields[i].ty) {
-            Some(Type::List(t)) => (**t).clone(),
-            _ => Type::Error,
-        }
+        self.program
+            .fee_line_record()
+            .map_or(Type::Error, Type::Record)
     }
 
     /// `history.visits` / `history.lines`, when `history` is not a local name.

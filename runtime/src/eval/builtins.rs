@@ -10,6 +10,31 @@ use heng_compiler::ir::Builtin;
 use heng_compiler::text;
 use rust_decimal::{Decimal, RoundingStrategy};
 
+/// `add_days` on a Date or a DateTime.
+fn add_days(when: &Value, n: i64) -> Result<Value, Text> {
+    let delta = TimeDelta::try_days(n);
+    let moved = match when {
+        Value::Date(d) => delta.and_then(|t| d.checked_add_signed(t)).map(Value::Date),
+        Value::DateTime(t) => delta
+            .and_then(|d| t.checked_add_signed(d))
+            .map(Value::DateTime),
+        _ => return Err(internal("add_days of a non-date")),
+    };
+    moved.ok_or_else(|| {
+        let shown = match when {
+            Value::Date(d) => d.to_string(),
+            Value::DateTime(t) => t.to_string(),
+            _ => String::new(),
+        };
+        text!(
+            "日期超出范围:{} 加 {} 天",
+            "date out of range: {} plus {} days",
+            shown,
+            n
+        )
+    })
+}
+
 /// Applies a builtin to its evaluated arguments.
 pub(crate) fn call(op: Builtin, args: &[Value]) -> Result<Value, Text> {
     match (op, args) {
@@ -30,17 +55,7 @@ pub(crate) fn call(op: Builtin, args: &[Value]) -> Result<Value, Text> {
         (Builtin::DaysBetween, [Value::Date(a), Value::Date(b)]) => {
             Ok(Value::Int(b.signed_duration_since(*a).num_days()))
         }
-        (Builtin::AddDays, [Value::Date(d), Value::Int(n)]) => TimeDelta::try_days(*n)
-            .and_then(|delta| d.checked_add_signed(delta))
-            .map(Value::Date)
-            .ok_or_else(|| {
-                text!(
-                    "日期超出范围:{} 加 {} 天",
-                    "date out of range: {} plus {} days",
-                    d,
-                    n
-                )
-            }),
+        (Builtin::AddDays, [when, Value::Int(n)]) => add_days(when, *n),
         (Builtin::Round, [x, step]) => match (x.as_decimal(), step.as_decimal()) {
             (Some(x), Some(step)) => round(x, step).map(Value::Decimal),
             _ => Err(internal("round of non-numbers")),
@@ -65,17 +80,6 @@ pub(crate) fn call(op: Builtin, args: &[Value]) -> Result<Value, Text> {
         (Builtin::Len, [Value::List(l)]) => Ok(Value::Int(l.len() as i64)),
         (Builtin::MonthOf, [Value::DateTime(dt)]) => Ok(month_of(dt.date())),
         (Builtin::MonthOf, [Value::Date(d)]) => Ok(month_of(*d)),
-        (Builtin::AddDays, [Value::DateTime(t), Value::Int(n)]) => TimeDelta::try_days(*n)
-            .and_then(|delta| t.checked_add_signed(delta))
-            .map(Value::DateTime)
-            .ok_or_else(|| {
-                text!(
-                    "日期超出范围:{} 加 {} 天",
-                    "date out of range: {} plus {} days",
-                    t,
-                    n
-                )
-            }),
         (Builtin::Left, [Value::Text(s), Value::Int(n)]) => {
             let n = usize::try_from(*n).unwrap_or(0);
             let end = s.char_indices().nth(n).map_or(s.len(), |(i, _)| i);

@@ -124,15 +124,7 @@ impl Layout {
                 });
             }
         }
-        let line_record = program.visit.and_then(|v| {
-            match program.record(v).fields.get(feedetail)?.value_type() {
-                Type::List(t) => match **t {
-                    Type::Record(r) => Some(r),
-                    _ => None,
-                },
-                _ => None,
-            }
-        });
+        let line_record = program.fee_line_record();
         let hidden_in = |of: Of| {
             history
                 && (Some(of) == program.visit.map(Of::Record)
