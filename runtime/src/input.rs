@@ -115,6 +115,8 @@ struct RecordReader {
 #[derive(Debug)]
 struct FieldReader {
     name: String,
+    /// The name as a JSON key, quotes included: what the fast reader matches.
+    quoted: Box<[u8]>,
     kind: Kind,
     optional: bool,
 }
@@ -203,6 +205,7 @@ pub fn check_schema(program: &Program) -> Result<Schema, Text> {
             })?;
             fields.push(FieldReader {
                 name: field.name.clone(),
+                quoted: format!("\"{}\"", field.name).into_bytes().into(),
                 kind,
                 optional: field.optional(),
             });

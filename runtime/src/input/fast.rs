@@ -12,34 +12,73 @@
 use super::{Kind, SchemaInner, scalar};
 use crate::value::{Record, Value};
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// Reads `text` (one whole line) as record type `r`, or `None` to defer.
 pub(super) fn read(s: &SchemaInner, r: usize, text: &str) -> Option<Record> {
-    let mut p = Parser {
-        b: text.as_bytes(),
-        text,
-        at: 0,
-        depth: 0,
-    };
-    p.ws();
-    if p.peek()? != b'{' {
-        return None;
+    TEXTS.with_borrow_mut(|texts| {
+        let mut p = Parser {
+            b: text.as_bytes(),
+            text,
+            at: 0,
+            depth: 0,
+            texts,
+        };
+        p.ws();
+        if p.peek()? != b'{' {
+            return None;
+        }
+        let record = p.record(s, r)?;
+        p.ws();
+        (p.at == p.b.len()).then_some(record)
+    })
+}
+
+thread_local! {
+    static TEXTS: RefCell<Texts> = RefCell::default();
+}
+
+/// Short texts read lately on this thread, shared rather than allocated again:
+/// codes, names and flags repeat from line to line. Bounded: emptied when full.
+#[derive(Default)]
+struct Texts {
+    seen: HashSet<Arc<str>, foldhash::fast::FixedState>,
+}
+
+impl Texts {
+    /// Longer texts (free-text names, notes) are rarely repeated.
+    const LONGEST: usize = 48;
+    const MOST: usize = 1 << 16;
+
+    fn get(&mut self, t: &str) -> Value {
+        if t.len() > Self::LONGEST {
+            return Value::text(t);
+        }
+        if let Some(shared) = self.seen.get(t) {
+            return Value::Text(shared.clone());
+        }
+        if self.seen.len() >= Self::MOST {
+            self.seen.clear();
+        }
+        let shared: Arc<str> = Arc::from(t);
+        self.seen.insert(shared.clone());
+        Value::Text(shared)
     }
-    let record = p.record(s, r)?;
-    p.ws();
-    (p.at == p.b.len()).then_some(record)
 }
 
 /// The values of the top-level `keys` of the JSON object `text` that are strings
 /// (`None` for a key that is absent, null or not a string), or `None` when `text`
 /// is not a JSON object this scan can read. Other values are skipped unparsed.
 pub(super) fn top_level_strings(text: &str, keys: &[&str]) -> Option<Vec<Option<String>>> {
+    let mut texts = Texts::default();
     let mut p = Parser {
         b: text.as_bytes(),
         text,
         at: 0,
         depth: 0,
+        texts: &mut texts,
     };
     let mut found = vec![None; keys.len()];
     p.eat(b'{')?;
@@ -65,11 +104,12 @@ pub(super) fn top_level_strings(text: &str, keys: &[&str]) -> Option<Vec<Option<
     }
 }
 
-struct Parser<'t> {
+struct Parser<'t, 'c> {
     b: &'t [u8],
     text: &'t str,
     at: usize,
     depth: u32,
+    texts: &'c mut Texts,
 }
 
 /// The index of the first `"`, `\\` or control character in `b`: where the plain
@@ -103,7 +143,7 @@ fn string_stop(b: &[u8]) -> Option<usize> {
 /// serde_json's own limit is 128; stay well inside it.
 const MAX_DEPTH: u32 = 100;
 
-impl<'t> Parser<'t> {
+impl<'t> Parser<'t, '_> {
     fn peek(&self) -> Option<u8> {
         self.b.get(self.at).copied()
     }
@@ -112,6 +152,26 @@ impl<'t> Parser<'t> {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.at += 1;
         }
+    }
+
+    /// Whether the text at `self.at` starts with `word`: a word at a time, where
+    /// slice equality would call `memcmp` for a key of a dozen bytes.
+    fn looking_at(&self, word: &[u8]) -> bool {
+        let Some(here) = self.b.get(self.at..self.at + word.len()) else {
+            return false;
+        };
+        let load = |b: &[u8], at: usize| {
+            let mut w = [0; 8];
+            w.copy_from_slice(&b[at..at + 8]);
+            u64::from_le_bytes(w)
+        };
+        let n = word.len();
+        if n < 8 {
+            return here.iter().zip(word).all(|(a, b)| a == b);
+        }
+        // whole words, then the last eight bytes (overlapping the previous word)
+        (0..n / 8).all(|k| load(here, 8 * k) == load(word, 8 * k))
+            && load(here, n - 8) == load(word, n - 8)
     }
 
     fn eat(&mut self, byte: u8) -> Option<()> {
@@ -151,13 +211,20 @@ impl<'t> Parser<'t> {
         } else {
             loop {
                 self.ws();
-                let key = self.string()?;
+                // the expected key, compared as bytes; any other spelling (another
+                // key, an escape) is read as a string and looked up
+                let at = match reader.fields.get(next) {
+                    Some(f) if self.looking_at(&f.quoted) => {
+                        self.at += f.quoted.len();
+                        Some(next)
+                    }
+                    _ => {
+                        let key = self.string()?;
+                        reader.fields.iter().position(|f| f.name == *key)
+                    }
+                };
                 self.eat(b':')?;
                 self.ws();
-                let at = match reader.fields.get(next) {
-                    Some(f) if f.name == *key => Some(next),
-                    _ => reader.fields.iter().position(|f| f.name == *key),
-                };
                 match at {
                     Some(i) => {
                         next = i + 1;
@@ -204,20 +271,31 @@ impl<'t> Parser<'t> {
         match (self.peek()?, kind) {
             (b'"', _) => {
                 let t = self.string()?;
-                if !matches!(kind, Kind::Text | Kind::Code) && t.trim().is_empty() {
+                if let Kind::Text | Kind::Code = kind {
+                    return Some(self.texts.get(&t));
+                }
+                // trimmed only when it needs to be: `trim` walks chars
+                let padded = |c: Option<&u8>| c.is_none_or(|c| c.is_ascii_whitespace());
+                let b = t.as_bytes();
+                let t = if padded(b.first()) || padded(b.last()) {
+                    t.trim()
+                } else {
+                    &t
+                };
+                if t.is_empty() {
                     return optional.then_some(Value::Absent);
                 }
                 match kind {
-                    Kind::Text | Kind::Code => Some(Value::text(&t)),
-                    Kind::Decimal => scalar::decimal(t.trim()).ok().map(Value::Decimal),
-                    Kind::Int => scalar::int(t.trim()).ok().map(Value::Int),
-                    Kind::Bool => match t.trim() {
+                    Kind::Text | Kind::Code => None,
+                    Kind::Decimal => scalar::decimal(t).ok().map(Value::Decimal),
+                    Kind::Int => scalar::int(t).ok().map(Value::Int),
+                    Kind::Bool => match t {
                         "0" => Some(Value::Bool(false)),
                         "1" => Some(Value::Bool(true)),
                         _ => None,
                     },
-                    Kind::Date => scalar::date(t.trim()).ok().map(Value::Date),
-                    Kind::DateTime => scalar::datetime(t.trim()).ok().map(Value::DateTime),
+                    Kind::Date => scalar::date(t).ok().map(Value::Date),
+                    Kind::DateTime => scalar::datetime(t).ok().map(Value::DateTime),
                     Kind::Record(_) | Kind::List(_) => None,
                 }
             }

@@ -22,6 +22,9 @@ const MAX_EXPONENT: u32 = 60;
 /// `-?digits[.digits][e[+-]digits]` (a leading `+` and a leading or trailing `.`
 /// are tolerated in strings). Too many digits is an error, never a rounding.
 pub(super) fn decimal(s: &str) -> Result<Decimal, ScalarError> {
+    if let Some(d) = short_decimal(s.as_bytes()) {
+        return Ok(d);
+    }
     let (mantissa, exponent) = match s.find(['e', 'E']) {
         Some(i) => (&s[..i], Some(&s[i + 1..])),
         None => (s, None),
@@ -55,6 +58,40 @@ pub(super) fn decimal(s: &str) -> Result<Decimal, ScalarError> {
         return Err(ScalarError::OutOfRange);
     }
     scale_by_power_of_ten(base, exp, negative)
+}
+
+/// The common case read directly: `-?digits[.digits]` with at most 18 digits,
+/// the scale kept (`25.00` has scale 2, as `from_str_exact` gives). `None` for
+/// anything else, including a negative zero, whose sign rust_decimal keeps.
+fn short_decimal(b: &[u8]) -> Option<Decimal> {
+    let (negative, digits) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        _ => (false, b),
+    };
+    let (mut mantissa, mut count, mut scale) = (0i64, 0, None);
+    for (i, &c) in digits.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + i64::from(c - b'0');
+                count += 1;
+                if count > 18 {
+                    return None;
+                }
+            }
+            b'.' if scale.is_none() && i > 0 && i + 1 < digits.len() => {
+                scale = Some((digits.len() - i - 1) as u32);
+            }
+            _ => return None,
+        }
+    }
+    if count == 0 || (negative && mantissa == 0) {
+        return None;
+    }
+    let signed = if negative { -mantissa } else { mantissa };
+    Some(Decimal::from_i128_with_scale(
+        i128::from(signed),
+        scale.unwrap_or(0),
+    ))
 }
 
 /// `base × 10^±exp`, exactly.
@@ -196,6 +233,28 @@ mod tests {
             d("0.0000000000000000000000000001")
         );
         assert_eq!(decimal("0e0").unwrap(), d("0"));
+        // the direct reading takes the usual amounts and leaves the rest
+        assert_eq!(short_decimal(b"5600.02"), Some(d("5600.02")));
+        assert_eq!(short_decimal(b"-3"), Some(d("-3")));
+        for other in ["-0.00", ".5", "1.", "+3", "1e2", "1234567890123456789"] {
+            assert_eq!(short_decimal(other.as_bytes()), None, "{other}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The direct reading of short decimals gives what rust_decimal's exact
+        /// parser gives, scale and sign included.
+        #[test]
+        fn short_decimals_read_as_rust_decimal_reads_them(
+            s in "-?[0-9]{0,12}(\\.[0-9]{0,8})?|[-+.0-9e]{1,8}"
+        ) {
+            if let Some(d) = short_decimal(s.as_bytes()) {
+                let exact = Decimal::from_str_exact(&s).unwrap();
+                proptest::prop_assert_eq!(d, exact);
+                proptest::prop_assert_eq!(d.to_string(), exact.to_string());
+                proptest::prop_assert_eq!(d.serialize(), exact.serialize());
+            }
+        }
     }
 
     #[test]

@@ -1026,6 +1026,14 @@ fn the_fast_path_reads_well_formed_lines_as_the_reference_does() {
             r#""gend":"2""#,
             r##""gend":"2","extra":{"a":[1,{"b":null}],"c":true,"d":"\u00e9"}"##,
         ),
+        // keys spelled with an escape, and unknown keys that begin like known ones
+        edited(r#""gend":"2""#, r#""g\u0065nd":"2""#),
+        edited(r#""cnt":"2""#, r#""cnt_x":"9","cnt":"2""#),
+        edited(r#""cnt":"2""#, r#""cn":"9","cnt":"2""#),
+        // padded and unpadded scalars, and amounts of every length
+        edited(r#""cnt":"2""#, r#""cnt":" 2 ""#),
+        edited(r#""cnt":"2""#, r#""cnt":"-0.00""#),
+        edited(r#""cnt":"2""#, r#""cnt":"123456789012345678.5""#),
         // whitespace everywhere
         format!(
             "  {}\t ",
@@ -1055,6 +1063,8 @@ fn the_fast_path_defers_on_anything_unusual_and_errors_stay_the_same() {
         edited(r#""cont_years":7"#, r#""cont_years":07"#),
         edited(r#""cont_years":7"#, r#""cont_years":7.5"#),
         edited(r#""cnt":"2""#, r#""cnt":"two""#),
+        // padded with a space that is not ASCII: the reference reader trims it
+        edited(r#""cnt":"2""#, r#""cnt":"\u30002""#),
         edited(r#""cnt":"2""#, r#""cnt":true"#),
         edited(r#""brdy":"2019-03-14""#, r#""brdy":"2019-02-30""#),
         edited(r#""psn_no":"P000123","#, ""),
