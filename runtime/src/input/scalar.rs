@@ -72,11 +72,11 @@ fn short_decimal(b: &[u8]) -> Option<Decimal> {
     for (i, &c) in digits.iter().enumerate() {
         match c {
             b'0'..=b'9' => {
-                mantissa = mantissa * 10 + i64::from(c - b'0');
                 count += 1;
                 if count > 18 {
                     return None;
                 }
+                mantissa = mantissa * 10 + i64::from(c - b'0');
             }
             b'.' if scale.is_none() && i > 0 && i + 1 < digits.len() => {
                 scale = Some((digits.len() - i - 1) as u32);

@@ -5,7 +5,9 @@
 
 use crate::table::Table;
 use heng_compiler::ir::LookupMode;
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 /// One table lookup the pack performs: which table, exact or by longest prefix.
@@ -36,6 +38,8 @@ impl Interned {
 /// Thread-safe interner. Evaluation holds a read guard for a whole visit, so the
 /// arrays native code reads cannot move underneath it.
 pub struct Interner<'t> {
+    /// Tells this interner's entries in [`RECENT`] from another's.
+    uid: u64,
     inner: RwLock<Interned>,
     lookups: Vec<LookupSlot>,
     tables: &'t [Table],
@@ -44,7 +48,9 @@ pub struct Interner<'t> {
 impl<'t> Interner<'t> {
     pub fn new(lookups: Vec<LookupSlot>, tables: &'t [Table]) -> Self {
         let rows: Vec<Vec<u32>> = vec![Vec::new(); lookups.len()];
+        static NEXT_UID: AtomicU64 = AtomicU64::new(0);
         Interner {
+            uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
             inner: RwLock::new(Interned {
                 row_addrs: rows.iter().map(|r| r.as_ptr() as usize).collect(),
                 rows,
@@ -109,7 +115,72 @@ impl<'t> Interner<'t> {
         id
     }
 
+    /// [`Interner::intern_held`] for a shared string, remembered on this thread
+    /// by the string's address (see [`RECENT`]).
+    pub fn intern_shared<'g>(
+        &'g self,
+        guard: &mut Option<RwLockReadGuard<'g, Interned>>,
+        s: &Arc<str>,
+    ) -> u32 {
+        let addr = Arc::as_ptr(s).cast::<u8>() as usize;
+        let slot = ((addr >> 4) ^ (addr >> 16)) & (RECENT_SLOTS - 1);
+        RECENT.with_borrow_mut(|recent| {
+            if recent.is_empty() {
+                recent.resize(RECENT_SLOTS, None);
+            }
+            if let Some((text, uid, id)) = &recent[slot]
+                && *uid == self.uid
+                && Arc::ptr_eq(text, s)
+            {
+                return *id;
+            }
+            let id = self.intern_held(guard, s);
+            recent[slot] = Some((s.clone(), self.uid, id));
+            id
+        })
+    }
+
     pub fn read(&self) -> RwLockReadGuard<'_, Interned> {
         self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+const RECENT_SLOTS: usize = 4096;
+
+thread_local! {
+    /// Ids of texts this thread interned lately, by the address of the shared
+    /// string: the input reader shares one `Arc<str>` per repeated text, so most
+    /// lookups compare an address instead of hashing the text. Each entry holds
+    /// its string, so no other text can take that address while the entry stands;
+    /// the interner's uid keeps engines apart.
+    static RECENT: RefCell<Vec<Option<(Arc<str>, u64, u32)>>> = const { RefCell::new(Vec::new()) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Interner;
+    use std::sync::Arc;
+
+    #[test]
+    fn shared_strings_get_the_id_of_their_text_in_each_interner() {
+        let (a, b) = (Interner::new(vec![], &[]), Interner::new(vec![], &[]));
+        let (mut ga, mut gb) = (None, None);
+        // b has seen another text first, so the same text has another id there
+        b.intern("other");
+        let x: Arc<str> = Arc::from("XJ01");
+        assert_eq!(a.intern_shared(&mut ga, &x), 0);
+        assert_eq!(b.intern_shared(&mut gb, &x), 1);
+        assert_eq!(a.intern_shared(&mut ga, &x), 0, "remembered per interner");
+        // another allocation of the same text, and another text
+        assert_eq!(a.intern_shared(&mut ga, &Arc::from("XJ01")), 0);
+        assert_eq!(a.intern_shared(&mut ga, &Arc::from("XJ02")), 1);
+        drop(x);
+        // whatever reuses the freed address is looked up by its text
+        for k in 0..10_000 {
+            let t: Arc<str> = Arc::from(format!("C{k}"));
+            let id = a.intern_shared(&mut ga, &t);
+            ga = None;
+            assert_eq!(a.read().texts[id as usize], t);
+        }
     }
 }

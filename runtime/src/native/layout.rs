@@ -277,7 +277,7 @@ impl<'a> Encoder<'a> {
                 (_, Value::Int(x)) => (*x as u64, 0),
                 (_, Value::Decimal(d)) => dec_words(*d),
                 (_, Value::Text(s)) => {
-                    let id = self.interner.intern_held(&mut self.guard.borrow_mut(), s);
+                    let id = self.interner.intern_shared(&mut self.guard.borrow_mut(), s);
                     (u64::from(id), 0)
                 }
                 (_, Value::Prefixes(p)) => (u64::from(sets.id(p)), 0),
