@@ -147,13 +147,16 @@ impl<'t> Interner<'t> {
 
 const RECENT_SLOTS: usize = 4096;
 
+/// A remembered text: the string, the interner's uid and the id.
+type Recent = (Arc<str>, u64, u32);
+
 thread_local! {
     /// Ids of texts this thread interned lately, by the address of the shared
     /// string: the input reader shares one `Arc<str>` per repeated text, so most
     /// lookups compare an address instead of hashing the text. Each entry holds
     /// its string, so no other text can take that address while the entry stands;
     /// the interner's uid keeps engines apart.
-    static RECENT: RefCell<Vec<Option<(Arc<str>, u64, u32)>>> = const { RefCell::new(Vec::new()) };
+    static RECENT: RefCell<Vec<Option<Recent>>> = const { RefCell::new(Vec::new()) };
 }
 
 #[cfg(test)]
