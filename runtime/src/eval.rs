@@ -29,7 +29,7 @@ pub(crate) mod builtins;
 pub use builtins::years_between;
 mod group;
 pub use group::merge_groups;
-mod index_scan;
+pub(crate) mod index_scan;
 mod indicator;
 pub use indicator::KeysAndTotals;
 pub(crate) mod ops;

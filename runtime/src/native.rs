@@ -280,6 +280,8 @@ pub struct Prepared {
     visits: Vec<(usize, usize)>,
     /// Which patient the arena holds (`Patient::id`).
     patient: Option<u64>,
+    /// The arena's fee lines by text, for index scans in compiled code.
+    lines_index: machine::LinesIndex,
 }
 
 impl NativeEngine<'_> {
@@ -301,6 +303,7 @@ impl NativeEngine<'_> {
         }
         prepared.at = 0;
         prepared.patient = None;
+        prepared.lines_index.clear();
         let arena = &mut prepared.arena;
         arena.clear();
         if let (Some(v), Value::Record(rec)) = (self.pack.program.visit, visit) {
@@ -321,6 +324,7 @@ impl NativeEngine<'_> {
     /// hidden word of [`layout::Shape`]). `prepared.at` is the first visit.
     fn prepare_patient_into(&self, patient: &Patient, prepared: &mut Prepared) {
         let program = &self.pack.program;
+        prepared.lines_index.clear();
         let arena = &mut prepared.arena;
         arena.clear();
         arena.resize(self.layout.header_words, 0);
@@ -435,7 +439,7 @@ impl NativeEngine<'_> {
         out.clear();
         let guard = self.interner.read();
         SCRATCH.with(|scratch| {
-            let ctx = CtxHold::new(&guard, &self.sets.sets, scratch);
+            let ctx = CtxHold::new(&guard, &self.sets.sets, scratch, &prepared.lines_index);
             STATUS.with_borrow_mut(|status| {
                 self.decide_with(&ctx, scratch, &prepared.arena, prepared.at, status, out)
             })

@@ -5,19 +5,23 @@ use super::Cx;
 use crate::value::Value;
 use heng_compiler::ir::{BinOp, Expr, ExprKind, HistoryOp, LocalId};
 
-impl Cx<'_, '_, '_> {
-    /// An index scan: for an aggregate over `history.lines` whose filter starts with
-    /// `starts_with(x.field, prefix)` (`prefix` not depending on `x`), the lines that
-    /// pass that first test, in time order, found by binary search. The filter still
-    /// runs on each of them, so the result is the same as a full scan's; only
-    /// elements the first test rejects are skipped. `None`: scan everything.
-    pub(super) fn indexed_lines(
-        &self,
-        list: &Expr,
-        var: LocalId,
-        filter: Option<&Expr>,
-        frame: &mut [Value],
-    ) -> Option<Vec<Value>> {
+/// An aggregate over `history.lines` that an index can serve: its filter starts
+/// with `starts_with(x.field, prefix)`, `prefix` not depending on `x`, optionally
+/// followed by `x before y` (`y` not depending on `x`). Both engines find the
+/// lines passing that first test by the patient's index instead of scanning all of
+/// them, and still run the whole filter on each, so they keep what a full scan
+/// keeps.
+pub struct IndexScan<'e> {
+    /// The fee-line field `x.field` reads.
+    pub field: usize,
+    pub prefix: &'e Expr,
+    /// `y` of `x before y`, when the second test is one.
+    pub before: Option<&'e Expr>,
+}
+
+impl<'e> IndexScan<'e> {
+    /// The index scan an aggregate over `list` binding `var` allows, if any.
+    pub fn of(list: &Expr, var: LocalId, filter: Option<&'e Expr>) -> Option<IndexScan<'e>> {
         if !matches!(
             list.kind,
             ExprKind::History {
@@ -60,23 +64,46 @@ impl Cx<'_, '_, '_> {
         if !is_var(base) || !free_of_var(&args[1]) {
             return None;
         }
-        let Value::Text(prefix) = self.eval(&args[1], frame).ok()? else {
-            return None;
-        };
-        // `x before y` next: only lines earlier than y
-        let until = match conjuncts.get(1).map(|c| &c.kind) {
+        let before = match conjuncts.get(1).map(|c| &c.kind) {
             Some(ExprKind::History {
                 op: HistoryOp::Before,
                 args,
-            }) if is_var(&args[0]) && free_of_var(&args[1]) => {
-                let y = self.eval(&args[1], frame).ok()?;
+            }) if is_var(&args[0]) && free_of_var(&args[1]) => Some(&args[1]),
+            _ => None,
+        };
+        Some(IndexScan {
+            field: *index as usize,
+            prefix: &args[1],
+            before,
+        })
+    }
+}
+
+impl Cx<'_, '_, '_> {
+    /// The lines an [`IndexScan`] keeps, in time order, found by binary search;
+    /// `None`: scan everything.
+    pub(super) fn indexed_lines(
+        &self,
+        list: &Expr,
+        var: LocalId,
+        filter: Option<&Expr>,
+        frame: &mut [Value],
+    ) -> Option<Vec<Value>> {
+        let scan = IndexScan::of(list, var, filter)?;
+        let Value::Text(prefix) = self.eval(scan.prefix, frame).ok()? else {
+            return None;
+        };
+        // `x before y`: only lines earlier than y
+        let until = match scan.before {
+            Some(y) => {
+                let y = self.eval(y, frame).ok()?;
                 Some(self.patient().line_rank(&y)?)
             }
-            _ => None,
+            None => None,
         };
         Some(
             self.patient()
-                .lines_starting_with(*index as usize, &prefix, until),
+                .lines_starting_with(scan.field, &prefix, until),
         )
     }
 }

@@ -213,12 +213,19 @@ impl<'t> Parser<'t, '_> {
                 self.ws();
                 // the expected key, compared as bytes; any other spelling (another
                 // key, an escape) is read as a string and looked up
-                let at = match reader.fields.get(next) {
-                    Some(f) if self.looking_at(&f.quoted) => {
-                        self.at += f.quoted.len();
-                        Some(next)
+                // the expected key (the field after the last), else the next
+                // ones (optional fields left out), compared as bytes; any other
+                // spelling (an unknown key, an escape) is read and looked up
+                let n = reader.fields.len();
+                let at = match (next.min(n)..n)
+                    .chain(0..next.min(n))
+                    .find(|&i| self.looking_at(&reader.fields[i].quoted))
+                {
+                    Some(i) => {
+                        self.at += reader.fields[i].quoted.len();
+                        Some(i)
                     }
-                    _ => {
+                    None => {
                         let key = self.string()?;
                         reader.fields.iter().position(|f| f.name == *key)
                     }

@@ -110,6 +110,10 @@ impl Helpers {
             ("heng_month_start", (vec![I32], vec![I64])),
             ("heng_year_start", (vec![I32], vec![I64])),
             ("heng_scratch", (vec![I64, I64], vec![I64])),
+            (
+                "heng_lines_with_prefix",
+                (vec![I64, I64, I64, I32], vec![I64, I64]),
+            ),
             ("heng_month", (vec![I64, I32], vec![I64])),
         ];
         let mut ids = HashMap::new();

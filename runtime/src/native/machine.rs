@@ -23,6 +23,8 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::FuncId;
 use rust_decimal::{Decimal, RoundingStrategy};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What compiled code needs at run time, passed as its first argument.
@@ -36,6 +38,7 @@ pub struct Ctx {
     nsets: usize,
     interned: *const Interned,
     scratch: *const Scratch,
+    lines_index: *const LinesIndex,
 }
 
 /// Memory for lists built while a rule runs (`filter`): chunks that never move
@@ -71,6 +74,39 @@ impl Scratch {
     }
 }
 
+/// The fee lines of the patient encoded in an arena, by the text of one field:
+/// what an index scan in compiled code (`eval::index_scan::IndexScan`) reads
+/// instead of every line. Built per field on first use; the lines found under
+/// each prefix are kept until [`LinesIndex::clear`] (a new patient).
+#[derive(Default)]
+pub struct LinesIndex {
+    /// Per field byte offset: (text id, rank in `history.lines`), sorted by text.
+    sorted: RefCell<HashMap<u32, Vec<(u32, u32)>>>,
+    /// Per (field byte offset, prefix id): the byte offsets of the lines whose field
+    /// starts with the prefix, in time order. Boxed slices never move once made,
+    /// so compiled code may hold a pointer to one while more are added.
+    found: RefCell<Found>,
+}
+
+/// (field byte offset, prefix id) → the lines' byte offsets.
+type Found = HashMap<(u32, u32), Box<[u64]>>;
+
+impl LinesIndex {
+    /// Forgets everything (call when the arena holds another patient).
+    pub fn clear(&self) {
+        self.sorted.borrow_mut().clear();
+        self.found.borrow_mut().clear();
+    }
+}
+
+/// A list as compiled code holds it: the address of its offsets array and its
+/// length.
+#[repr(C)]
+pub struct List {
+    offsets: *const u64,
+    len: i64,
+}
+
 /// Byte offset of `Ctx::lookups` (codegen loads through it).
 pub const CTX_LOOKUPS: i32 = 0;
 
@@ -81,7 +117,12 @@ pub struct CtxHold<'g> {
 }
 
 impl<'g> CtxHold<'g> {
-    pub fn new(interned: &'g Interned, sets: &'g [Vec<Arc<str>>], scratch: &'g Scratch) -> Self {
+    pub fn new(
+        interned: &'g Interned,
+        sets: &'g [Vec<Arc<str>>],
+        scratch: &'g Scratch,
+        lines_index: &'g LinesIndex,
+    ) -> Self {
         let ctx = Ctx {
             // `row_addrs` holds the address of each row array as a usize, which has
             // the layout of a pointer.
@@ -92,6 +133,7 @@ impl<'g> CtxHold<'g> {
             nsets: sets.len(),
             interned,
             scratch,
+            lines_index,
         };
         CtxHold {
             ctx,
@@ -340,6 +382,56 @@ extern "C" fn heng_year_start(d: i32) -> i64 {
 }
 
 /// Room for `n` list offsets in the scratch arena.
+/// The lines of `history.lines` whose text field at byte offset `slot` starts with
+/// the text `prefix`, in time order (see [`LinesIndex`]).
+extern "C" fn heng_lines_with_prefix(
+    ctx: *const Ctx,
+    base: *const u64,
+    slot: i64,
+    prefix: u32,
+) -> List {
+    // SAFETY: a live Ctx (fact 2) whose lines index belongs to the arena at `base`
+    // (both come from the same `Prepared`); `base` is a patient arena, whose words
+    // 2 and 3 are the byte offset and length of `history.lines`, an array of byte
+    // offsets of fee-line records within the arena, each holding a text id at byte
+    // offset `slot` (fact 1: the layout defines these offsets).
+    unsafe {
+        let index = &*(*ctx).lines_index;
+        let slot = slot as u32;
+        let mut found = index.found.borrow_mut();
+        let lines =
+            std::slice::from_raw_parts(base.add(*base.add(2) as usize / 8), *base.add(3) as usize);
+        let hits = found.entry((slot, prefix)).or_insert_with(|| {
+            let mut sorted = index.sorted.borrow_mut();
+            let by_text = sorted.entry(slot).or_insert_with(|| {
+                let mut v: Vec<(u32, u32)> = lines
+                    .iter()
+                    .enumerate()
+                    .map(|(rank, &off)| {
+                        let at = base.cast::<u8>().add(off as usize + slot as usize);
+                        (at.cast::<u32>().read_unaligned(), rank as u32)
+                    })
+                    .collect();
+                v.sort_by(|a, b| text(ctx, a.0).cmp(text(ctx, b.0)).then(a.1.cmp(&b.1)));
+                v
+            });
+            let p = text(ctx, prefix);
+            let from = by_text.partition_point(|&(id, _)| text(ctx, id) < p);
+            let mut ranks: Vec<u32> = by_text[from..]
+                .iter()
+                .take_while(|&&(id, _)| text(ctx, id).starts_with(p))
+                .map(|&(_, rank)| rank)
+                .collect();
+            ranks.sort_unstable();
+            ranks.iter().map(|&r| lines[r as usize]).collect()
+        });
+        List {
+            offsets: hits.as_ptr(),
+            len: hits.len() as i64,
+        }
+    }
+}
+
 extern "C" fn heng_scratch(ctx: *const Ctx, n: i64) -> *mut u64 {
     // SAFETY: a live Ctx (fact 2) whose scratch arena lives in the calling thread
     // for the whole call; chunks never move once handed out.
@@ -379,6 +471,10 @@ fn helper_symbols() -> Vec<(&'static str, *const u8)> {
         ("heng_month_start", heng_month_start as *const u8),
         ("heng_year_start", heng_year_start as *const u8),
         ("heng_scratch", heng_scratch as *const u8),
+        (
+            "heng_lines_with_prefix",
+            heng_lines_with_prefix as *const u8,
+        ),
         ("heng_month", heng_month as *const u8),
     ]
 }

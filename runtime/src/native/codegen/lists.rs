@@ -1,10 +1,12 @@
 //! Lists: element access through offset arrays, `filter`, and the aggregates.
 use super::{Gen, R, mem_rw, unsupported};
+use crate::eval::index_scan::IndexScan;
+use crate::native::layout::Of;
 use cranelift_codegen::ir::InstBuilder;
 use cranelift_codegen::ir::Value as Val;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types;
-use heng_compiler::ir::{AggKind, Expr};
+use heng_compiler::ir::{AggKind, Expr, LocalId};
 use heng_compiler::types::Type;
 
 const I64: types::Type = types::I64;
@@ -76,6 +78,36 @@ impl Gen<'_, '_, '_> {
         Ok(vec![out, len])
     }
 
+    /// The lines an index scan keeps (see [`IndexScan`]), when `list` is
+    /// `history.lines` and the filter begins with `starts_with` on a required text
+    /// field of the line by a prefix that is not optional.
+    fn index_scan(
+        &mut self,
+        line: Of,
+        var: u32,
+        list: &Expr,
+        filter: Option<&Expr>,
+    ) -> R<Option<Vec<Val>>> {
+        let Some(scan) = IndexScan::of(list, LocalId(var), filter) else {
+            return Ok(None);
+        };
+        let field_ty = &line.fields(self.env.program)[scan.field].ty;
+        let (Some(slot), Type::Text | Type::Code, Type::Text | Type::Code) = (
+            self.env.layout.slot_offset(line, scan.field),
+            field_ty,
+            &scan.prefix.ty,
+        ) else {
+            return Ok(None);
+        };
+        let prefix = self.expr(scan.prefix)?[0];
+        let slot = self.b.ins().iconst(I64, i64::from(slot));
+        let found = self.call(
+            "heng_lines_with_prefix",
+            &[self.ctx, self.base, slot, prefix],
+        );
+        Ok(Some(found))
+    }
+
     pub(super) fn aggregate(
         &mut self,
         kind: AggKind,
@@ -91,8 +123,10 @@ impl Gen<'_, '_, '_> {
         let Type::Record(r) = elem.as_ref() else {
             return unsupported("an aggregate over a list of plain values");
         };
-        let _ = r;
-        let l = self.expr(list)?;
+        let l = match self.index_scan(Of::Record(*r), var, list, filter)? {
+            Some(l) => l,
+            None => self.expr(list)?,
+        };
         if kind == AggKind::Filter {
             return self.filter(var, elem, &l, filter);
         }
