@@ -2,7 +2,7 @@
 //! code (`native`). The audit driver, fixtures and the embedding API run any of them,
 //! which is what lets the test suite compare them on the same inputs.
 
-use crate::eval::{Evaluator, RuleOutcome, merge_groups};
+use crate::eval::{EvalError, Evaluator, KeysAndTotals, RuleOutcome, merge_groups};
 use crate::history::Patient;
 use crate::pack::Pack;
 use crate::value::Value;
@@ -19,11 +19,29 @@ pub trait Engine: Sync {
     /// [`Engine::eval_visit`] with the patient's visits in time order (this one
     /// included), which rules reading history see.
     fn eval_visit_in(&self, visit: &Value, patient: Option<&Patient>) -> Vec<(usize, RuleOutcome)>;
+
+    /// The keys and totals one visit adds to its group under `each group` rule
+    /// `rule` (an index in `program.rules`); `None` for other rules.
+    fn group_contribution(
+        &self,
+        rule: usize,
+        visit: &Value,
+        patient: Option<&Patient>,
+    ) -> Option<Result<KeysAndTotals, EvalError>>;
 }
 
 impl<E: Engine + ?Sized> Engine for &E {
     fn eval_visit_in(&self, visit: &Value, patient: Option<&Patient>) -> Vec<(usize, RuleOutcome)> {
         (**self).eval_visit_in(visit, patient)
+    }
+
+    fn group_contribution(
+        &self,
+        rule: usize,
+        visit: &Value,
+        patient: Option<&Patient>,
+    ) -> Option<Result<KeysAndTotals, EvalError>> {
+        (**self).group_contribution(rule, visit, patient)
     }
 }
 
@@ -54,5 +72,15 @@ impl Engine for Interpreter<'_> {
                 (i, o)
             })
             .collect()
+    }
+
+    fn group_contribution(
+        &self,
+        rule: usize,
+        visit: &Value,
+        patient: Option<&Patient>,
+    ) -> Option<Result<KeysAndTotals, EvalError>> {
+        let rule = &self.pack.program.rules[rule];
+        self.evaluator.group_contribution(rule, visit, patient)
     }
 }

@@ -13,12 +13,13 @@
 //! Cranelift does not support, runs interpreted; [`NativeEngine::report`] says which.
 
 mod codegen;
+mod indicators;
 mod intern;
 mod layout;
 mod machine;
 
 use crate::engine::Engine;
-use crate::eval::{Evaluator, RuleOutcome, merge_groups};
+use crate::eval::{EvalError, Evaluator, KeysAndTotals, RuleOutcome, merge_groups};
 use crate::history::{Patient, TimeFields};
 use crate::pack::Pack;
 use crate::value::Value;
@@ -65,6 +66,8 @@ pub struct NativeEngine<'p> {
     plan: Vec<(usize, Plan)>,
     /// Every native `each line` rule, fused into one loop over the lines.
     lines_fn: Option<RuleFn>,
+    /// Native `each group` rules: (rule index, keys and totals, words they take).
+    group_fns: Vec<(usize, RuleFn, usize)>,
     n_line_rules: usize,
     /// Word index of the visit's fee-line list in an encoded visit.
     feedetail_slot: Option<usize>,
@@ -95,12 +98,13 @@ impl<'p> NativeEngine<'p> {
         let mut report = CompileReport::default();
         let mut plan = vec![Plan::Interpret; program.rules.len()];
         let mut lines_fn = None;
+        let mut group_fns = Vec::new();
 
         let too_wide = program.records.iter().any(|r| r.fields.len() > MAX_FIELDS)
             || program.tables.iter().any(|t| t.columns.len() > MAX_FIELDS);
         let mut tables = Vec::new();
         let mut code = None;
-        let active: Vec<_> = pack.visit_rules().map(|(_, r)| r).collect();
+        let active: Vec<_> = pack.active_rules().map(|(_, r)| r).collect();
         let layout = Layout::new(program, &active, pack.feedetail);
         let outcome: Result<(), String> = (|| {
             if cfg!(target_endian = "big") {
@@ -180,6 +184,29 @@ impl<'p> NativeEngine<'p> {
                     }
                 }
             }
+            let mut group_ids = Vec::new();
+            for (i, rule) in pack.group_rules() {
+                let id = module
+                    .declare_function(&format!("group_{i}_{}", rule.id), Linkage::Local, &sig)
+                    .map_err(|e| e.to_string())?;
+                match codegen::compile(
+                    &mut module,
+                    &mut fctx,
+                    &helpers,
+                    &mut env,
+                    &[rule],
+                    Some(id),
+                ) {
+                    Ok(clif) => {
+                        report.native.push(rule.id.clone());
+                        report.clif.push((rule.id.clone(), clif));
+                        group_ids.push((i, id));
+                    }
+                    Err(codegen::Unsupported(why)) => {
+                        report.interpreted.push((rule.id.clone(), why))
+                    }
+                }
+            }
             if !line_rules.is_empty() {
                 let id = module
                     .declare_function("line_rules", Linkage::Local, &sig)
@@ -189,10 +216,24 @@ impl<'p> NativeEngine<'p> {
                     .map_err(|codegen::Unsupported(why)| why)?;
                 ids.push((None, id));
             }
-            let fns = machine::finalize(
+            let mut fns = machine::finalize(
                 &mut module,
-                &ids.iter().map(|(_, id)| *id).collect::<Vec<_>>(),
+                &ids.iter()
+                    .map(|(_, id)| *id)
+                    .chain(group_ids.iter().map(|(_, id)| *id))
+                    .collect::<Vec<_>>(),
             )?;
+            for ((i, _), f) in group_ids.iter().zip(fns.split_off(ids.len())) {
+                let of = program.rules[*i].group_of.as_ref();
+                let words = of.map_or(0, |g| {
+                    g.keys
+                        .iter()
+                        .chain(&g.totals)
+                        .filter_map(|(_, e)| codegen::group_words(&e.ty))
+                        .sum()
+                });
+                group_fns.push((*i, f, words));
+            }
             for ((rule, _), f) in ids.iter().zip(fns) {
                 match rule {
                     Some(i) => plan[*i] = Plan::Visit(f),
@@ -208,10 +249,11 @@ impl<'p> NativeEngine<'p> {
         if let Err(why) = outcome {
             plan.iter_mut().for_each(|p| *p = Plan::Interpret);
             lines_fn = None;
+            group_fns.clear();
             report.native.clear();
             report.clif.clear();
             report.interpreted = pack
-                .visit_rules()
+                .active_rules()
                 .map(|(_, r)| (r.id.clone(), why.clone()))
                 .collect();
         }
@@ -228,6 +270,7 @@ impl<'p> NativeEngine<'p> {
             pack,
             plan,
             lines_fn,
+            group_fns,
             n_line_rules,
             feedetail_slot,
             line_record: program.fee_line_record(),
@@ -250,22 +293,23 @@ impl Engine for NativeEngine<'_> {
     /// patient's next visits.
     fn eval_visit_in(&self, visit: &Value, patient: Option<&Patient>) -> Vec<(usize, RuleOutcome)> {
         WORK.with_borrow_mut(|(prepared, decided)| {
-            match patient.filter(|_| self.layout.header_words > 0) {
-                Some(p) => {
-                    if prepared.patient != Some(p.id()) {
-                        self.prepare_patient_into(p, prepared);
-                    }
-                    let id = crate::history::identity(visit);
-                    match prepared.visits.iter().find(|(v, _)| *v == id) {
-                        Some(&(_, at)) => prepared.at = at,
-                        None => self.prepare_into(visit, prepared),
-                    }
-                }
-                None => self.prepare_into(visit, prepared),
-            }
+            self.prepare_in(visit, patient, prepared);
             self.decide(prepared, decided);
             self.render(decided, visit, patient)
         })
+    }
+
+    fn group_contribution(
+        &self,
+        rule: usize,
+        visit: &Value,
+        patient: Option<&Patient>,
+    ) -> Option<Result<KeysAndTotals, EvalError>> {
+        let r = &self.pack.program.rules[rule];
+        match self.native_group_contribution(rule, visit, patient) {
+            Some(native) => Some(Ok(native)),
+            None => self.evaluator.group_contribution(r, visit, patient),
+        }
     }
 }
 
@@ -285,6 +329,25 @@ pub struct Prepared {
 }
 
 impl NativeEngine<'_> {
+    /// Makes `prepared` hold `visit` (with its patient, when rules read history),
+    /// encoding only what it does not hold yet: a patient's arena serves all of
+    /// the patient's visits.
+    fn prepare_in(&self, visit: &Value, patient: Option<&Patient>, prepared: &mut Prepared) {
+        match patient.filter(|_| self.layout.header_words > 0) {
+            Some(p) => {
+                if prepared.patient != Some(p.id()) {
+                    self.prepare_patient_into(p, prepared);
+                }
+                let id = crate::history::identity(visit);
+                match prepared.visits.iter().find(|(v, _)| *v == id) {
+                    Some(&(_, at)) => prepared.at = at,
+                    None => self.prepare_into(visit, prepared),
+                }
+            }
+            None => self.prepare_into(visit, prepared),
+        }
+    }
+
     /// Encodes a visit into the compact layout (interning its codes).
     pub fn prepare(&self, visit: &Value) -> Prepared {
         let mut prepared = Prepared::default();

@@ -224,7 +224,6 @@ pub fn run_source(
         .any(|(_, r)| pack.program.reads_history(r))
         .then_some(history);
     let task = Job {
-        evaluator: crate::eval::Evaluator::new(&pack.program, &pack.params, &pack.tables),
         group_rules: pack.group_rules().map(|(i, _)| i).collect(),
         pack,
         engine,
@@ -369,8 +368,7 @@ enum Done {
 /// What every worker needs to evaluate a part.
 struct Job<'a> {
     pack: &'a Pack,
-    /// For the keys and totals of `each group` rules.
-    evaluator: crate::eval::Evaluator<'a>,
+    /// The `each group` rules, whose keys and totals the engine computes per visit.
     group_rules: Vec<usize>,
     engine: &'a dyn Engine,
     schema: &'a Schema,
@@ -416,8 +414,7 @@ impl Job<'_> {
                     let record = crate::value::Value::Record(visit.record.clone());
                     let mut groups = Vec::new();
                     for &r in &self.group_rules {
-                        let rule = &pack.program.rules[r];
-                        match self.evaluator.group_contribution(rule, &record, patient) {
+                        match self.engine.group_contribution(r, &record, patient) {
                             Some(Ok((keys, totals))) => groups.push((r, keys, totals)),
                             Some(Err(e)) => {
                                 let (l, c) = self.sources.line_col(e.span.file, e.span.start);

@@ -67,6 +67,24 @@ pub fn repr(ty: &Type) -> Vec<types::Type> {
     }
 }
 
+/// How many words a key or total of type `ty` takes in a compiled indicator's
+/// output (one per part of its [`repr`]); `None` for types it cannot hand back as
+/// values (records, lists, rows, prefix lists).
+pub fn group_words(ty: &Type) -> Option<usize> {
+    match ty {
+        Type::Bool
+        | Type::Int
+        | Type::Decimal
+        | Type::Text
+        | Type::Code
+        | Type::Enum(_)
+        | Type::Date
+        | Type::DateTime => Some(repr(ty).len()),
+        Type::Option(t) => group_words(t).map(|n| n + 1),
+        _ => None,
+    }
+}
+
 /// What compiled code may depend on, fixed when the engine is built.
 pub struct Env<'a> {
     pub program: &'a Program,
@@ -177,6 +195,7 @@ pub fn compile(
         };
         let built = match rules {
             [rule] if rule.scope == Scope::Visit => g.visit_rule(rule, params[2]),
+            [rule] if rule.scope == Scope::Group => g.group_rule(rule, params[2], params[3]),
             _ => g.line_rules(rules, &params),
         };
         if let Err(e) = built {
@@ -231,6 +250,36 @@ impl Gen<'_, '_, '_> {
             let v = self.b.ins().iconst(I64, status);
             self.b.ins().return_(&[v]);
         }
+        Ok(())
+    }
+
+    /// An `each group` rule's keys and totals for one visit, in order, written to
+    /// `out` as words (each part of a value's [`repr`] widened to a word, see
+    /// [`group_words`]). Returns 0, or 2 on a fault.
+    fn group_rule(&mut self, rule: &Rule, visit: Val, out: Val) -> R<()> {
+        let Some(of) = &rule.group_of else {
+            return unsupported("an `each group` rule without keys");
+        };
+        self.enter_rule(visit, None);
+        let mut at = 0;
+        for (_, e) in of.keys.iter().chain(&of.totals) {
+            if group_words(&e.ty).is_none() {
+                return unsupported("a key or total of this type");
+            }
+            for v in self.expr(e)? {
+                let w = match self.b.func.dfg.value_type(v) {
+                    I64 => v,
+                    _ => self.b.ins().uextend(I64, v),
+                };
+                self.b.ins().store(mem_rw(), w, out, at);
+                at += 8;
+            }
+        }
+        let ok = self.b.ins().iconst(I64, 0);
+        self.b.ins().return_(&[ok]);
+        self.b.switch_to_block(self.fault);
+        let fault = self.b.ins().iconst(I64, 2);
+        self.b.ins().return_(&[fault]);
         Ok(())
     }
 

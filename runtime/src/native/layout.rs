@@ -117,11 +117,15 @@ impl Layout {
         }
         let mut history = false;
         for r in rules {
-            for s in &r.steps {
-                s.exprs().into_iter().for_each(|e| {
-                    e.walk(&mut visit);
-                    history |= program.mentions(e, &|k| matches!(k, ExprKind::History { .. }));
-                });
+            let steps = r.steps.iter().flat_map(|s| s.exprs());
+            // an indicator's keys and totals are computed per visit
+            let per_visit = r
+                .group_of
+                .iter()
+                .flat_map(|g| g.keys.iter().chain(&g.totals).map(|(_, e)| e));
+            for e in steps.chain(per_visit) {
+                e.walk(&mut visit);
+                history |= program.mentions(e, &|k| matches!(k, ExprKind::History { .. }));
             }
         }
         let line_record = program.fee_line_record();

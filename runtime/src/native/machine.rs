@@ -7,7 +7,9 @@
 //! 1. Compiled rule functions only read memory: the visit arena and the table
 //!    arenas (`Vec<u64>` kept alive by the caller for the whole call; codegen only
 //!    emits loads at offsets the layout defines within a record's stride), and the
-//!    arrays a [`Ctx`] points at.
+//!    arrays a [`Ctx`] points at. They write only the status bytes of line rules
+//!    and the output words of an indicator ([`call_group`]), each sized by the
+//!    caller for exactly what codegen writes.
 //! 2. A [`Ctx`] is built from a read guard of the interner that outlives every call
 //!    made with it (see `Ctx::new`), so the row arrays and texts cannot move.
 //! 3. Ids passed to helpers come from the same interner (codegen and encoding
@@ -191,6 +193,24 @@ pub fn call_visit(f: RuleFn, ctx: &CtxHold, arena: &[u64], at: usize) -> i64 {
         base,
         arena[at..].as_ptr(),
         std::ptr::null(),
+        0,
+        std::ptr::null_mut(),
+    )
+}
+
+/// Calls a compiled `each group` rule's keys and totals on the visit at word `at`
+/// of `arena`; they are written to `out`, which must hold as many words as the
+/// rule's keys and totals take (`codegen::group_words`). Returns 0, or 2 on a
+/// fault.
+pub fn call_group(f: RuleFn, ctx: &CtxHold, arena: &[u64], at: usize, out: &mut [u64]) -> i64 {
+    let base = arena.as_ptr();
+    // the fourth parameter, a list's offsets for line rules, is where an `each
+    // group` function writes its words
+    f(
+        &ctx.ctx,
+        base,
+        arena[at..].as_ptr(),
+        out.as_mut_ptr().cast_const(),
         0,
         std::ptr::null_mut(),
     )

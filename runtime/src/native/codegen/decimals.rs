@@ -4,8 +4,9 @@
 //! decimals with the same flags and mantissas below 2^64 (every amount and price
 //! of a claim) compare as their mantissas, inline, and add and subtract as them;
 //! two with mantissas below 2^64 whose product fits 64 bits and whose scales sum
-//! to at most 28 multiply as them. The rest call rust_decimal. Native values are
-//! only compared, never shown, so a zero's sign need not match rust_decimal's.
+//! to at most 28 multiply as them, unless the result is zero. The rest call
+//! rust_decimal, so every result is rust_decimal's, scale and sign included:
+//! indicator totals computed natively are shown in findings.
 
 use super::Gen;
 use cranelift_codegen::ir::InstBuilder;
@@ -114,6 +115,10 @@ impl Gen<'_, '_, '_> {
                 (ok, m, b.ins().bor(flags, sign))
             }
         };
+        // a zero result takes rust_decimal's scale and sign (its `0 × 0.00` is
+        // `0`): native totals are shown, not only compared
+        let nonzero = b.ins().icmp_imm_s(IntCC::NotEqual, m, 0);
+        let ok = b.ins().band(ok, nonzero);
         let low = b.ins().ishl_imm_s(m, 32);
         let w0 = b.ins().bor(flags, low);
         let w1 = b.ins().ushr_imm_s(m, 32);
