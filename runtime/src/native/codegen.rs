@@ -132,6 +132,7 @@ impl Helpers {
                 "heng_lines_with_prefix",
                 (vec![I64, I64, I64, I32], vec![I64, I64]),
             ),
+            ("heng_all_rows", (vec![I64, I64, I32], vec![I64, I64])),
             ("heng_month", (vec![I64, I32], vec![I64])),
         ];
         let mut ids = HashMap::new();
@@ -240,7 +241,7 @@ impl Gen<'_, '_, '_> {
     fn visit_rule(&mut self, rule: &Rule, visit: Val) -> R<()> {
         self.enter_rule(visit, None);
         let no = self.b.create_block();
-        let native = self.steps(rule, no)?;
+        let native = self.steps(&rule.steps, no)?;
         for (block, status) in [(None, 1), (Some(no), 0), (Some(self.fault), 2)] {
             match block {
                 Some(block) => self.b.switch_to_block(block),
@@ -310,7 +311,7 @@ impl Gen<'_, '_, '_> {
         for (j, rule) in rules.iter().enumerate() {
             self.enter_rule(visit, Some(line));
             let (done, fault) = (self.b.create_block(), self.fault);
-            let native = self.steps(rule, done)?;
+            let native = self.steps(&rule.steps, done)?;
             for (block, status) in [(None, 1), (Some(fault), 2)] {
                 match block {
                     Some(block) => self.b.switch_to_block(block),
@@ -376,8 +377,8 @@ impl Gen<'_, '_, '_> {
     /// code stops and defers: the steps before it are a native guard, so the
     /// interpreter only runs where they all pass.
     /// Returns whether the steps all compiled (`false`: the code defers).
-    fn steps(&mut self, rule: &Rule, no: Block) -> R<bool> {
-        for step in &rule.steps {
+    fn steps(&mut self, steps: &[Step], no: Block) -> R<bool> {
+        for (k, step) in steps.iter().enumerate() {
             if defers(step, self.env.program) {
                 self.b.ins().jump(self.fault, &[]);
                 return Ok(false);
@@ -399,7 +400,9 @@ impl Gen<'_, '_, '_> {
                     self.b.ins().brif(v[0], no, &[], next, &[]);
                     self.b.switch_to_block(next);
                 }
-                Step::For { .. } => unreachable!("`for` steps defer"),
+                Step::For { var, list, filter } => {
+                    return self.for_step(var.0, list, filter.as_ref(), &steps[k + 1..], no);
+                }
             }
         }
         Ok(true)
@@ -633,7 +636,6 @@ pub fn lookups(program: &Program) -> Vec<(usize, LookupMode)> {
     let mut out = Vec::new();
     let mut visit = |e: &Expr| {
         if let ExprKind::Lookup { table, mode, .. } = &e.kind
-            && *mode != LookupMode::All
             && !out.contains(&(table.0 as usize, *mode))
         {
             out.push((table.0 as usize, *mode));
@@ -650,18 +652,32 @@ pub fn lookups(program: &Program) -> Vec<(usize, LookupMode)> {
     out
 }
 
-/// Whether native code hands a rule to the interpreter at this step: a `for`, or an
-/// expression (or a function it calls) using what the code generator leaves to the
-/// interpreter (`.all(code)`, `left`, `text`).
+/// Whether native code hands a rule to the interpreter at this step: an expression
+/// (or a function it calls) using what the code generator leaves to the
+/// interpreter (`.all(code)`, `left`, `text`), or a `for` over a list other than
+/// a record list or a table's `.all(code)`.
 pub fn defers(step: &Step, program: &Program) -> bool {
     let interpreted = |k: &ExprKind| match k {
         ExprKind::Builtin { op, .. } => matches!(op, Builtin::Left | Builtin::TextOf),
         ExprKind::Lookup { mode, .. } => *mode == LookupMode::All,
         _ => false,
     };
-    matches!(step, Step::For { .. })
-        || step
-            .exprs()
-            .into_iter()
-            .any(|e| program.mentions(e, &interpreted))
+    let uses = |e: &Expr| program.mentions(e, &interpreted);
+    match step {
+        Step::For { list, filter, .. } => {
+            let list_ok = match &list.kind {
+                ExprKind::Lookup {
+                    mode: LookupMode::All,
+                    key,
+                    ..
+                } => !uses(key),
+                _ => {
+                    matches!(&list.ty, Type::List(e) if matches!(**e, Type::Record(_)))
+                        && !uses(list)
+                }
+            };
+            !list_ok || filter.as_ref().is_some_and(uses)
+        }
+        _ => step.exprs().into_iter().any(uses),
+    }
 }

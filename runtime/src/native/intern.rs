@@ -23,7 +23,12 @@ pub struct Interned {
     /// foldhash: several times faster than SipHash on short codes, and seeded.
     ids: HashMap<Arc<str>, u32, foldhash::fast::RandomState>,
     pub texts: Vec<Arc<str>>,
+    /// Per lookup slot and id: `row + 1` of an exact or prefix lookup (0: none);
+    /// for an `.all(code)` lookup, `offset + 1` in `all_rows` (0: no rows).
     pub rows: Vec<Vec<u32>>,
+    /// The rows of `.all(code)` lookups: at each offset a count, then that many
+    /// row numbers.
+    pub all_rows: Vec<u32>,
     /// The address of each `rows` array (what compiled code indexes), kept current
     /// as the arrays grow so a visit's context needs no allocation.
     pub row_addrs: Vec<usize>,
@@ -83,12 +88,20 @@ impl<'t> Interner<'t> {
         inner.ids.insert(text, id);
         for (k, l) in self.lookups.iter().enumerate() {
             let table = &self.tables[l.table];
-            let row = match l.mode {
-                LookupMode::Exact => table.get(s),
-                LookupMode::Prefix => table.prefix(s),
-                LookupMode::All => None,
+            let entry = match l.mode {
+                LookupMode::Exact => table.get(s).map_or(0, |r| r + 1),
+                LookupMode::Prefix => table.prefix(s).map_or(0, |r| r + 1),
+                LookupMode::All => match table.all(s) {
+                    rows if rows.is_empty() => 0,
+                    rows => {
+                        let at = inner.all_rows.len() as u32;
+                        inner.all_rows.push(rows.len() as u32);
+                        inner.all_rows.extend(rows);
+                        at + 1
+                    }
+                },
             };
-            inner.rows[k].push(row.map_or(0, |r| r + 1));
+            inner.rows[k].push(entry);
         }
         let inner = &mut *inner;
         for (addr, rows) in inner.row_addrs.iter_mut().zip(&inner.rows) {

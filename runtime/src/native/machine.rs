@@ -452,6 +452,36 @@ extern "C" fn heng_lines_with_prefix(
     }
 }
 
+/// The rows of `.all(code)` lookup slot `slot` for the code with id `code`: the
+/// address of their row numbers (u32) and their count.
+extern "C" fn heng_all_rows(ctx: *const Ctx, slot: i64, code: u32) -> List {
+    // SAFETY: a live Ctx (fact 2), whose interned arrays cannot change while its
+    // guard is held; the slot and id are checked against them.
+    unsafe {
+        let interned = &*(*ctx).interned;
+        let entry = interned
+            .rows
+            .get(slot as usize)
+            .and_then(|r| r.get(code as usize))
+            .copied()
+            .unwrap_or(0);
+        match entry.checked_sub(1).map(|at| at as usize) {
+            Some(at) if at < interned.all_rows.len() => {
+                let n = interned.all_rows[at] as usize;
+                let rows = &interned.all_rows[at + 1..(at + 1 + n).min(interned.all_rows.len())];
+                List {
+                    offsets: rows.as_ptr().cast::<u64>(),
+                    len: rows.len() as i64,
+                }
+            }
+            _ => List {
+                offsets: std::ptr::null(),
+                len: 0,
+            },
+        }
+    }
+}
+
 extern "C" fn heng_scratch(ctx: *const Ctx, n: i64) -> *mut u64 {
     // SAFETY: a live Ctx (fact 2) whose scratch arena lives in the calling thread
     // for the whole call; chunks never move once handed out.
@@ -495,6 +525,7 @@ fn helper_symbols() -> Vec<(&'static str, *const u8)> {
             "heng_lines_with_prefix",
             heng_lines_with_prefix as *const u8,
         ),
+        ("heng_all_rows", heng_all_rows as *const u8),
         ("heng_month", heng_month as *const u8),
     ]
 }

@@ -2,15 +2,17 @@
 use super::{Gen, R, mem_rw, unsupported};
 use crate::eval::index_scan::IndexScan;
 use crate::native::layout::Of;
+use cranelift_codegen::ir::Block;
 use cranelift_codegen::ir::InstBuilder;
 use cranelift_codegen::ir::Value as Val;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types;
-use heng_compiler::ir::{AggKind, Expr, LocalId};
+use heng_compiler::ir::{AggKind, Expr, ExprKind, LocalId, LookupMode, Step};
 use heng_compiler::types::Type;
 
 const I64: types::Type = types::I64;
 const I8: types::Type = types::I8;
+const I32: types::Type = types::I32;
 
 impl Gen<'_, '_, '_> {
     /// Address of element `i` of a list whose offsets array is at `offsets`.
@@ -76,6 +78,85 @@ impl Gen<'_, '_, '_> {
         self.b.switch_to_block(done);
         let len = self.b.use_var(n);
         Ok(vec![out, len])
+    }
+
+    /// A `for` step: the steps after it run once per element of `list` that passes
+    /// `filter`, and the rule fires if they pass for some element (native code
+    /// only decides; the interpreter renders each element's hit). The elements are
+    /// records, or the rows of a table's `.all(code)`. Returns whether the steps
+    /// compiled (`false`: the code defers).
+    pub(super) fn for_step(
+        &mut self,
+        var: u32,
+        list: &Expr,
+        filter: Option<&Expr>,
+        rest: &[Step],
+        no: Block,
+    ) -> R<bool> {
+        let Type::List(elem) = &list.ty else {
+            return unsupported("`for` over a non-list");
+        };
+        let (items, len, rows) = match &list.kind {
+            ExprKind::Lookup {
+                table,
+                mode: LookupMode::All,
+                key,
+            } => {
+                let k = self.expr(key)?;
+                let Some(slot) = self.env.interner.slot(table.0 as usize, LookupMode::All) else {
+                    return unsupported("a lookup the engine did not prepare");
+                };
+                let slot = self.b.ins().iconst(I64, slot as i64);
+                let r = self.call("heng_all_rows", &[self.ctx, slot, k[0]]);
+                (r[0], r[1], true)
+            }
+            _ => {
+                let l = self.expr(list)?;
+                (l[0], l[1], false)
+            }
+        };
+        let i = self.b.declare_var(I64);
+        let zero = self.b.ins().iconst(I64, 0);
+        self.b.def_var(i, zero);
+        let (head, body, next, fire) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        self.b.ins().jump(head, &[]);
+        self.b.switch_to_block(head);
+        let iv = self.b.use_var(i);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, len);
+        self.b.ins().brif(more, body, &[], no, &[]);
+        self.b.switch_to_block(body);
+        let item = if rows {
+            let at = self.b.ins().ishl_imm_s(iv, 2);
+            let addr = self.b.ins().iadd(items, at);
+            self.b.ins().load(I32, mem_rw(), addr, 0)
+        } else {
+            self.element(items, iv)
+        };
+        self.bind(var, elem, &[item]);
+        if let Some(f) = filter {
+            let c = self.cond_value(f)?;
+            let pass = self.b.create_block();
+            self.b.ins().brif(c, pass, &[], next, &[]);
+            self.b.switch_to_block(pass);
+        }
+        let native = self.steps(rest, next)?;
+        if native {
+            self.b.ins().jump(fire, &[]);
+        }
+        self.b.switch_to_block(next);
+        let iv = self.b.use_var(i);
+        let i1 = self.b.ins().iadd_imm_s(iv, 1);
+        self.b.def_var(i, i1);
+        self.b.ins().jump(head, &[]);
+        if native {
+            self.b.switch_to_block(fire);
+        }
+        Ok(native)
     }
 
     /// The lines an index scan keeps (see [`IndexScan`]), when `list` is
