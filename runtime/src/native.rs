@@ -326,6 +326,8 @@ pub struct Prepared {
     patient: Option<u64>,
     /// The arena's fee lines by text, for index scans in compiled code.
     lines_index: machine::LinesIndex,
+    /// The arena's texts that no lookup finds, numbered per arena.
+    locals: intern::Locals,
 }
 
 impl NativeEngine<'_> {
@@ -367,10 +369,12 @@ impl NativeEngine<'_> {
         prepared.at = 0;
         prepared.patient = None;
         prepared.lines_index.clear();
+        prepared.locals.clear();
         let arena = &mut prepared.arena;
         arena.clear();
         if let (Some(v), Value::Record(rec)) = (self.pack.program.visit, visit) {
-            let encoder = Encoder::new(&self.pack.program, &self.layout, &self.interner);
+            let encoder = Encoder::new(&self.pack.program, &self.layout, &self.interner)
+                .with_locals(&prepared.locals);
             encoder.record(
                 Of::Record(v),
                 &rec.fields,
@@ -388,12 +392,14 @@ impl NativeEngine<'_> {
     fn prepare_patient_into(&self, patient: &Patient, prepared: &mut Prepared) {
         let program = &self.pack.program;
         prepared.lines_index.clear();
+        prepared.locals.clear();
         let arena = &mut prepared.arena;
         arena.clear();
         arena.resize(self.layout.header_words, 0);
         prepared.visits.clear();
         let Some(v) = program.visit else { return };
-        let encoder = Encoder::new(program, &self.layout, &self.interner);
+        let encoder =
+            Encoder::new(program, &self.layout, &self.interner).with_locals(&prepared.locals);
         let vshape = self.layout.shape(Of::Record(v));
         let mut offsets = Vec::with_capacity(patient.visits().len());
         for (rank, visit) in patient.visits().iter().enumerate() {
@@ -502,7 +508,13 @@ impl NativeEngine<'_> {
         out.clear();
         let guard = self.interner.read();
         SCRATCH.with(|scratch| {
-            let ctx = CtxHold::new(&guard, &self.sets.sets, scratch, &prepared.lines_index);
+            let ctx = CtxHold::new(
+                &guard,
+                &self.sets.sets,
+                scratch,
+                &prepared.lines_index,
+                &prepared.locals,
+            );
             STATUS.with_borrow_mut(|status| {
                 self.decide_with(&ctx, scratch, &prepared.arena, prepared.at, status, out)
             })

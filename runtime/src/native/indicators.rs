@@ -3,6 +3,7 @@
 //! into values here; adding them up per group and judging each group stay with
 //! the audit driver and the interpreter (`eval::indicator`).
 
+use super::intern::{LOCAL_IDS, Locals};
 use super::machine::{self, CtxHold};
 use super::{NativeEngine, SCRATCH, WORK, layout};
 use crate::history::Patient;
@@ -31,7 +32,13 @@ impl NativeEngine<'_> {
             let guard = self.interner.read();
             let status = SCRATCH.with(|scratch| {
                 scratch.reset();
-                let ctx = CtxHold::new(&guard, &self.sets.sets, scratch, &prepared.lines_index);
+                let ctx = CtxHold::new(
+                    &guard,
+                    &self.sets.sets,
+                    scratch,
+                    &prepared.lines_index,
+                    &prepared.locals,
+                );
                 machine::call_group(f, &ctx, &prepared.arena, prepared.at, &mut out)
             });
             if status != 0 {
@@ -41,7 +48,7 @@ impl NativeEngine<'_> {
             let mut values = |exprs: &[(String, heng_compiler::ir::Expr)]| {
                 exprs
                     .iter()
-                    .map(|(_, e)| value_of_words(&e.ty, &mut words, &guard.texts))
+                    .map(|(_, e)| value_of_words(&e.ty, &mut words, &guard.texts, &prepared.locals))
                     .collect::<Option<Vec<Value>>>()
             };
             let keys = values(&of.keys)?;
@@ -56,12 +63,13 @@ fn value_of_words(
     ty: &Type,
     words: &mut impl Iterator<Item = u64>,
     texts: &[Arc<str>],
+    locals: &Locals,
 ) -> Option<Value> {
     let mut next = || words.next();
     Some(match ty {
         Type::Option(inner) => {
             let present = next()? != 0;
-            let v = value_of_words(inner, words, texts)?;
+            let v = value_of_words(inner, words, texts, locals)?;
             if present { v } else { Value::Absent }
         }
         Type::Bool => Value::Bool(next()? != 0),
@@ -73,7 +81,10 @@ fn value_of_words(
             b[8..].copy_from_slice(&hi.to_le_bytes());
             Value::Decimal(Decimal::deserialize(b))
         }
-        Type::Text | Type::Code => Value::Text(texts.get(next()? as u32 as usize)?.clone()),
+        Type::Text | Type::Code => match next()? as u32 {
+            id if id < LOCAL_IDS => Value::Text(locals.text(id)?),
+            id => Value::Text(texts.get(id as usize)?.clone()),
+        },
         Type::Enum(_) => Value::Enum(next()? as u32),
         Type::Date => Value::Date(layout::date_from_days(next()? as u32 as i32)?),
         Type::DateTime => {

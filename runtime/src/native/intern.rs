@@ -52,13 +52,16 @@ pub struct Interner<'t> {
 
 impl<'t> Interner<'t> {
     pub fn new(lookups: Vec<LookupSlot>, tables: &'t [Table]) -> Self {
-        let rows: Vec<Vec<u32>> = vec![Vec::new(); lookups.len()];
+        // the ids below LOCAL_IDS are per arena: no text of their own, no rows
+        let rows: Vec<Vec<u32>> = vec![vec![0; LOCAL_IDS as usize]; lookups.len()];
+        let texts = vec![Arc::<str>::from(""); LOCAL_IDS as usize];
         static NEXT_UID: AtomicU64 = AtomicU64::new(0);
         Interner {
             uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
             inner: RwLock::new(Interned {
                 row_addrs: rows.iter().map(|r| r.as_ptr() as usize).collect(),
                 rows,
+                texts,
                 ..Interned::default()
             }),
             lookups,
@@ -135,21 +138,79 @@ impl<'t> Interner<'t> {
         guard: &mut Option<RwLockReadGuard<'g, Interned>>,
         s: &Arc<str>,
     ) -> u32 {
-        let addr = Arc::as_ptr(s).cast::<u8>() as usize;
-        let slot = ((addr >> 4) ^ (addr >> 16)) & (RECENT_SLOTS - 1);
+        match self.recall(s) {
+            Some(id) if id != PLAIN => id,
+            _ => {
+                let id = self.intern_held(guard, s);
+                self.remember(s, id);
+                id
+            }
+        }
+    }
+
+    /// The id of a text of an arena with per-arena `locals`: its local id if it
+    /// has one, else its shared id if it has one. A new text gets a local id when
+    /// no lookup finds it and this thread has not met it in an earlier arena (a
+    /// visit's id, an order number); one met again (a doctor's code, an item's
+    /// name) is worth a shared id, as is any text once the arena's local ids run
+    /// out.
+    pub fn intern_local<'g>(
+        &'g self,
+        guard: &mut Option<RwLockReadGuard<'g, Interned>>,
+        s: &Arc<str>,
+        locals: &Locals,
+    ) -> u32 {
+        if let Some(&id) = locals.ids.borrow().get(s) {
+            return id;
+        }
+        let met_before = match self.recall(s) {
+            Some(PLAIN) => true,
+            Some(id) => return id,
+            None => false,
+        };
+        let held = guard.get_or_insert_with(|| self.read());
+        if let Some(&id) = held.ids.get(&**s) {
+            self.remember(s, id);
+            return id;
+        }
+        let mut texts = locals.texts.borrow_mut();
+        if !met_before && (texts.len() as u32) < LOCAL_IDS && !self.looked_up(s) {
+            let id = texts.len() as u32;
+            texts.push(s.clone());
+            locals.ids.borrow_mut().insert(s.clone(), id);
+            self.remember(s, PLAIN);
+            return id;
+        }
+        self.intern_shared(guard, s)
+    }
+
+    /// Whether any lookup of the pack finds a row for `s`.
+    fn looked_up(&self, s: &str) -> bool {
+        self.lookups.iter().any(|l| {
+            let table = &self.tables[l.table];
+            match l.mode {
+                LookupMode::Exact => table.get(s).is_some(),
+                // `.all(code)` finds rows exactly when the longest prefix does
+                LookupMode::Prefix | LookupMode::All => table.prefix(s).is_some(),
+            }
+        })
+    }
+
+    /// The shared id this thread remembers for the string at `s`'s address, or
+    /// [`PLAIN`].
+    fn recall(&self, s: &Arc<str>) -> Option<u32> {
+        RECENT.with_borrow(|recent| match recent.get(recent_slot(s)) {
+            Some(Some((text, uid, id))) if *uid == self.uid && Arc::ptr_eq(text, s) => Some(*id),
+            _ => None,
+        })
+    }
+
+    fn remember(&self, s: &Arc<str>, id: u32) {
         RECENT.with_borrow_mut(|recent| {
             if recent.is_empty() {
                 recent.resize(RECENT_SLOTS, None);
             }
-            if let Some((text, uid, id)) = &recent[slot]
-                && *uid == self.uid
-                && Arc::ptr_eq(text, s)
-            {
-                return *id;
-            }
-            let id = self.intern_held(guard, s);
-            recent[slot] = Some((s.clone(), self.uid, id));
-            id
+            recent[recent_slot(s)] = Some((s.clone(), self.uid, id));
         })
     }
 
@@ -159,6 +220,47 @@ impl<'t> Interner<'t> {
 }
 
 const RECENT_SLOTS: usize = 4096;
+
+fn recent_slot(s: &Arc<str>) -> usize {
+    let addr = Arc::as_ptr(s).cast::<u8>() as usize;
+    ((addr >> 4) ^ (addr >> 16)) & (RECENT_SLOTS - 1)
+}
+
+/// What [`RECENT`] holds for a text given a local id (see `intern_local`).
+const PLAIN: u32 = u32::MAX;
+
+/// Ids below this are per arena ([`Locals`]); no lookup finds a row for them.
+pub const LOCAL_IDS: u32 = 4096;
+
+/// The texts of one arena that no lookup finds (visit and order ids, doctors'
+/// codes, free text), numbered per arena with the ids below [`LOCAL_IDS`]: the
+/// shared interner does not grow with every visit of a batch, so memory stays
+/// bounded by the largest patient and no thread waits for the interner's write
+/// lock to add them. Within an arena a text keeps one id, so equality holds;
+/// such a text equals no constant of the pack, which all have shared ids.
+#[derive(Default)]
+pub struct Locals {
+    ids: RefCell<HashMap<Arc<str>, u32, foldhash::fast::RandomState>>,
+    texts: RefCell<Vec<Arc<str>>>,
+}
+
+impl Locals {
+    /// Forgets every text (call when the arena is encoded afresh).
+    pub fn clear(&self) {
+        self.ids.borrow_mut().clear();
+        self.texts.borrow_mut().clear();
+    }
+
+    /// The text of local id `id`.
+    pub fn text(&self, id: u32) -> Option<Arc<str>> {
+        self.texts.borrow().get(id as usize).cloned()
+    }
+
+    /// The local texts, for compiled code's helpers (see `machine::Ctx`).
+    pub fn texts_ptr(&self) -> *const Vec<Arc<str>> {
+        self.texts.as_ptr()
+    }
+}
 
 /// A remembered text: the string, the interner's uid and the id.
 type Recent = (Arc<str>, u64, u32);
@@ -174,8 +276,42 @@ thread_local! {
 
 #[cfg(test)]
 mod tests {
-    use super::Interner;
+    use super::{Interner, LOCAL_IDS, Locals};
     use std::sync::Arc;
+
+    #[test]
+    fn texts_no_lookup_finds_are_numbered_per_arena_until_met_again() {
+        let interner = Interner::new(vec![], &[]);
+        let (locals, mut guard) = (Locals::default(), None);
+        let visit: Arc<str> = Arc::from("MD0001");
+        let doctor: Arc<str> = Arc::from("D2021");
+        let v = interner.intern_local(&mut guard, &visit, &locals);
+        let d = interner.intern_local(&mut guard, &doctor, &locals);
+        assert!(
+            v < LOCAL_IDS && d < LOCAL_IDS && v != d,
+            "local ids: {v} {d}"
+        );
+        assert_eq!(
+            interner.intern_local(&mut guard, &visit, &locals),
+            v,
+            "one id per arena"
+        );
+        assert_eq!(locals.text(v).as_deref(), Some("MD0001"));
+        // the next arena: the doctor met again gets a shared id, kept from then on
+        locals.clear();
+        let shared = interner.intern_local(&mut guard, &doctor, &locals);
+        assert!(shared >= LOCAL_IDS);
+        guard = None;
+        assert_eq!(&*interner.read().texts[shared as usize], "D2021");
+        assert_eq!(interner.intern_local(&mut guard, &doctor, &locals), shared);
+        // a text the pack's constants already named has its shared id
+        guard = None;
+        let constant = interner.intern("14");
+        assert_eq!(
+            interner.intern_local(&mut guard, &Arc::from("14"), &locals),
+            constant
+        );
+    }
 
     #[test]
     fn shared_strings_get_the_id_of_their_text_in_each_interner() {
@@ -184,12 +320,17 @@ mod tests {
         // b has seen another text first, so the same text has another id there
         b.intern("other");
         let x: Arc<str> = Arc::from("XJ01");
-        assert_eq!(a.intern_shared(&mut ga, &x), 0);
-        assert_eq!(b.intern_shared(&mut gb, &x), 1);
-        assert_eq!(a.intern_shared(&mut ga, &x), 0, "remembered per interner");
+        let first = super::LOCAL_IDS;
+        assert_eq!(a.intern_shared(&mut ga, &x), first);
+        assert_eq!(b.intern_shared(&mut gb, &x), first + 1);
+        assert_eq!(
+            a.intern_shared(&mut ga, &x),
+            first,
+            "remembered per interner"
+        );
         // another allocation of the same text, and another text
-        assert_eq!(a.intern_shared(&mut ga, &Arc::from("XJ01")), 0);
-        assert_eq!(a.intern_shared(&mut ga, &Arc::from("XJ02")), 1);
+        assert_eq!(a.intern_shared(&mut ga, &Arc::from("XJ01")), first);
+        assert_eq!(a.intern_shared(&mut ga, &Arc::from("XJ02")), first + 1);
         drop(x);
         // whatever reuses the freed address is looked up by its text
         for k in 0..10_000 {

@@ -10,7 +10,7 @@
 //! start of an array of its elements' byte offsets, length), a nested record as its
 //! byte offset. A list of offsets lets `filter` build a sub-list without copying.
 
-use super::intern::{Interned, Interner};
+use super::intern::{Interned, Interner, Locals};
 use super::machine::dec_words;
 use crate::value::Value;
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
@@ -236,6 +236,9 @@ pub struct Encoder<'a> {
     interner: &'a Interner<'a>,
     /// A read guard of the interner, held while encoding (see `intern_held`).
     guard: RefCell<Option<RwLockReadGuard<'a, Interned>>>,
+    /// The arena's own texts (visits and patients); tables and constants have
+    /// only shared ids.
+    locals: Option<&'a Locals>,
 }
 
 impl<'a> Encoder<'a> {
@@ -245,7 +248,14 @@ impl<'a> Encoder<'a> {
             layout,
             interner,
             guard: RefCell::new(None),
+            locals: None,
         }
+    }
+
+    /// An encoder giving texts that no lookup finds ids local to the arena.
+    pub fn with_locals(mut self, locals: &'a Locals) -> Self {
+        self.locals = Some(locals);
+        self
     }
 
     /// Appends a record of `of` holding `values`; returns its word offset.
@@ -281,7 +291,11 @@ impl<'a> Encoder<'a> {
                 (_, Value::Int(x)) => (*x as u64, 0),
                 (_, Value::Decimal(d)) => dec_words(*d),
                 (_, Value::Text(s)) => {
-                    let id = self.interner.intern_shared(&mut self.guard.borrow_mut(), s);
+                    let mut guard = self.guard.borrow_mut();
+                    let id = match self.locals {
+                        Some(locals) => self.interner.intern_local(&mut guard, s, locals),
+                        None => self.interner.intern_shared(&mut guard, s),
+                    };
                     (u64::from(id), 0)
                 }
                 (_, Value::Prefixes(p)) => (u64::from(sets.id(p)), 0),

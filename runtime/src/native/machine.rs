@@ -20,7 +20,7 @@
     reason = "the JIT's single unsafe module; see the safety notes above"
 )]
 
-use super::intern::Interned;
+use super::intern::{Interned, LOCAL_IDS, Locals};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::FuncId;
@@ -41,6 +41,8 @@ pub struct Ctx {
     interned: *const Interned,
     scratch: *const Scratch,
     lines_index: *const LinesIndex,
+    /// The arena's local texts (ids below `intern::LOCAL_IDS`).
+    locals: *const Vec<Arc<str>>,
 }
 
 /// Memory for lists built while a rule runs (`filter`): chunks that never move
@@ -124,6 +126,7 @@ impl<'g> CtxHold<'g> {
         sets: &'g [Vec<Arc<str>>],
         scratch: &'g Scratch,
         lines_index: &'g LinesIndex,
+        locals: &'g Locals,
     ) -> Self {
         let ctx = Ctx {
             // `row_addrs` holds the address of each row array as a usize, which has
@@ -136,6 +139,7 @@ impl<'g> CtxHold<'g> {
             interned,
             scratch,
             lines_index,
+            locals: locals.texts_ptr(),
         };
         CtxHold {
             ctx,
@@ -317,10 +321,16 @@ extern "C" fn heng_dec_cmp(a: i64, b: i64, c: i64, d: i64) -> i32 {
 
 fn text(ctx: *const Ctx, id: u32) -> &'static str {
     // SAFETY: `ctx` points at the Ctx of a live CtxHold (fact 2); the texts array has
-    // `ntexts` elements, checked before indexing. The 'static lifetime does not escape
-    // the helper call, during which the guard is held.
+    // `ntexts` elements, checked before indexing, and the arena's local texts are
+    // not changed while compiled code runs (encoding is done before). The
+    // 'static lifetime does not escape the helper call, during which the guard
+    // is held.
     unsafe {
         let ctx = &*ctx;
+        if id < LOCAL_IDS {
+            let locals: &Vec<Arc<str>> = &*ctx.locals;
+            return locals.get(id as usize).map_or("", |t| &**t);
+        }
         if (id as usize) < ctx.ntexts {
             &(*ctx.texts.add(id as usize))
         } else {
