@@ -160,14 +160,16 @@ impl<'t> Interner<'t> {
         s: &Arc<str>,
         locals: &Locals,
     ) -> u32 {
-        if let Some(&id) = locals.ids.borrow().get(s) {
-            return id;
-        }
+        // by address first: a shared id remembered on this thread is the text's
+        // id in every arena (a text that has one never gets a local id)
         let met_before = match self.recall(s) {
             Some(PLAIN) => true,
             Some(id) => return id,
             None => false,
         };
+        if let Some(&id) = locals.ids.borrow().get(s) {
+            return id;
+        }
         let held = guard.get_or_insert_with(|| self.read());
         if let Some(&id) = held.ids.get(&**s) {
             self.remember(s, id);
