@@ -416,3 +416,104 @@ rule per_group "分组" {
     }
     assert_eq!(checked_visits, amounts.len() * amounts.len());
 }
+
+/// Native `for` loops (over a visit's records, and over the rows of a table's
+/// `.all(code)`) decide exactly where the interpreter finds something: no line
+/// or visit more, none less.
+#[test]
+fn native_for_loops_decide_where_the_interpreter_finds() {
+    use heng_runtime::native::Verdict;
+    use heng_runtime::value::Value;
+    const RULES: &str = r#"
+rule for_records "逐条" {
+  each visit
+  severity low
+  for l in visit.feedetail where l.cnt > 1
+  when l.det_item_fee_sumamt > 100
+  message "x"
+}
+
+rule for_rows "逐行" {
+  each line
+  severity low
+  for pair in item_pairs.all(line.med_list_codg) where pair.relation == exclusive
+  let partner = pair.code_a
+  when any(a in visit.feedetail where starts_with(a.med_list_codg, partner))
+  message "x"
+}
+"#;
+    let loaded = load_rules("native_for", RULES);
+    let pack = checked(&loaded);
+    let native = native_of(pack);
+    let interpreter = Interpreter::new(pack);
+    let schema = input::check_schema(&pack.program).unwrap();
+    // B codes of exclusive pairs, their A codes, a code in no pair
+    let codes = [
+        "250101001000000",
+        "250101015000000",
+        "330100005000000",
+        "330100001000000",
+        "X1",
+    ];
+    let (mut visits, mut fires) = (0, vec![0; pack.program.rules.len()]);
+    for mask in 0..32u32 {
+        for (cnt, amount) in [("1", "500.00"), ("2", "50.00"), ("3", "150.00")] {
+            let lines: Vec<String> = codes
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| mask & (1 << k) != 0)
+                .map(|(k, code)| {
+                    format!(
+                        r#"{{"feedetl_sn":"{k}","fee_ocur_time":"2026-10-01T09:00:00","med_list_codg":"{code}","hilist_name":"x","cnt":"{cnt}","pric":"1","det_item_fee_sumamt":"{amount}"}}"#
+                    )
+                })
+                .collect();
+            let text = format!(
+                r#"{{"mdtrt_id":"V","psn_no":"P","brdy":"1980-01-01","med_type":"11","begntime":"2026-10-01T08:00:00","feedetail":[{}]}}"#,
+                lines.join(",")
+            );
+            let visit = input::read_visit(&schema, 1, &text).unwrap();
+            let record = Value::Record(visit.record);
+            let mut decided = Vec::new();
+            native.decide(&native.prepare(&record), &mut decided);
+            let mut fired: Vec<(usize, Option<usize>)> = decided
+                .iter()
+                .map(|d| {
+                    assert_eq!(d.verdict, Verdict::Fires, "no deferral: {text}");
+                    (d.rule, d.line)
+                })
+                .collect();
+            let mut found: Vec<(usize, Option<usize>)> = interpreter
+                .eval_visit(&record)
+                .into_iter()
+                .flat_map(|(rule, o)| {
+                    let per_line = pack.program.rules[rule].scope == heng_compiler::ir::Scope::Line;
+                    o.hits.into_iter().flat_map(move |h| {
+                        if per_line {
+                            h.lines
+                                .into_iter()
+                                .map(|l| (rule, Some(l)))
+                                .collect::<Vec<_>>()
+                        } else {
+                            vec![(rule, None)]
+                        }
+                    })
+                })
+                .collect();
+            fired.sort_unstable();
+            fired.dedup();
+            found.sort_unstable();
+            found.dedup();
+            assert_eq!(fired, found, "{text}");
+            for (rule, _) in &fired {
+                fires[*rule] += 1;
+            }
+            visits += 1;
+        }
+    }
+    assert_eq!(visits, 96);
+    assert!(
+        fires.iter().all(|&n| n > 0),
+        "each rule fires somewhere: {fires:?}"
+    );
+}
