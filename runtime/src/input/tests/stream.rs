@@ -1,0 +1,246 @@
+//! The NDJSON stream: line numbering, blank lines, limits, blocks and duplicate ids.
+
+use super::*;
+
+fn reader(input: &[u8]) -> NdjsonReader<Cursor<Vec<u8>>> {
+    NdjsonReader::new(&schema(), Cursor::new(input.to_vec()))
+}
+
+fn visit_line(id: &str) -> String {
+    let mut json = example();
+    json["mdtrt_id"] = id.into();
+    line_of(&json)
+}
+
+#[test]
+fn stream_skips_blank_lines_and_numbers_physical_lines() {
+    let input = format!(
+        "{}\r\n\n   \r\n{}\n{}",
+        visit_line("A"),
+        visit_line("B"),
+        visit_line("C")
+    );
+    let results: Vec<_> = reader(input.as_bytes()).collect();
+    let got: Vec<(u64, String)> = results
+        .into_iter()
+        .map(|r| {
+            let v = r.unwrap();
+            (v.line, v.mdtrt_id)
+        })
+        .collect();
+    assert_eq!(got, vec![(1, "A".into()), (4, "B".into()), (5, "C".into())]);
+}
+
+#[test]
+fn stream_ignores_a_byte_order_mark() {
+    let input = format!("\u{feff}{}\n", visit_line("A"));
+    let results: Vec<_> = reader(input.as_bytes()).collect();
+    assert_eq!(results.len(), 1);
+    assert!(results[0].is_ok(), "{:?}", results[0]);
+}
+
+#[test]
+fn duplicate_mdtrt_id_rejects_the_second() {
+    let input = format!(
+        "{}\n{}\n{}\n",
+        visit_line("A"),
+        visit_line("B"),
+        visit_line("A")
+    );
+    let results: Vec<_> = reader(input.as_bytes()).collect();
+    assert_eq!(results.len(), 3);
+    assert!(results[0].is_ok() && results[1].is_ok());
+    let e = results[2].as_ref().unwrap_err();
+    assert_eq!(e.line, 3);
+    assert_eq!(e.field, "mdtrt_id");
+    assert_eq!(e.mdtrt_id.as_deref(), Some("A"));
+    assert!(e.reason.en.contains("first on line 1"), "{}", e.reason.en);
+}
+
+#[test]
+fn a_rejected_visit_does_not_reserve_its_id() {
+    let mut bad = example();
+    bad["mdtrt_id"] = "A".into();
+    bad["brdy"] = "2026-02-30".into();
+    let input = format!("{}\n{}\n", line_of(&bad), visit_line("A"));
+    let results: Vec<_> = reader(input.as_bytes()).collect();
+    assert!(results[0].is_err());
+    assert!(results[1].is_ok());
+}
+
+#[test]
+fn very_long_line_is_rejected_and_reading_goes_on() {
+    let short = visit_line("A");
+    let max = short.len() + 10;
+    let long = format!(
+        "{{\"mdtrt_id\": \"B\", \"padding\": \"{}\"}}",
+        "x".repeat(10_000)
+    );
+    let input = format!("{short}\n{long}\r\n{}\n", visit_line("C"));
+    // A small buffer, so the long line arrives in many pieces.
+    let results: Vec<_> = NdjsonReader::new(
+        &schema(),
+        std::io::BufReader::with_capacity(64, Cursor::new(input.into_bytes())),
+    )
+    .with_max_line_bytes(max)
+    .collect();
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[0].as_ref().unwrap().mdtrt_id, "A");
+    let e = results[1].as_ref().unwrap_err();
+    assert_eq!(e.line, 2);
+    assert_eq!(e.field, "");
+    assert_eq!(
+        e.reason.en,
+        format!("line too long: {} bytes, the limit is {max}", long.len())
+    );
+    let c = results[2].as_ref().unwrap();
+    assert_eq!((c.line, c.mdtrt_id.as_str()), (3, "C"));
+}
+
+#[test]
+fn a_line_of_exactly_the_limit_is_read() {
+    let line = visit_line("A");
+    let input = format!("{line}\r\n");
+    let results: Vec<_> = reader(input.as_bytes())
+        .with_max_line_bytes(line.len())
+        .collect();
+    assert!(results[0].is_ok(), "{:?}", results[0]);
+}
+
+#[test]
+fn invalid_utf8_rejects_the_line_and_reading_goes_on() {
+    let mut input = visit_line("A").into_bytes();
+    input.extend_from_slice(b"\n{\"mdtrt_id\": \"B\xff\xfe\"}\n");
+    input.extend_from_slice(visit_line("C").as_bytes());
+    let results: Vec<_> = reader(&input).collect();
+    assert_eq!(results.len(), 3);
+    let e = results[1].as_ref().unwrap_err();
+    assert_eq!(e.line, 2);
+    assert_eq!(e.field, "");
+    assert_eq!(e.reason.en, "the line is not valid UTF-8 (at byte 16)");
+    assert_eq!(results[2].as_ref().unwrap().line, 3);
+}
+
+#[test]
+fn block_boundaries_anywhere_read_the_same_stream() {
+    // a byte order mark, CRLF, blank lines, a line over the limit (whole blocks of
+    // it), invalid UTF-8, a duplicate id and a last line without a line break
+    let mut input = format!("\u{feff}{}\r\n\n  \r\n", visit_line("A")).into_bytes();
+    input.extend_from_slice(format!("{{\"pad\": \"{}\"}}\r\n", "x".repeat(3000)).as_bytes());
+    input.extend_from_slice(b"{\"mdtrt_id\": \"B\xff\"}\n");
+    input.extend_from_slice(format!("{}\n{}", visit_line("A"), visit_line("C")).as_bytes());
+    let max = visit_line("A").len() + 100;
+    let read = |block: Option<usize>| -> Vec<Result<(u64, String), (u64, String)>> {
+        let mut r = reader(&input).with_max_line_bytes(max);
+        if let Some(b) = block {
+            r = r.with_block_bytes(b);
+        }
+        r.map(|v| match v {
+            Ok(v) => Ok((v.line, v.mdtrt_id)),
+            Err(e) => Err((e.line, e.reason.en.to_string())),
+        })
+        .collect()
+    };
+    let whole = read(None);
+    assert_eq!(whole.len(), 5, "{whole:?}");
+    assert_eq!(whole[0], Ok((1, "A".into())));
+    assert_eq!(
+        whole[1],
+        Err((4, format!("line too long: 3011 bytes, the limit is {max}")))
+    );
+    assert_eq!(whole[4], Ok((7, "C".into())));
+    for block in [1, 2, 3, 7, 64, 333, max - 1, max, max + 1, 4096] {
+        assert_eq!(read(Some(block)), whole, "blocks of {block} bytes");
+    }
+}
+
+#[test]
+fn blocks_cut_between_patients_hold_whole_patients() {
+    use super::blocks::{BlockReader, Chunk};
+    // patients of 1 to 7 visits (some longer than a block), a blank line, a line
+    // without a readable psn_no, and a last line without a line break
+    let mut input = String::new();
+    let mut id = 0;
+    for (p, visits) in [3, 1, 7, 2, 1, 5].iter().enumerate() {
+        for _ in 0..*visits {
+            let mut json = example();
+            json["mdtrt_id"] = format!("V{id}").into();
+            json["psn_no"] = format!("P{p}").into();
+            id += 1;
+            input.push_str(&line_of(&json));
+            input.push('\n');
+        }
+        if p == 2 {
+            input.push_str("\n{broken\n");
+        }
+    }
+    input.pop();
+    let psn = |line: &str| {
+        super::top_level_strings(line, &["psn_no"]).and_then(|mut k| k.pop().flatten())
+    };
+    let visit_len = input.lines().next().unwrap().len();
+    for block_bytes in [1, 100, visit_len, 2 * visit_len + 5, 4 * visit_len, 1 << 20] {
+        let mut reader = BlockReader::new(input.as_bytes())
+            .with_block_bytes(block_bytes)
+            .with_patient_boundaries();
+        let mut text = Vec::new();
+        let mut seen: Vec<Option<String>> = Vec::new();
+        while let Some(chunk) = reader.next_chunk() {
+            let Chunk::Block(block) = chunk else {
+                panic!("{chunk:?}")
+            };
+            text.extend_from_slice(&block.text);
+            let mut here: Vec<Option<String>> = block.lines().map(|l| psn(l.unwrap().1)).collect();
+            here.dedup();
+            for p in here.iter().flatten() {
+                assert!(
+                    !seen.contains(&Some(p.clone())),
+                    "{p} split, blocks of {block_bytes}"
+                );
+            }
+            seen.extend(here);
+        }
+        assert_eq!(text, input.as_bytes(), "blocks of {block_bytes}");
+    }
+}
+
+/// A reader that fails after its first line.
+struct Failing(Cursor<Vec<u8>>);
+
+impl std::io::Read for Failing {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.0.read(buf)? {
+            0 => Err(std::io::Error::other("disk on fire")),
+            n => Ok(n),
+        }
+    }
+}
+
+#[test]
+fn io_error_ends_the_stream() {
+    let input = format!("{}\n", visit_line("A"));
+    let mut stream = NdjsonReader::new(
+        &schema(),
+        std::io::BufReader::new(Failing(Cursor::new(input.into_bytes()))),
+    );
+    assert!(stream.next().unwrap().is_ok());
+    let e = stream.next().unwrap().unwrap_err();
+    assert_eq!(e.line, 2);
+    assert!(e.reason.en.contains("disk on fire"));
+    assert!(stream.next().is_none());
+    assert!(stream.io_error().is_some());
+}
+
+#[test]
+fn errors_as_json() {
+    let e = InputError {
+        line: 3,
+        mdtrt_id: Some("M1".into()),
+        field: "feedetail[0].cnt".into(),
+        reason: Text::new("缺少必填字段", "required field is missing"),
+    };
+    assert_eq!(
+        e.to_json(Lang::En).to_string(),
+        r#"{"field":"feedetail[0].cnt","line":3,"mdtrt_id":"M1","reason":"required field is missing"}"#
+    );
+}
