@@ -10,6 +10,10 @@
 //! For embedding, [`HistorySource`] is how a serving component supplies the earlier
 //! visits of a patient when it evaluates one visit.
 
+mod file;
+
+pub use file::HistoryFile;
+
 use crate::value::Value;
 use heng_compiler::ir::Program;
 use std::cell::OnceCell;
@@ -286,49 +290,5 @@ impl Patient {
         let ra = index.rank.get(&identity(a))?;
         let rb = index.rank.get(&identity(b))?;
         Some(ra < rb)
-    }
-}
-
-/// Earlier visits read from an NDJSON file (`heng run --history FILE`), held in
-/// memory by patient. They are history only: never audited.
-#[derive(Default)]
-pub struct HistoryFile {
-    visits: std::collections::HashMap<String, Vec<Value>>,
-    /// Visits read.
-    pub read: u64,
-    /// Lines that could not be read, with why.
-    pub rejected: Vec<crate::input::InputError>,
-}
-
-impl HistoryFile {
-    /// Reads every line of `input` as a visit of `schema` (refunds applied).
-    pub fn read(
-        schema: &crate::input::Schema,
-        input: impl std::io::Read,
-    ) -> std::io::Result<HistoryFile> {
-        let mut file = HistoryFile::default();
-        let mut reader = crate::input::NdjsonReader::new(schema, input);
-        for visit in reader.by_ref() {
-            match visit {
-                Ok(v) => {
-                    file.read += 1;
-                    file.visits
-                        .entry(v.psn_no)
-                        .or_default()
-                        .push(Value::Record(v.record));
-                }
-                Err(e) => file.rejected.push(e),
-            }
-        }
-        if let Some(e) = reader.io_error() {
-            return Err(std::io::Error::new(e.kind(), e.to_string()));
-        }
-        Ok(file)
-    }
-}
-
-impl HistorySource for HistoryFile {
-    fn visits(&self, psn_no: &str) -> Vec<Value> {
-        self.visits.get(psn_no).cloned().unwrap_or_default()
     }
 }

@@ -144,7 +144,10 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
     }
     let history = match &args.history {
         None => HistoryFile::default(),
-        Some(path) => match File::open(path).and_then(|f| HistoryFile::read(&schema, f)) {
+        Some(path) => match File::open(path).and_then(|f| {
+            let scratch = args.scratch.clone().unwrap_or_else(std::env::temp_dir);
+            HistoryFile::read_in(&schema, f, &scratch)
+        }) {
             Ok(h) => {
                 for e in h.rejected.iter().take(10) {
                     match lang {
@@ -169,13 +172,13 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
                         "历史文件 {}:读入 {} 次就诊,未读入 {} 行",
                         path.display(),
                         h.read,
-                        h.rejected.len()
+                        h.rejected_count
                     ),
                     Lang::En => eprintln!(
                         "history file {}: {} visits read, {} lines not read",
                         path.display(),
                         h.read,
-                        h.rejected.len()
+                        h.rejected_count
                     ),
                 }
                 h
