@@ -508,17 +508,27 @@ impl NativeEngine<'_> {
         out.clear();
         let guard = self.interner.read();
         SCRATCH.with(|scratch| {
-            let ctx = CtxHold::new(
-                &guard,
-                &self.sets.sets,
-                scratch,
-                &prepared.lines_index,
-                &prepared.locals,
-            );
+            let ctx = self.ctx(&guard, scratch, prepared);
             STATUS.with_borrow_mut(|status| {
                 self.decide_with(&ctx, scratch, &prepared.arena, prepared.at, status, out)
             })
         })
+    }
+
+    /// What compiled code runs with on the arena `prepared` holds.
+    fn ctx<'g>(
+        &'g self,
+        interned: &'g intern::Interned,
+        scratch: &'g machine::Scratch,
+        prepared: &'g Prepared,
+    ) -> CtxHold<'g> {
+        CtxHold::new(
+            interned,
+            &self.sets.sets,
+            scratch,
+            &prepared.lines_index,
+            &prepared.locals,
+        )
     }
 
     /// Runs every active rule on the visit encoded at word `at` of `arena`.

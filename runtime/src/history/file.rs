@@ -4,14 +4,12 @@
 //! back when a visit of that patient in the batch needs its history. So memory
 //! grows with the number of patients in the file, not with its size.
 
-use super::HistorySource;
+use super::{HistorySource, Map};
 use crate::input::{InputError, NdjsonReader, Schema, read_visit};
 use crate::value::Value;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-
-type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// The earlier visits of a history file, by patient.
 #[derive(Default)]

@@ -4,12 +4,11 @@
 //! the audit driver and the interpreter (`eval::indicator`).
 
 use super::intern::{LOCAL_IDS, Locals};
-use super::machine::{self, CtxHold};
+use super::machine;
 use super::{NativeEngine, SCRATCH, WORK, layout};
 use crate::history::Patient;
 use crate::value::Value;
 use heng_compiler::types::Type;
-use rust_decimal::Decimal;
 use std::sync::Arc;
 
 impl NativeEngine<'_> {
@@ -32,13 +31,7 @@ impl NativeEngine<'_> {
             let guard = self.interner.read();
             let status = SCRATCH.with(|scratch| {
                 scratch.reset();
-                let ctx = CtxHold::new(
-                    &guard,
-                    &self.sets.sets,
-                    scratch,
-                    &prepared.lines_index,
-                    &prepared.locals,
-                );
+                let ctx = self.ctx(&guard, scratch, prepared);
                 machine::call_group(f, &ctx, &prepared.arena, prepared.at, &mut out)
             });
             if status != 0 {
@@ -76,10 +69,7 @@ fn value_of_words(
         Type::Int => Value::Int(next()? as i64),
         Type::Decimal => {
             let (lo, hi) = (next()?, next()?);
-            let mut b = [0u8; 16];
-            b[..8].copy_from_slice(&lo.to_le_bytes());
-            b[8..].copy_from_slice(&hi.to_le_bytes());
-            Value::Decimal(Decimal::deserialize(b))
+            Value::Decimal(machine::dec(lo as i64, hi as i64))
         }
         Type::Text | Type::Code => match next()? as u32 {
             id if id < LOCAL_IDS => Value::Text(locals.text(id)?),

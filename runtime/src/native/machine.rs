@@ -274,7 +274,8 @@ pub fn dec_words(d: Decimal) -> (u64, u64) {
     (u64::from_le_bytes(lo), u64::from_le_bytes(hi))
 }
 
-fn dec(lo: i64, hi: i64) -> Decimal {
+/// The decimal whose two native words are `lo` and `hi` (see `dec_words`).
+pub(super) fn dec(lo: i64, hi: i64) -> Decimal {
     let mut b = [0u8; 16];
     b[..8].copy_from_slice(&lo.to_le_bytes());
     b[8..].copy_from_slice(&hi.to_le_bytes());

@@ -7,6 +7,7 @@ use cranelift_codegen::ir::InstBuilder;
 use cranelift_codegen::ir::Value as Val;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types;
+use cranelift_frontend::Variable;
 use heng_compiler::ir::{AggKind, Expr, ExprKind, LocalId, LookupMode, Step};
 use heng_compiler::types::Type;
 
@@ -23,6 +24,31 @@ impl Gen<'_, '_, '_> {
         self.b.ins().iadd(self.base, rel)
     }
 
+    /// Opens a counted loop: `i` runs from 0 while below `len`, then control goes
+    /// to `exit`. Leaves the builder in the loop body and returns the loop and
+    /// `i`'s value there; [`Gen::next_iteration`] ends an iteration.
+    fn counted_loop(&mut self, len: Val, exit: Block) -> (Counted, Val) {
+        let i = self.b.declare_var(I64);
+        let zero = self.b.ins().iconst(I64, 0);
+        self.b.def_var(i, zero);
+        let (head, body) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().jump(head, &[]);
+        self.b.switch_to_block(head);
+        let iv = self.b.use_var(i);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, len);
+        self.b.ins().brif(more, body, &[], exit, &[]);
+        self.b.switch_to_block(body);
+        (Counted { i, head }, iv)
+    }
+
+    /// Ends an iteration of a [`Gen::counted_loop`] (from the current block).
+    fn next_iteration(&mut self, l: &Counted) {
+        let iv = self.b.use_var(l.i);
+        let next = self.b.ins().iadd_imm_s(iv, 1);
+        self.b.def_var(l.i, next);
+        self.b.ins().jump(l.head, &[]);
+    }
+
     /// `filter(x in list where c)`: a new offsets array in the scratch arena.
     pub(super) fn filter(
         &mut self,
@@ -34,23 +60,14 @@ impl Gen<'_, '_, '_> {
         let out = self.call("heng_scratch", &[self.ctx, l[1]]);
         let out = out[0];
         let n = self.b.declare_var(I64);
-        let i = self.b.declare_var(I64);
         let zero = self.b.ins().iconst(I64, 0);
         self.b.def_var(n, zero);
-        self.b.def_var(i, zero);
-        let (head, body, take, step, done) = (
-            self.b.create_block(),
-            self.b.create_block(),
+        let (take, step, done) = (
             self.b.create_block(),
             self.b.create_block(),
             self.b.create_block(),
         );
-        self.b.ins().jump(head, &[]);
-        self.b.switch_to_block(head);
-        let iv = self.b.use_var(i);
-        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, l[1]);
-        self.b.ins().brif(more, body, &[], done, &[]);
-        self.b.switch_to_block(body);
+        let (lp, iv) = self.counted_loop(l[1], done);
         let elem_ptr = self.element(l[0], iv);
         self.bind(var, elem, &[elem_ptr]);
         let selected = match filter {
@@ -62,7 +79,7 @@ impl Gen<'_, '_, '_> {
         let nv = self.b.use_var(n);
         let at = self.b.ins().ishl_imm_s(nv, 3);
         let dst = self.b.ins().iadd(out, at);
-        let iv = self.b.use_var(i);
+        let iv = self.b.use_var(lp.i);
         let src_at = self.b.ins().ishl_imm_s(iv, 3);
         let src = self.b.ins().iadd(l[0], src_at);
         let rel = self.b.ins().load(I64, mem_rw(), src, 0);
@@ -71,10 +88,7 @@ impl Gen<'_, '_, '_> {
         self.b.def_var(n, n1);
         self.b.ins().jump(step, &[]);
         self.b.switch_to_block(step);
-        let iv = self.b.use_var(i);
-        let i1 = self.b.ins().iadd_imm_s(iv, 1);
-        self.b.def_var(i, i1);
-        self.b.ins().jump(head, &[]);
+        self.next_iteration(&lp);
         self.b.switch_to_block(done);
         let len = self.b.use_var(n);
         Ok(vec![out, len])
@@ -115,21 +129,8 @@ impl Gen<'_, '_, '_> {
                 (l[0], l[1], false)
             }
         };
-        let i = self.b.declare_var(I64);
-        let zero = self.b.ins().iconst(I64, 0);
-        self.b.def_var(i, zero);
-        let (head, body, next, fire) = (
-            self.b.create_block(),
-            self.b.create_block(),
-            self.b.create_block(),
-            self.b.create_block(),
-        );
-        self.b.ins().jump(head, &[]);
-        self.b.switch_to_block(head);
-        let iv = self.b.use_var(i);
-        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, len);
-        self.b.ins().brif(more, body, &[], no, &[]);
-        self.b.switch_to_block(body);
+        let (next, fire) = (self.b.create_block(), self.b.create_block());
+        let (lp, iv) = self.counted_loop(len, no);
         let item = if rows {
             let at = self.b.ins().ishl_imm_s(iv, 2);
             let addr = self.b.ins().iadd(items, at);
@@ -149,10 +150,7 @@ impl Gen<'_, '_, '_> {
             self.b.ins().jump(fire, &[]);
         }
         self.b.switch_to_block(next);
-        let iv = self.b.use_var(i);
-        let i1 = self.b.ins().iadd_imm_s(iv, 1);
-        self.b.def_var(i, i1);
-        self.b.ins().jump(head, &[]);
+        self.next_iteration(&lp);
         if native {
             self.b.switch_to_block(fire);
         }
@@ -224,18 +222,8 @@ impl Gen<'_, '_, '_> {
             init
         };
         self.set(&acc, &init);
-        let i = self.b.declare_var(I64);
-        let zero = self.b.ins().iconst(I64, 0);
-        self.b.def_var(i, zero);
-        let head = self.b.create_block();
         let step = self.b.create_block();
-        self.b.ins().jump(head, &[]);
-        self.b.switch_to_block(head);
-        let iv = self.b.use_var(i);
-        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, l[1]);
-        let body_block = self.b.create_block();
-        self.b.ins().brif(more, body_block, &[], done, &[]);
-        self.b.switch_to_block(body_block);
+        let (lp, iv) = self.counted_loop(l[1], done);
         let elem_ptr = self.element(l[0], iv);
         self.bind(var, elem, &[elem_ptr]);
         let selected = match filter {
@@ -357,11 +345,14 @@ impl Gen<'_, '_, '_> {
             AggKind::Filter => return unsupported("filter(...)"),
         }
         self.b.switch_to_block(step);
-        let iv = self.b.use_var(i);
-        let next = self.b.ins().iadd_imm_s(iv, 1);
-        self.b.def_var(i, next);
-        self.b.ins().jump(head, &[]);
+        self.next_iteration(&lp);
         self.b.switch_to_block(done);
         Ok(self.get(&acc))
     }
+}
+
+/// A loop opened by [`Gen::counted_loop`]: its counter and its head block.
+struct Counted {
+    i: Variable,
+    head: Block,
 }
