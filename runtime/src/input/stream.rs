@@ -1,0 +1,129 @@
+//! A whole NDJSON stream read in order: blank lines skipped, line numbers kept,
+//! and a visit id seen earlier rejecting the later visit.
+
+use super::*;
+
+/// Reads visits from NDJSON, one per non-blank line, in order. Each item is the
+/// visit or the error that rejects its line; a visit whose `mdtrt_id` was already
+/// read (accepted) earlier in the stream is rejected. Blank lines are skipped (they
+/// still count for line numbers); a UTF-8 byte order mark on the first line is
+/// ignored; lines may end in `\n` or `\r\n`.
+///
+/// An I/O error ends the stream: it is yielded once as an error (empty field) and
+/// is then available from [`NdjsonReader::io_error`].
+pub struct NdjsonReader<R: Read> {
+    schema: Schema,
+    blocks: BlockReader<R>,
+    /// The block being read, and where.
+    block: Block,
+    cursor: blocks::Cursor,
+    /// Accepted visit ids.
+    seen: VisitIds,
+}
+
+impl<R: Read> NdjsonReader<R> {
+    pub fn new(schema: &Schema, reader: R) -> Self {
+        NdjsonReader {
+            schema: schema.clone(),
+            blocks: BlockReader::new(reader),
+            block: Block::default(),
+            cursor: blocks::Cursor::default(),
+            seen: VisitIds::default(),
+        }
+    }
+
+    /// A reader for `program`'s input schema (see [`check_schema`]).
+    pub fn from_program(program: &Program, reader: R) -> Result<Self, Text> {
+        Ok(NdjsonReader::new(&check_schema(program)?, reader))
+    }
+
+    /// Lines longer than `max` bytes (without the line break) are rejected.
+    pub fn with_max_line_bytes(mut self, max: usize) -> Self {
+        self.blocks = self.blocks.with_max_line_bytes(max);
+        self
+    }
+
+    /// Reads the input in blocks of about `bytes` bytes (the default suits batches;
+    /// tests use tiny ones to put block boundaries everywhere).
+    pub fn with_block_bytes(mut self, bytes: usize) -> Self {
+        self.blocks = self.blocks.with_block_bytes(bytes);
+        self
+    }
+
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// Input bytes consumed so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.blocks.bytes_read()
+    }
+
+    /// The I/O error that ended the stream, if one did.
+    pub fn io_error(&self) -> Option<&io::Error> {
+        self.blocks.io_error()
+    }
+
+    /// The next non-blank line as text with its line number, or the reason it is
+    /// not one (too long, not UTF-8, unreadable). Parsing it is [`read_visit`], which
+    /// may run on another thread; [`NdjsonReader::accept`] then takes the results
+    /// back in input order.
+    pub fn next_line(&mut self) -> Option<Result<(u64, String), InputError>> {
+        loop {
+            if let Some(line) = self.block.next_line(&mut self.cursor) {
+                return Some(line.map(|(n, text)| (n, text.to_owned())));
+            }
+            match self.blocks.next_chunk()? {
+                Chunk::Block(block) => {
+                    self.cursor = block.start();
+                    self.block = block;
+                }
+                Chunk::Error(e) => return Some(Err(e)),
+            }
+        }
+    }
+
+    /// Takes a line's parsed visit back, in input order: a visit id seen earlier in
+    /// the batch rejects the later visit.
+    pub fn accept(&mut self, line: u64, visit: Visit) -> Result<Visit, InputError> {
+        self.seen.accept(line, &visit.mdtrt_id).map(|()| visit)
+    }
+}
+
+/// The visit ids of a batch so far, with the line that first had each: a visit id
+/// seen earlier rejects the later visit.
+#[derive(Default)]
+pub struct VisitIds {
+    seen: HashMap<Box<str>, u64, foldhash::fast::RandomState>,
+}
+
+impl VisitIds {
+    pub fn accept(&mut self, line: u64, mdtrt_id: &str) -> Result<(), InputError> {
+        if let Some(&first) = self.seen.get(mdtrt_id) {
+            return Err(InputError {
+                line,
+                mdtrt_id: Some(mdtrt_id.to_owned()),
+                field: MDTRT_ID.to_owned(),
+                reason: text!(
+                    "就诊ID \"{}\" 在本批次中重复(第一次出现在第 {} 行)",
+                    "visit id \"{}\" appears twice in this batch (first on line {})",
+                    mdtrt_id,
+                    first
+                ),
+            });
+        }
+        self.seen.insert(mdtrt_id.into(), line);
+        Ok(())
+    }
+}
+
+impl<R: Read> Iterator for NdjsonReader<R> {
+    type Item = Result<Visit, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        Some(self.next_line()?.and_then(|(line, text)| {
+            let visit = read_visit(&self.schema, line, &text)?;
+            self.accept(line, visit)
+        }))
+    }
+}
