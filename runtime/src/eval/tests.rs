@@ -3,7 +3,8 @@
 use super::*;
 use crate::value::Record;
 use chrono::NaiveDate;
-use heng_compiler::ir::{Builtin, Const, FuncId, Function, ParamId};
+use heng_compiler::ir::{AggKind, Builtin, Const, FuncId, Function, ParamId};
+use heng_compiler::types::Type;
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
