@@ -9,6 +9,7 @@ mod items;
 mod names;
 mod rule;
 mod scope;
+pub mod settlement;
 pub mod similar;
 pub mod value_text;
 
@@ -115,11 +116,38 @@ impl<'s> Checker<'s> {
         self.define_function_bodies(&items);
         self.check_recursion();
         for (file, item) in &items {
-            if let ast::Item::Rule(r) = item {
-                let source = &self.sources.get(*file).text;
-                if let Some(rule) = self.rule(r, source) {
-                    self.program.rules.push(rule);
+            match item {
+                ast::Item::Rule(r) => {
+                    let source = &self.sources.get(*file).text;
+                    if let Some(rule) = self.rule(r, source) {
+                        self.program.rules.push(rule);
+                    }
                 }
+                ast::Item::Settlement(s) => {
+                    let Some(settlement) = self.settlement(s) else {
+                        continue;
+                    };
+                    match &self.program.settlement {
+                        Some(first) => self.diags.push(
+                            diagnostic::Diagnostic::error(
+                                diagnostic::codes::ONE_SETTLEMENT,
+                                s.name.span,
+                                crate::text!(
+                                    "规则包已有结算 `{}`",
+                                    "the pack already has the settlement `{}`",
+                                    first.id
+                                ),
+                            )
+                            .label(crate::text!("第二个结算", "a second settlement"))
+                            .secondary(
+                                first.span,
+                                crate::text!("第一个在这里", "the first is here"),
+                            ),
+                        ),
+                        None => self.program.settlement = Some(settlement),
+                    }
+                }
+                _ => {}
             }
         }
         self.warn_unused(&items);

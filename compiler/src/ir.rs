@@ -26,6 +26,8 @@ pub struct Program {
     pub visit: Option<RecordId>,
     /// The built-in `Severity` enum: variants `violation`, `high`, `low` in that order.
     pub severity: Option<EnumId>,
+    /// The pack's coverage settlement (`settlement`), at most one.
+    pub settlement: Option<Settlement>,
 }
 
 impl Program {
@@ -293,6 +295,88 @@ pub struct GroupOf {
     /// Int or Decimal, summed over the group's visits.
     pub totals: Vec<(String, Expr)>,
     pub visit_frame: u32,
+}
+
+/// A coverage settlement (待遇计算): named outputs per fee line and per visit,
+/// with accumulators carried across a patient's visits within a scheme year.
+///
+/// Per visit, in the patient's time order: the line steps run once per fee line
+/// (local 0 the visit, local 1 the line), each line's outputs forming one
+/// `line_record`; then the visit steps run once (local 0 the visit, local 1 the
+/// list of settled lines, locals `2..2 + accumulators.len()` each accumulator's
+/// value before this visit); then every `add` is applied to its accumulator.
+#[derive(Clone, Debug)]
+pub struct Settlement {
+    pub id: String,
+    pub name: String,
+    pub doc: String,
+    /// `year starts`: Text "MM-DD", a constant or a parameter; `None` is "01-01".
+    pub year_start: Option<Expr>,
+    /// Names and docs, in declaration order.
+    pub accumulators: Vec<(String, String)>,
+    pub line_steps: Vec<SettleStep>,
+    pub line_frame: u32,
+    /// The record type of a settled line: field 0 `line` (the fee line), then the
+    /// line outputs in order.
+    pub line_record: RecordId,
+    pub visit_steps: Vec<SettleStep>,
+    pub visit_frame: u32,
+    pub span: Span,
+}
+
+/// The frame slot of the settled lines in a settlement's visit steps.
+pub const SETTLED_LINES_LOCAL: LocalId = LocalId(1);
+
+/// One step of a settlement section.
+#[derive(Clone, Debug)]
+pub enum SettleStep {
+    /// `let name = expr`, or `output name = expr` (`output` true): the value is
+    /// bound to `local`; an output is also written.
+    Bind {
+        local: LocalId,
+        name: String,
+        expr: Expr,
+        output: bool,
+    },
+    /// `add expr to accumulator` (Decimal; index into `accumulators`).
+    Add { accumulator: usize, expr: Expr },
+}
+
+impl SettleStep {
+    pub fn expr(&self) -> &Expr {
+        match self {
+            SettleStep::Bind { expr, .. } | SettleStep::Add { expr, .. } => expr,
+        }
+    }
+}
+
+impl Settlement {
+    /// Every expression: year start, line steps, visit steps.
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        self.year_start
+            .iter()
+            .chain(self.line_steps.iter().map(SettleStep::expr))
+            .chain(self.visit_steps.iter().map(SettleStep::expr))
+    }
+
+    /// Names of the visit outputs, in order.
+    pub fn visit_outputs(&self) -> impl Iterator<Item = &str> {
+        outputs(&self.visit_steps)
+    }
+
+    /// Names of the line outputs, in order.
+    pub fn line_outputs(&self) -> impl Iterator<Item = &str> {
+        outputs(&self.line_steps)
+    }
+}
+
+fn outputs(steps: &[SettleStep]) -> impl Iterator<Item = &str> {
+    steps.iter().filter_map(|s| match s {
+        SettleStep::Bind {
+            name, output: true, ..
+        } => Some(name.as_str()),
+        _ => None,
+    })
 }
 
 #[derive(Clone, Debug)]

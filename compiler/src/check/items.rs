@@ -37,25 +37,13 @@ impl Checker<'_> {
             std::collections::HashMap::new();
         for (_, item) in items {
             let name = item.name();
-            let map = if matches!(item, Item::Rule(_)) {
+            let map = if matches!(item, Item::Rule(_) | Item::Settlement(_)) {
                 &mut rule_ids
             } else {
                 &mut seen
             };
             if let Some(first) = map.get(&name.name) {
-                self.diags.push(
-                    Diagnostic::error(
-                        codes::DUPLICATE_DEFINITION,
-                        name.span,
-                        text!("`{}` 重复定义", "`{}` is defined more than once", name.name),
-                    )
-                    .label(text!("再次定义在这里", "defined again here"))
-                    .secondary(*first, text!("第一次定义在这里", "first defined here"))
-                    .help(text!(
-                        "改用另一个名字,或删除其中一个定义",
-                        "rename one of them or remove the duplicate"
-                    )),
-                );
+                self.duplicate_definition(name, *first);
                 continue;
             }
             map.insert(name.name.clone(), name.span);
@@ -157,7 +145,7 @@ impl Checker<'_> {
                     self.calls.push(Vec::new());
                     self.names.funcs.insert(f.name.name.clone(), id);
                 }
-                Item::Rule(_) => {}
+                Item::Rule(_) | Item::Settlement(_) => {}
             }
         }
     }
@@ -499,8 +487,27 @@ impl Checker<'_> {
         }
     }
 
+    /// `name` is defined a second time; `first` is where it was defined first.
+    pub(super) fn duplicate_definition(&mut self, name: &ast::Ident, first: Span) {
+        self.diags.push(
+            Diagnostic::error(
+                codes::DUPLICATE_DEFINITION,
+                name.span,
+                text!("`{}` 重复定义", "`{}` is defined more than once", name.name),
+            )
+            .label(text!("再次定义在这里", "defined again here"))
+            .secondary(first, text!("第一次定义在这里", "first defined here"))
+            .help(text!(
+                "改用另一个名字,或删除其中一个定义",
+                "rename one of them or remove the duplicate"
+            )),
+        );
+    }
+
     pub(super) fn warn_unused(&mut self, items: &[(FileId, &Item)]) {
-        let has_rules = items.iter().any(|(_, i)| matches!(i, Item::Rule(_)));
+        let has_rules = items
+            .iter()
+            .any(|(_, i)| matches!(i, Item::Rule(_) | Item::Settlement(_)));
         if !has_rules {
             return; // a library of declarations only: nothing is "unused" yet
         }

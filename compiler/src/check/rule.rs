@@ -217,6 +217,23 @@ impl Checker<'_> {
         for c in &r.clauses {
             match &c.kind {
                 ClauseKind::Each(_) | ClauseKind::Key(_) | ClauseKind::Total(..) => {}
+                ClauseKind::Output(..)
+                | ClauseKind::Accumulator(..)
+                | ClauseKind::Add(..)
+                | ClauseKind::YearStarts(_) => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::SETTLEMENT_CLAUSE,
+                            c.span,
+                            text!("这个子句只用于结算(settlement)", "this clause belongs to a settlement"),
+                        )
+                        .label(text!("规则里不能用", "not in a rule"))
+                        .help(text!(
+                            "output、accumulator、add 和 year starts 写在 `settlement` 里;规则用 amount、message、evidence 报告发现",
+                            "output, accumulator, add and year starts go in a `settlement`; a rule reports with amount, message and evidence"
+                        )),
+                    );
+                }
                 ClauseKind::Doc(s) => doc = s.value.clone(),
                 ClauseKind::Let(name, e) => {
                     // `let ok = x is some(v)` binds `ok`, not `v`
@@ -390,22 +407,7 @@ impl Checker<'_> {
             Vec::new()
         });
         let frame_size = scope.size();
-        for local in scope.finish() {
-            if local.warn_unused && !local.used && !local.name.starts_with('_') {
-                self.diags.push(
-                    Diagnostic::warning(
-                        codes::UNUSED_LET,
-                        local.span,
-                        text!("变量 `{}` 没有被使用", "`{}` is never used", local.name),
-                    )
-                    .label(text!("未使用", "unused"))
-                    .help(text!(
-                        "删除它;如果是有意不用,名字以 `_` 开头",
-                        "remove it, or start its name with `_` if that is intended"
-                    )),
-                );
-            }
-        }
+        self.warn_unused_locals(scope);
         Some(Rule {
             id: r.name.name.clone(),
             name: r
@@ -427,6 +429,26 @@ impl Checker<'_> {
             frame_size,
             span: r.name.span,
         })
+    }
+
+    /// Warns about `let` bindings of a finished body that nothing reads.
+    pub(super) fn warn_unused_locals(&mut self, scope: Scope) {
+        for local in scope.finish() {
+            if local.warn_unused && !local.used && !local.name.starts_with('_') {
+                self.diags.push(
+                    Diagnostic::warning(
+                        codes::UNUSED_LET,
+                        local.span,
+                        text!("变量 `{}` 没有被使用", "`{}` is never used", local.name),
+                    )
+                    .label(text!("未使用", "unused"))
+                    .help(text!(
+                        "删除它;如果是有意不用,名字以 `_` 开头",
+                        "remove it, or start its name with `_` if that is intended"
+                    )),
+                );
+            }
+        }
     }
 
     /// `severity medium`: a bare word that names nothing is read as a misspelt

@@ -628,4 +628,42 @@ Example:
 fails this way when my-pack does not exist or holds no heng.toml.
 Fix: check the path (relative to the current directory), that heng.toml is there,
 and that the files are readable."#;
+    SETTLEMENT_CLAUSE = "H0080", "子句不能用在这里", "clause out of place",
+        r#"output、accumulator、add、year starts 只用于结算(settlement),severity、amount、message
+等只用于规则;结算里 `add … to` 只能写在 `each visit` 之后(每次就诊累加一次)
+错误写法(add 写在 each line 下):
+    each line
+    add line.det_item_fee_sumamt to 起付线已用
+正确写法:
+    each visit
+    add 本次起付线 to 起付线已用"#,
+        r#"`output`, `accumulator`, `add` and `year starts` belong to a settlement; `severity`,
+`amount`, `message` and the like to a rule. In a settlement, `add … to` belongs after
+`each visit` (it adds once per visit). Wrong (`add` under `each line`):
+    each line
+    add line.det_item_fee_sumamt to deductible_used
+Right:
+    each visit
+    add act_pay_dedc to deductible_used"#;
+    BAD_YEAR_START = "H0081", "结算年度起始日有误", "invalid scheme-year start",
+        r#"`year starts` 给出结算年度(医保年度)的第一天,写作 "月-日" 的文本,如 "01-01" 或 "09-01",
+可以是字符串或 Text 参数;2 月 29 日不能作起始日
+错误写法:
+    year starts "9月1日"
+正确写法:
+    year starts "09-01""#,
+        r#"`year starts` gives the first day of the scheme year as "MM-DD" text, such as
+"01-01" or "09-01": a string or a Text parameter. 29 February cannot start a year.
+Wrong:
+    year starts "1 September"
+Right:
+    year starts "09-01""#;
+    ONE_SETTLEMENT = "H0082", "一个规则包只能有一个结算", "more than one settlement",
+        r#"一个规则包(连同它导入的包)只计算一套待遇结算;有两个 settlement 时无法决定用哪一个
+修改:删掉多余的一个,或把两者的输出合并到同一个 settlement 中,如
+    settlement 居民医保 "居民医保门诊结算" { … }"#,
+        r#"A pack (with the packs it imports) computes one settlement; with two, there is no
+telling which one applies.
+Fix: remove one, or merge their outputs into one settlement, such as
+    settlement resident "resident outpatient settlement" { … }"#;
 }

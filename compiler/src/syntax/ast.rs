@@ -30,6 +30,7 @@ pub enum Item {
     Param(ParamItem),
     Fn(FnItem),
     Rule(RuleItem),
+    Settlement(RuleItem),
 }
 
 impl Item {
@@ -40,7 +41,7 @@ impl Item {
             Item::Table(i) => &i.name,
             Item::Param(i) => &i.name,
             Item::Fn(i) => &i.name,
-            Item::Rule(i) => &i.name,
+            Item::Rule(i) | Item::Settlement(i) => &i.name,
         }
     }
 }
@@ -164,6 +165,14 @@ pub enum ClauseKind {
     Evidence(Vec<(Ident, Expr)>),
     /// `doc "…"`: the rule's documentation.
     Doc(Str),
+    /// Settlement: `output name = expr`, a named result written to the output.
+    Output(Ident, Expr),
+    /// Settlement: `accumulator name "说明"`, carried per patient and scheme year.
+    Accumulator(Ident, Option<Str>),
+    /// Settlement: `add expr to accumulator`.
+    Add(Expr, Ident),
+    /// Settlement: `year starts expr`, the first day of the scheme year ("MM-DD").
+    YearStarts(Expr),
 }
 
 #[derive(Clone, Debug)]

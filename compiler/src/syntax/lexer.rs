@@ -21,6 +21,8 @@ pub enum Tok {
     Fn,
     #[token("rule")]
     Rule,
+    #[token("settlement")]
+    Settlement,
     #[token("match")]
     Match,
     #[token("if")]
@@ -195,6 +197,7 @@ impl Tok {
             Tok::Param => "param",
             Tok::Fn => "fn",
             Tok::Rule => "rule",
+            Tok::Settlement => "settlement",
             Tok::Match => "match",
             Tok::If => "if",
             Tok::Then => "then",

@@ -31,7 +31,19 @@ pub fn parse_expr_at(file: FileId, text: &str, offset: usize) -> (Expr, Vec<Diag
 mod expr;
 
 const CLAUSES: &[&str] = &[
-    "each", "severity", "amount", "lines", "message", "evidence", "doc", "group", "key", "total",
+    "each",
+    "severity",
+    "amount",
+    "lines",
+    "message",
+    "evidence",
+    "doc",
+    "group",
+    "key",
+    "total",
+    "output",
+    "accumulator",
+    "add",
 ];
 
 struct Parser {
@@ -238,7 +250,14 @@ impl Parser {
     fn at_item_start(&self) -> bool {
         matches!(
             self.peek(),
-            Tok::Record | Tok::Enum | Tok::Table | Tok::Param | Tok::Fn | Tok::Rule | Tok::Eof
+            Tok::Record
+                | Tok::Enum
+                | Tok::Table
+                | Tok::Param
+                | Tok::Fn
+                | Tok::Rule
+                | Tok::Settlement
+                | Tok::Eof
         )
     }
 
@@ -255,12 +274,13 @@ impl Parser {
                 Tok::Param => items.extend(self.param().map(Item::Param)),
                 Tok::Fn => items.extend(self.function().map(Item::Fn)),
                 Tok::Rule => items.extend(self.rule().map(Item::Rule)),
+                Tok::Settlement => items.extend(self.rule().map(Item::Settlement)),
                 _ => {
                     let span = self.span();
                     self.error_unexpected(
                         span,
-                        "`rule`, `fn`, `param`, `table`, `record` or `enum`",
-                        " `rule`、`fn`、`param`、`table`、`record` 或 `enum`",
+                        "`rule`, `settlement`, `fn`, `param`, `table`, `record` or `enum`",
+                        " `rule`、`settlement`、`fn`、`param`、`table`、`record` 或 `enum`",
                     );
                 }
             }
@@ -484,8 +504,10 @@ impl Parser {
         ty
     }
 
+    /// A `rule` or a `settlement`: both are an id, a title and clauses.
     fn rule(&mut self) -> Option<RuleItem> {
-        let start = self.bump().1;
+        let (start_tok, start) = self.bump();
+        let settlement = start_tok == Tok::Settlement;
         let name = self.ident("the rule id", "规则标识")?;
         let title = self.opt_str();
         let code = if self.at_ident("code") {
@@ -504,7 +526,7 @@ impl Parser {
             None
         };
         let mut clauses = Vec::new();
-        self.braced(|p| match p.clause() {
+        self.braced(|p| match p.clause(settlement) {
             Some(c) => {
                 clauses.push(c);
                 true
@@ -520,7 +542,8 @@ impl Parser {
         })
     }
 
-    fn clause(&mut self) -> Option<Clause> {
+    /// One clause; `settlement` says which clauses the error for a stray token lists.
+    fn clause(&mut self, settlement: bool) -> Option<Clause> {
         let span = self.span();
         let kind = match self.peek().clone() {
             Tok::Let => {
@@ -549,9 +572,41 @@ impl Parser {
                 let filter = self.eat(&Tok::Where).then(|| self.expr());
                 ClauseKind::For(var, list, filter)
             }
+            Tok::Ident(word)
+                if word == "year" && self.peek_at(1) == &Tok::Ident("starts".into()) =>
+            {
+                self.bump();
+                self.bump();
+                ClauseKind::YearStarts(self.expr())
+            }
             Tok::Ident(word) if CLAUSES.contains(&word.as_str()) => {
                 self.bump();
                 match word.as_str() {
+                    "output" => {
+                        let name = self.ident("the output's name", "输出项名称")?;
+                        if !self.expect(Tok::Eq, "`=`", " `=`") {
+                            return None;
+                        }
+                        ClauseKind::Output(name, self.expr())
+                    }
+                    "accumulator" => {
+                        let name = self.ident("the accumulator's name", "累计值名称")?;
+                        ClauseKind::Accumulator(name, self.opt_str())
+                    }
+                    "add" => {
+                        let value = self.expr();
+                        if !self.at_ident("to") {
+                            let span = self.span();
+                            self.error_unexpected(
+                                span,
+                                "`to` and an accumulator",
+                                " `to` 和累计值名称",
+                            );
+                            return None;
+                        }
+                        self.bump();
+                        ClauseKind::Add(value, self.ident("an accumulator", "累计值名称")?)
+                    }
                     "each" => {
                         ClauseKind::Each(self.ident("`line` or `visit`", " `line` 或 `visit`")?)
                     }
@@ -616,6 +671,14 @@ impl Parser {
                         }
                     }
                 }
+            }
+            _ if settlement => {
+                self.error_unexpected(
+                    span,
+                    "a settlement clause (`doc`, `year starts`, `accumulator`, `each`, `let`, `output`, `add`)",
+                    "结算子句(doc、year starts、accumulator、each、let、output、add)",
+                );
+                return None;
             }
             _ => {
                 self.error_unexpected(

@@ -1,0 +1,310 @@
+//! Settlements: outputs per fee line and per visit, accumulators carried per
+//! patient and scheme year, and the day the scheme year starts.
+
+use super::Checker;
+use super::scope::Scope;
+use crate::diagnostic::{Diagnostic, codes};
+use crate::ir::{
+    Const, Expr, ExprKind, FieldDecl, RecordDecl, SETTLED_LINES_LOCAL, SettleStep, Settlement,
+};
+use crate::source::Span;
+use crate::syntax::ast::{self, ClauseKind};
+use crate::text;
+use crate::types::{RecordId, Type};
+
+/// Which part of a settlement a clause is in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Head,
+    Line,
+    Visit,
+}
+
+/// Whether `s` is a scheme-year start, "MM-DD" (29 February excluded).
+pub fn valid_year_start(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 5 || b[2] != b'-' {
+        return false;
+    }
+    let (Ok(m), Ok(d)) = (s[..2].parse::<u32>(), s[3..].parse::<u32>()) else {
+        return false;
+    };
+    (m, d) != (2, 29) && chrono::NaiveDate::from_ymd_opt(2024, m, d).is_some()
+}
+
+impl Checker<'_> {
+    pub(super) fn settlement(&mut self, s: &ast::RuleItem) -> Option<Settlement> {
+        let visit_ty = self.program.visit.map_or(Type::Error, Type::Record);
+        let line_ty = match self.program.fee_line_record() {
+            Some(r) => Type::Record(r),
+            None => Type::Error,
+        };
+        let mut accumulators: Vec<(String, String, Span)> = Vec::new();
+        for c in &s.clauses {
+            if let ClauseKind::Accumulator(name, doc) = &c.kind {
+                if let Some((_, _, first)) = accumulators.iter().find(|a| a.0 == name.name) {
+                    self.duplicate_definition(name, *first);
+                    continue;
+                }
+                let doc = doc.as_ref().map(|d| d.value.clone()).unwrap_or_default();
+                accumulators.push((name.name.clone(), doc, name.span));
+            }
+        }
+
+        let mut part = Part::Head;
+        let mut doc = String::new();
+        let mut year_start = None;
+        let mut line_scope = Scope::new();
+        line_scope.bind("visit", visit_ty.clone(), s.name.span, false);
+        line_scope.bind("line", line_ty.clone(), s.name.span, false);
+        let mut visit_scope: Option<Scope> = None;
+        let (mut line_steps, mut visit_steps) = (Vec::new(), Vec::new());
+        let mut line_outputs: Vec<FieldDecl> = Vec::new();
+        let mut line_record = None;
+        let mut seen_each: Vec<(&str, Span)> = Vec::new();
+        for c in &s.clauses {
+            match &c.kind {
+                ClauseKind::Doc(d) => doc = d.value.clone(),
+                ClauseKind::Accumulator(..) => {
+                    if part != Part::Head {
+                        self.out_of_place(c.span, "accumulator");
+                    }
+                }
+                ClauseKind::YearStarts(e) => {
+                    if part != Part::Head || year_start.is_some() {
+                        self.out_of_place(c.span, "year starts");
+                        continue;
+                    }
+                    let mut scope = Scope::new();
+                    let x = self.expr(e, &mut scope);
+                    self.year_start(&x);
+                    year_start = Some(x);
+                }
+                ClauseKind::Each(id) => {
+                    let next = match id.name.as_str() {
+                        "line" => Part::Line,
+                        "visit" => Part::Visit,
+                        _ => {
+                            self.diags.push(
+                                Diagnostic::error(codes::BAD_SCOPE, id.span, text!("未知的结算范围 `{}`", "unknown settlement part `{}`", id.name))
+                                    .label(text!("应为 `line` 或 `visit`", "expected `line` or `visit`"))
+                                    .help(text!("结算先写 `each line`(每条明细的输出),再写 `each visit`(每次就诊的输出)", "a settlement has `each line` (outputs per fee line), then `each visit` (outputs per visit)")),
+                            );
+                            continue;
+                        }
+                    };
+                    if let Some((_, first)) =
+                        seen_each.iter().find(|(n, _)| *n == id.name).or_else(|| {
+                            (next == Part::Line && part == Part::Visit).then(|| &seen_each[0])
+                        })
+                    {
+                        self.diags.push(
+                            Diagnostic::error(
+                                codes::SETTLEMENT_CLAUSE,
+                                c.span,
+                                text!("`each {}` 放错了位置", "`each {}` is out of place", id.name),
+                            )
+                            .label(text!("这里", "here"))
+                            .secondary(
+                                *first,
+                                text!("之前的部分在这里", "the earlier part is here"),
+                            )
+                            .help(text!(
+                                "结算先写一次 `each line`,再写一次 `each visit`",
+                                "a settlement has one `each line` part, then one `each visit` part"
+                            )),
+                        );
+                        continue;
+                    }
+                    seen_each.push((if next == Part::Line { "line" } else { "visit" }, c.span));
+                    part = next;
+                    if part == Part::Visit {
+                        let id = self.settled_line_record(&line_ty, &line_outputs);
+                        line_record = Some(id);
+                        let mut scope = Scope::new();
+                        scope.bind("visit", visit_ty.clone(), s.name.span, false);
+                        let lines = scope.bind(
+                            "settled_lines",
+                            Type::List(Box::new(Type::Record(id))),
+                            s.name.span,
+                            false,
+                        );
+                        debug_assert_eq!(lines, SETTLED_LINES_LOCAL);
+                        for (name, _, span) in &accumulators {
+                            scope.bind(name, Type::Decimal, *span, false);
+                        }
+                        visit_scope = Some(scope);
+                    }
+                }
+                ClauseKind::Let(name, e) | ClauseKind::Output(name, e) => {
+                    let output = matches!(c.kind, ClauseKind::Output(..));
+                    let (scope, steps) = match part {
+                        Part::Line => (&mut line_scope, &mut line_steps),
+                        Part::Visit => (
+                            visit_scope.as_mut().expect("bound at `each visit`"),
+                            &mut visit_steps,
+                        ),
+                        Part::Head => {
+                            self.out_of_place(c.span, if output { "output" } else { "let" });
+                            continue;
+                        }
+                    };
+                    scope.push();
+                    let x = self.expr(e, scope);
+                    scope.pop();
+                    if output {
+                        self.displayable(&x);
+                        if part == Part::Line {
+                            line_outputs.push(FieldDecl {
+                                name: name.name.clone(),
+                                ty: x.ty.clone(),
+                                doc: String::new(),
+                                span: name.span,
+                            });
+                        }
+                    }
+                    let local = scope.bind(&name.name, x.ty.clone(), name.span, !output);
+                    steps.push(SettleStep::Bind {
+                        local,
+                        name: name.name.clone(),
+                        expr: x,
+                        output,
+                    });
+                }
+                ClauseKind::Add(e, acc) => {
+                    let Some(scope) = visit_scope.as_mut().filter(|_| part == Part::Visit) else {
+                        self.out_of_place(c.span, "add");
+                        continue;
+                    };
+                    let x = self.expr(e, scope);
+                    self.expect_type(&x, &Type::Decimal);
+                    match accumulators.iter().position(|a| a.0 == acc.name) {
+                        Some(accumulator) => visit_steps.push(SettleStep::Add {
+                            accumulator,
+                            expr: x,
+                        }),
+                        None => {
+                            let closest = super::similar::closest(
+                                &acc.name,
+                                accumulators.iter().map(|a| a.0.as_str()),
+                            );
+                            let help = match closest {
+                                Some(c) => text!("是不是 `{}`?", "did you mean `{}`?", c),
+                                None => text!(
+                                    "在结算开头声明它:`accumulator {} \"说明\"`",
+                                    "declare it at the top of the settlement: `accumulator {} \"doc\"`",
+                                    acc.name
+                                ),
+                            };
+                            self.diags.push(
+                                Diagnostic::error(
+                                    codes::UNKNOWN_NAME,
+                                    acc.span,
+                                    text!(
+                                        "没有名为 `{}` 的累计值",
+                                        "there is no accumulator `{}`",
+                                        acc.name
+                                    ),
+                                )
+                                .label(text!("未声明", "not declared"))
+                                .help(help),
+                            );
+                        }
+                    }
+                }
+                _ => self.out_of_place(c.span, "rule clause"),
+            }
+        }
+        let line_frame = line_scope.size();
+        let line_record =
+            line_record.unwrap_or_else(|| self.settled_line_record(&line_ty, &line_outputs));
+        let (visit_frame, visit_scope) = match visit_scope {
+            Some(scope) => (scope.size(), Some(scope)),
+            None => (2 + accumulators.len() as u32, None),
+        };
+        for scope in [Some(line_scope), visit_scope].into_iter().flatten() {
+            self.warn_unused_locals(scope);
+        }
+        Some(Settlement {
+            id: s.name.name.clone(),
+            name: s
+                .title
+                .as_ref()
+                .map(|t| t.value.clone())
+                .unwrap_or_default(),
+            doc,
+            year_start,
+            accumulators: accumulators.into_iter().map(|(n, d, _)| (n, d)).collect(),
+            line_steps,
+            line_frame,
+            line_record,
+            visit_steps,
+            visit_frame,
+            span: s.name.span,
+        })
+    }
+
+    /// The record of a settled line: the fee line, then the line outputs.
+    fn settled_line_record(&mut self, line_ty: &Type, outputs: &[FieldDecl]) -> RecordId {
+        let mut fields = vec![FieldDecl {
+            name: "line".into(),
+            ty: line_ty.clone(),
+            doc: "费用明细 / the fee line".into(),
+            span: Span::default(),
+        }];
+        fields.extend(outputs.iter().cloned());
+        self.program.records.push(RecordDecl {
+            name: "SettledLine".into(),
+            doc: "结算后的费用明细 / a settled fee line".into(),
+            fields,
+            span: Span::default(),
+        });
+        RecordId(self.program.records.len() as u32 - 1)
+    }
+
+    /// `year starts` takes "MM-DD" as a string or a Text parameter.
+    fn year_start(&mut self, x: &Expr) {
+        let value = match &x.kind {
+            ExprKind::Const(Const::Text(t)) => Some(t.clone()),
+            ExprKind::Param(p) => match &self.program.params[p.0 as usize].default {
+                Const::Text(t) => Some(t.clone()),
+                _ => None,
+            },
+            _ => None,
+        };
+        if x.ty == Type::Error {
+            return;
+        }
+        if value.as_deref().is_none_or(|v| !valid_year_start(v)) {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::BAD_YEAR_START,
+                    x.span,
+                    text!(
+                        "结算年度起始日应为 \"月-日\" 文本",
+                        "the scheme year's start must be \"MM-DD\" text"
+                    ),
+                )
+                .label(text!(
+                    "不是 \"01-01\" 这样的月-日",
+                    "not a month-day such as \"01-01\""
+                ))
+                .help(text!(
+                    "写成字符串或 Text 参数,如 `year starts \"09-01\"`",
+                    "write a string or a Text parameter, e.g. `year starts \"09-01\"`"
+                )),
+            );
+        }
+    }
+
+    fn out_of_place(&mut self, span: Span, what: &str) {
+        self.diags.push(
+            Diagnostic::error(codes::SETTLEMENT_CLAUSE, span, text!("`{}` 不能用在结算的这个位置", "`{}` does not belong here in a settlement", what))
+                .label(text!("放错了位置", "out of place"))
+                .help(text!(
+                    "结算先写 doc、year starts 和 accumulator,再写 `each line` 部分(let、output),最后写 `each visit` 部分(let、output、add … to)",
+                    "a settlement has doc, year starts and accumulators first, then an `each line` part (let, output), then an `each visit` part (let, output, add … to)"
+                )),
+        );
+    }
+}
