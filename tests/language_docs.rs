@@ -174,6 +174,7 @@ fn run_example(ex: &Example) -> Result<(), String> {
             errors: &mut errors,
             lang: Lang::En,
             progress: &mut |_| {},
+            settlement: None,
         };
         let summary = run_batch(
             pack,

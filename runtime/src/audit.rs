@@ -7,7 +7,7 @@ mod file;
 mod groups;
 
 pub use batch::{
-    Lines, Order, Part, Sinks, Source, run_batch, run_lines, run_source, write_reordered,
+    Lines, Order, Part, Settling, Sinks, Source, run_batch, run_lines, run_source, write_reordered,
 };
 pub use file::{FileRun, run_file};
 pub use groups::Groups;

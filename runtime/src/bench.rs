@@ -242,6 +242,7 @@ fn audit_file(
         errors: &mut errors,
         lang: heng_compiler::diagnostic::Lang::En,
         progress: &mut progress,
+        settlement: None,
     };
     let t = Instant::now();
     // as `heng run` does: grouped by patient first if history rules need it

@@ -30,7 +30,7 @@ enum Command {
     /// Check a rule pack and print every diagnostic (exit 2 on errors).
     Check(check::Args),
     /// Audit a batch of visits with a rule pack.
-    Run(run::Args),
+    Run(Box<run::Args>),
     /// Run the pack's fixtures and compare their findings (exit 1 on failures).
     Test(test::Args),
     /// Explain a diagnostic code, e.g. `heng explain-error H0012`.
@@ -120,7 +120,7 @@ pub fn main() -> ExitCode {
     let lang = cli.lang.unwrap_or_else(env_lang);
     match cli.command {
         Command::Check(a) => check::run(a, lang),
-        Command::Run(a) => run::run(a, lang),
+        Command::Run(a) => run::run(*a, lang),
         Command::Test(a) => test::run(a, lang),
         Command::ExplainError(a) => explain_error::run(a, lang),
         Command::Bench(a) => bench::run(a, lang),

@@ -35,6 +35,8 @@ mod indicator;
 pub use indicator::KeysAndTotals;
 pub(crate) mod ops;
 mod render;
+mod settle;
+pub use settle::Settled;
 #[cfg(test)]
 mod tests;
 

@@ -110,6 +110,7 @@ pub fn run_fixture(
         errors: &mut errors,
         lang: Lang::En,
         progress: &mut progress,
+        settlement: None,
     };
     run_batch(
         pack,

@@ -12,5 +12,6 @@ pub mod history;
 pub mod input;
 pub mod native;
 pub mod pack;
+pub mod settle;
 pub mod table;
 pub mod value;

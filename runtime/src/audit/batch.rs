@@ -16,6 +16,7 @@ use crate::history::{HistorySource, NoHistory, Patient, TimeFields};
 use crate::input::blocks::{Block, BlockReader, Chunk};
 use crate::input::{InputError, Schema, Visit, VisitIds, read_visit};
 use crate::pack::Pack;
+use crate::settle::{SettledLine, Settler};
 use crate::value::Value;
 use heng_compiler::diagnostic::Lang;
 use heng_compiler::source::SourceMap;
@@ -31,6 +32,14 @@ pub struct Sinks<'a> {
     pub lang: Lang,
     /// Called with the number of input bytes consumed so far.
     pub progress: &'a mut dyn FnMut(u64),
+    /// When the run settles visits: the settler and where its lines go.
+    pub settlement: Option<Settling<'a>>,
+}
+
+/// Settlement in a batch run: one line per evaluated visit, in input order.
+pub struct Settling<'a> {
+    pub settler: &'a Settler<'a>,
+    pub out: &'a mut dyn Write,
 }
 
 /// How a run treats the order of its input.
@@ -233,6 +242,7 @@ pub fn run_source(
         history: with_history,
         times: TimeFields::of(&pack.program),
         renumber: order.renumber,
+        settler: sinks.settlement.as_ref().map(|s| s.settler),
     };
     std::thread::scope(|s| -> std::io::Result<()> {
         for _ in 0..threads {
@@ -362,6 +372,8 @@ enum Done {
         failure_count: u64,
         /// Keys and totals of `each group` rules.
         groups: Vec<super::groups::Contribution>,
+        /// The visit's settlement line, when the run settles.
+        settlement: String,
     },
 }
 
@@ -378,6 +390,7 @@ struct Job<'a> {
     history: Option<&'a dyn HistorySource>,
     times: TimeFields,
     renumber: Option<&'a [u64]>,
+    settler: Option<&'a Settler<'a>>,
 }
 
 impl Job<'_> {
@@ -401,6 +414,7 @@ impl Job<'_> {
                 })
                 .collect();
             let patients = self.patients(&parsed);
+            let mut settled = self.settle(&parsed).into_iter();
             parsed
                 .into_iter()
                 .map(|v| {
@@ -443,6 +457,17 @@ impl Job<'_> {
                         failures.push_str(&eval_failure_json(pack, e, self.lang));
                         failures.push('\n');
                     }
+                    let mut failure_count = failed.len() as u64;
+                    let settlement = match settled.next() {
+                        Some(SettledLine::Ok(line)) => line + "\n",
+                        Some(SettledLine::Failed(error)) => {
+                            failures.push_str(&error);
+                            failures.push('\n');
+                            failure_count += 1;
+                            String::new()
+                        }
+                        None => String::new(),
+                    };
                     Done::Evaluated {
                         line: visit.line,
                         fee_lines: visit.record.fields[schema.fields().feedetail]
@@ -456,8 +481,9 @@ impl Job<'_> {
                             .collect(),
                         findings,
                         failures,
-                        failure_count: failed.len() as u64,
+                        failure_count,
                         groups,
+                        settlement,
                     }
                 })
                 .collect()
@@ -477,6 +503,15 @@ impl Job<'_> {
                 })
                 .collect()
         })
+    }
+
+    /// The settlement of a part's readable visits, in order, when the run settles.
+    fn settle(&self, parsed: &[Result<Visit, InputError>]) -> Vec<SettledLine> {
+        let Some(settler) = self.settler else {
+            return Vec::new();
+        };
+        let visits: Vec<&Visit> = parsed.iter().flatten().collect();
+        settler.settle_part(&visits, self.sources, self.lang)
     }
 
     /// The patients of a part, when a rule reads history: each patient's earlier
@@ -508,32 +543,34 @@ struct Out<'s, 'a, 'r> {
 }
 
 impl Out<'_, '_, '_> {
-    fn write(&mut self, line: u64, findings: &[u8], errors: &[u8]) -> std::io::Result<()> {
+    /// Writes one line's findings, errors and settlement.
+    fn write(&mut self, line: u64, parts: [&[u8]; 3]) -> std::io::Result<()> {
         match self.reorder.as_deref_mut() {
-            Some(r) => {
-                let mut both = Vec::with_capacity(findings.len() + 1 + errors.len());
-                both.extend_from_slice(findings);
-                both.push(0);
-                both.extend_from_slice(errors);
-                r.push(line, both)
-            }
-            None => {
-                self.sinks.findings.write_all(findings)?;
-                self.sinks.errors.write_all(errors)
-            }
+            Some(r) => r.push(line, parts.join(&0u8)),
+            None => write_parts(self.sinks, parts),
         }
     }
 }
 
 /// Writes what a [`Reorder`] holds (see [`Order::reorder`]) to the sinks.
+/// Each held entry is findings, errors and settlement separated by NUL bytes (the
+/// later parts may be missing).
 pub fn write_reordered(reorder: Reorder, sinks: &mut Sinks) -> std::io::Result<()> {
-    reorder.finish(&mut |_, both| {
-        let cut = both.iter().position(|&b| b == 0).unwrap_or(both.len());
-        sinks.findings.write_all(&both[..cut])?;
-        sinks
-            .errors
-            .write_all(both.get(cut + 1..).unwrap_or_default())
+    reorder.finish(&mut |_, held| {
+        let mut parts = held.split(|&b| b == 0);
+        let mut next = || parts.next().unwrap_or_default();
+        write_parts(sinks, [next(), next(), next()])
     })
+}
+
+/// Findings, errors and settlement of one line to their sinks.
+fn write_parts(sinks: &mut Sinks, [findings, errors, settled]: [&[u8]; 3]) -> std::io::Result<()> {
+    sinks.findings.write_all(findings)?;
+    sinks.errors.write_all(errors)?;
+    match sinks.settlement.as_mut() {
+        Some(s) => s.out.write_all(settled),
+        None => Ok(()),
+    }
 }
 
 fn write_part(
@@ -558,7 +595,7 @@ fn write_part(
             Done::Rejected(e) => {
                 summary.rejected += 1;
                 let text = input_error_json(&e, out.sinks.lang) + "\n";
-                out.write(e.line, b"", text.as_bytes())?;
+                out.write(e.line, [b"", text.as_bytes(), b""])?;
             }
             Done::Evaluated {
                 line,
@@ -569,6 +606,7 @@ fn write_part(
                 failures,
                 failure_count,
                 groups,
+                settlement,
                 ..
             } => {
                 summary.evaluated += 1;
@@ -577,7 +615,14 @@ fn write_part(
                 }
                 summary.fee_lines += fee_lines;
                 patients.visit(line, &psn_no);
-                out.write(line, findings.as_bytes(), failures.as_bytes())?;
+                out.write(
+                    line,
+                    [
+                        findings.as_bytes(),
+                        failures.as_bytes(),
+                        settlement.as_bytes(),
+                    ],
+                )?;
                 summary.eval_errors += failure_count;
                 for (rule, severity, amount) in totals {
                     let t = &mut summary.rules[rule];

@@ -1,7 +1,7 @@
-//! An NDJSON file through a pack, in the order history rules need.
+//! An NDJSON file through a pack, in the order history rules and settlement need.
 //!
-//! When no active rule reads the patient's history, the file streams straight
-//! through [`run_source`]. When one does, each patient's visits must reach the
+//! When no active rule reads the patient's history and the run does not settle,
+//! the file streams straight through [`run_source`]. Otherwise each patient's visits must reach the
 //! workers together: a file grouped by patient streams as it is (its results are
 //! held in a scratch file and copied to the sinks at the end, in case the run finds
 //! it is not grouped after all). A file that is not grouped is grouped first
@@ -87,16 +87,22 @@ pub fn run_file(
     let reads_history = pack
         .active_rules()
         .any(|(_, r)| pack.program.reads_history(r));
-    if !reads_history {
+    if !reads_history && sinks.settlement.is_none() {
         return run(&mut blocks(path)?, Order::default(), sinks);
     }
 
     // As it comes, stopping at the first sign that it is not grouped.
     let scratch = Scratch::new(&opts.scratch)?;
     let (held_findings, held_errors) = (scratch.0.join("findings"), scratch.0.join("errors"));
+    let held_settlement = scratch.0.join("settlement");
     let first = {
         let mut f = BufWriter::new(File::create(&held_findings)?);
         let mut e = BufWriter::new(File::create(&held_errors)?);
+        let mut s = BufWriter::new(File::create(&held_settlement)?);
+        let settlement = sinks.settlement.as_ref().map(|t| super::Settling {
+            settler: t.settler,
+            out: &mut s,
+        });
         let summary = run(
             &mut blocks(path)?,
             Order {
@@ -108,15 +114,20 @@ pub fn run_file(
                 errors: &mut e,
                 lang: sinks.lang,
                 progress: &mut *sinks.progress,
+                settlement,
             },
         )?;
         f.flush()?;
         e.flush()?;
+        s.flush()?;
         summary
     };
     if first.not_grouped.is_none() {
         io::copy(&mut File::open(&held_findings)?, sinks.findings)?;
         io::copy(&mut File::open(&held_errors)?, sinks.errors)?;
+        if let Some(t) = sinks.settlement.as_mut() {
+            io::copy(&mut File::open(&held_settlement)?, t.out)?;
+        }
         return Ok(first);
     }
 

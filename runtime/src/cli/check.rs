@@ -40,6 +40,22 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
                 pack.program.params.len()
             ),
         }
+        if let Some(s) = &pack.program.settlement {
+            let lines = s.line_outputs().count();
+            let visits = s.visit_outputs().count();
+            match lang {
+                Lang::Zh => eprintln!(
+                    "  待遇结算 {}:每条明细 {lines} 项输出,每次就诊 {visits} 项输出,{} 个累计值",
+                    s.id,
+                    s.accumulators.len()
+                ),
+                Lang::En => eprintln!(
+                    "  settlement {}: {lines} outputs per fee line, {visits} per visit, {} accumulators",
+                    s.id,
+                    s.accumulators.len()
+                ),
+            }
+        }
     }
     ExitCode::SUCCESS
 }

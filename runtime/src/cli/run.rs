@@ -45,6 +45,14 @@ pub struct Args {
     /// for rules that read it, never audited themselves.
     #[arg(long, value_name = "FILE")]
     history: Option<PathBuf>,
+    /// Settle every visit with the pack's settlement and write the results here
+    /// as NDJSON, one line per visit in input order (records.md).
+    #[arg(long, value_name = "FILE")]
+    settlement: Option<PathBuf>,
+    /// Accumulator values at the start of a scheme year, per patient (CSV:
+    /// psn_no, year, then the settlement's accumulators); others start at zero.
+    #[arg(long, value_name = "CSV", requires = "settlement")]
+    accumulators: Option<PathBuf>,
     /// Override a pack parameter, e.g. --param discharge_max_days=10.
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
     params: Vec<(String, String)>,
@@ -70,6 +78,29 @@ pub struct Args {
     /// temporary folder).
     #[arg(long)]
     scratch: Option<PathBuf>,
+}
+
+/// The settler of `--settlement`: an error when the pack has no settlement, or
+/// its accumulators file or scheme-year start is wrong.
+fn settler<'p>(
+    pack: &'p Pack,
+    args: &Args,
+) -> Result<Option<heng_runtime::settle::Settler<'p>>, String> {
+    use heng_runtime::settle::{Settler, StartValues};
+    if args.settlement.is_none() {
+        return Ok(None);
+    }
+    let Some(settlement) = &pack.program.settlement else {
+        return Err(format!(
+            "--settlement: pack `{}` has no `settlement`",
+            pack.name
+        ));
+    };
+    let start = match &args.accumulators {
+        Some(p) => StartValues::read_csv(p, settlement)?,
+        None => StartValues::default(),
+    };
+    Settler::new(pack, start)
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
@@ -230,11 +261,34 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let settler = match settler(&pack, &args) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let mut settlement_out = match (&args.settlement, &settler) {
+        (Some(p), Some(_)) => match create(p, lang) {
+            Ok(w) => Some(w),
+            Err(c) => return c,
+        },
+        _ => None,
+    };
+    if csv.is_some() && settler.is_some() {
+        return fail(
+            "--settlement reads NDJSON input for now (CSV input is not settled yet)".into(),
+        );
+    }
     let mut sinks = Sinks {
         findings: &mut *findings,
         errors: &mut *errors,
         lang,
         progress: &mut progress,
+        settlement: match (&settler, &mut settlement_out) {
+            (Some(settler), Some(out)) => Some(heng_runtime::audit::Settling {
+                settler,
+                out: &mut **out,
+            }),
+            _ => None,
+        },
     };
     let engine = super::engine(args.engine, &pack, lang);
     let result = match (ndjson, &mut csv) {
@@ -261,7 +315,15 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let summary = match result.and_then(|s| findings.flush().and(errors.flush()).map(|_| s)) {
+    let flushed = |s| {
+        findings.flush()?;
+        errors.flush()?;
+        if let Some(out) = settlement_out.as_mut() {
+            out.flush()?;
+        }
+        Ok(s)
+    };
+    let summary = match result.and_then(flushed) {
         Ok(s) => s,
         Err(e) => {
             match lang {

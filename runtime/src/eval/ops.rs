@@ -86,7 +86,7 @@ fn arith(op: BinOp, a: &Value, b: &Value, ty: &Type) -> Result<Value, Text> {
 
 /// Ordering of two values of the same comparable type (Int and Decimal compare
 /// numerically with each other).
-pub(super) fn compare(a: &Value, b: &Value) -> Result<Ordering, Text> {
+pub(crate) fn compare(a: &Value, b: &Value) -> Result<Ordering, Text> {
     Ok(match (a, b) {
         (Value::Int(x), Value::Int(y)) => x.cmp(y),
         (Value::Int(_) | Value::Decimal(_), Value::Int(_) | Value::Decimal(_)) => {

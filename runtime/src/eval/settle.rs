@@ -1,0 +1,124 @@
+//! Settlement (待遇计算) of one visit: the line steps once per fee line, then the
+//! visit steps once, then the `add`s to the patient's accumulators.
+//!
+//! - Line steps run per fee line in list order, each with a fresh frame (local 0
+//!   the visit, local 1 the line); a line's outputs, with the line itself as field
+//!   0, make one settled-line record.
+//! - Visit steps run once with local 0 the visit, local 1 the settled lines, and
+//!   locals `2..` each accumulator's value before this visit.
+//! - An `add` is evaluated where it stands; the additions are applied only when
+//!   every step succeeded, so a fault leaves the accumulators as they were.
+
+use super::{Cx, EvalError, Evaluator, Fault, at, internal, store};
+use crate::value::{Record, Value};
+use heng_compiler::ir::{SETTLED_LINES_LOCAL, SettleStep, Settlement, VISIT_LOCAL};
+use rust_decimal::Decimal;
+use std::sync::Arc;
+
+/// What a settlement produced for one visit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settled {
+    /// The visit outputs, in declaration order.
+    pub visit: Vec<Value>,
+    /// Per fee line, in list order, its outputs in declaration order.
+    pub lines: Vec<Vec<Value>>,
+}
+
+impl Evaluator<'_> {
+    /// Settles one visit (refunds applied) given the accumulators' values before it,
+    /// which are updated by the visit's `add`s on success.
+    pub fn settle(
+        &self,
+        s: &Settlement,
+        visit: &Value,
+        feedetail_field: usize,
+        accumulators: &mut [Decimal],
+    ) -> Result<Settled, EvalError> {
+        let cx = Cx::new(self, visit, None);
+        let lines: &[Value] = match visit {
+            Value::Record(r) => r.fields.get(feedetail_field).map_or(&[], Value::as_list),
+            _ => &[],
+        };
+        let mut settled = Vec::with_capacity(lines.len());
+        let mut line_outputs = Vec::with_capacity(lines.len());
+        for (i, line) in lines.iter().enumerate() {
+            let mut frame = vec![Value::Absent; (s.line_frame as usize).max(2)];
+            frame[VISIT_LOCAL.0 as usize] = visit.clone();
+            frame[1] = line.clone();
+            let fail = |f: Fault| EvalError {
+                span: f.span,
+                line: Some(i),
+                message: f.message,
+            };
+            let (outputs, _) = cx.settle_steps(&s.line_steps, &mut frame).map_err(fail)?;
+            let mut fields = Vec::with_capacity(1 + outputs.len());
+            fields.push(line.clone());
+            fields.extend(outputs.iter().cloned());
+            settled.push(Value::Record(Arc::new(Record { fields })));
+            line_outputs.push(outputs);
+        }
+        let mut frame = vec![Value::Absent; (s.visit_frame as usize).max(2 + accumulators.len())];
+        frame[VISIT_LOCAL.0 as usize] = visit.clone();
+        frame[SETTLED_LINES_LOCAL.0 as usize] = Value::List(settled.into());
+        for (slot, value) in frame[2..].iter_mut().zip(accumulators.iter()) {
+            *slot = Value::Decimal(*value);
+        }
+        let fail = |f: Fault| EvalError {
+            span: f.span,
+            line: None,
+            message: f.message,
+        };
+        let (outputs, adds) = cx.settle_steps(&s.visit_steps, &mut frame).map_err(fail)?;
+        let mut after = accumulators.to_vec();
+        for (k, amount, span) in adds {
+            let slot = after
+                .get_mut(k)
+                .ok_or_else(|| fail(at(span)(internal("accumulator out of range"))))?;
+            *slot = slot
+                .checked_add(amount)
+                .ok_or_else(|| fail(at(span)(super::ops::decimal_overflow())))?;
+        }
+        accumulators.copy_from_slice(&after);
+        Ok(Settled {
+            visit: outputs,
+            lines: line_outputs,
+        })
+    }
+}
+
+/// The outputs of a run of steps, and the `add`s to apply: accumulator, amount
+/// and where it was written.
+type StepsDone = (
+    Vec<Value>,
+    Vec<(usize, Decimal, heng_compiler::source::Span)>,
+);
+
+impl Cx<'_, '_, '_> {
+    fn settle_steps(&self, steps: &[SettleStep], frame: &mut [Value]) -> super::Eval<StepsDone> {
+        let mut outputs = Vec::new();
+        let mut adds = Vec::new();
+        for step in steps {
+            match step {
+                SettleStep::Bind {
+                    local,
+                    expr,
+                    output,
+                    ..
+                } => {
+                    let v = self.eval(expr, frame)?;
+                    if *output {
+                        outputs.push(v.clone());
+                    }
+                    store(frame, *local, v, expr.span)?;
+                }
+                SettleStep::Add { accumulator, expr } => {
+                    let amount = self.eval(expr, frame)?.as_decimal().ok_or_else(|| {
+                        at(expr.span)(internal("an accumulator's addition is not a number"))
+                    })?;
+                    adds.push((*accumulator, amount, expr.span));
+                }
+            }
+        }
+        Ok((outputs, adds))
+    }
+}

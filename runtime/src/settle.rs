@@ -1,0 +1,349 @@
+//! Settlement of a batch: each patient's visits settled in time order (begntime,
+//! ties in input order), with accumulators carried per patient and scheme year,
+//! written one NDJSON line per visit in input order (records.md, "Output:
+//! settlement").
+//!
+//! A patient's visits must reach [`Settler::settle_part`] together (the batch
+//! driver groups the input by patient first when it is not). Accumulators start
+//! from the values of an accumulators CSV ([`StartValues`]) or zero.
+
+use crate::eval::{EvalError, Evaluator, Settled, evidence_json};
+use crate::input::Visit;
+use crate::pack::Pack;
+use crate::value::Value;
+use chrono::Datelike;
+use heng_compiler::diagnostic::Lang;
+use heng_compiler::ir::{Const, ExprKind, SettleStep, Settlement};
+use heng_compiler::source::SourceMap;
+use heng_compiler::types::Type;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Accumulator values at the start of a scheme year, per patient: what the
+/// platform's accumulator query returns.
+#[derive(Clone, Debug, Default)]
+pub struct StartValues {
+    /// Per (psn_no, year the scheme year starts in), one value per accumulator.
+    values: HashMap<(String, i32), Vec<Decimal>>,
+}
+
+impl StartValues {
+    /// Reads a CSV with the columns `psn_no`, `year` and any of the settlement's
+    /// accumulators (missing ones start at zero). Errors name the line and column.
+    pub fn read_csv(path: &Path, settlement: &Settlement) -> Result<StartValues, String> {
+        let mut reader = csv::Reader::from_path(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let headers = reader
+            .headers()
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .clone();
+        let column = |name: &str| headers.iter().position(|h| h.trim() == name);
+        let (Some(psn), Some(year)) = (column("psn_no"), column("year")) else {
+            return Err(format!(
+                "{}: the header needs `psn_no` and `year` columns",
+                path.display()
+            ));
+        };
+        let mut columns = Vec::new();
+        for (i, h) in headers.iter().enumerate() {
+            let h = h.trim();
+            if i == psn || i == year {
+                continue;
+            }
+            match settlement.accumulators.iter().position(|(n, _)| n == h) {
+                Some(k) => columns.push((i, k)),
+                None => {
+                    let known: Vec<&str> = settlement
+                        .accumulators
+                        .iter()
+                        .map(|(n, _)| n.as_str())
+                        .collect();
+                    return Err(format!(
+                        "{}: column `{h}` is not an accumulator of settlement `{}` (it has: {})",
+                        path.display(),
+                        settlement.id,
+                        known.join(", ")
+                    ));
+                }
+            }
+        }
+        let mut values = HashMap::new();
+        for (n, row) in reader.records().enumerate() {
+            let line = n + 2;
+            let row = row.map_err(|e| format!("{} line {line}: {e}", path.display()))?;
+            let cell = |i: usize| row.get(i).unwrap_or("").trim();
+            let y: i32 = cell(year).parse().map_err(|_| {
+                format!(
+                    "{} line {line}, column `year`: `{}` is not a year",
+                    path.display(),
+                    cell(year)
+                )
+            })?;
+            let mut v = vec![Decimal::ZERO; settlement.accumulators.len()];
+            for &(i, k) in &columns {
+                let text = cell(i);
+                if text.is_empty() {
+                    continue;
+                }
+                v[k] = text.parse().map_err(|_| {
+                    format!(
+                        "{} line {line}, column `{}`: `{text}` is not an amount",
+                        path.display(),
+                        settlement.accumulators[k].0
+                    )
+                })?;
+            }
+            if values.insert((cell(psn).to_string(), y), v).is_some() {
+                return Err(format!(
+                    "{} line {line}: patient {} year {y} is given twice",
+                    path.display(),
+                    cell(psn)
+                ));
+            }
+        }
+        Ok(StartValues { values })
+    }
+}
+
+/// Settles visits with a pack's settlement.
+pub struct Settler<'p> {
+    pack: &'p Pack,
+    settlement: &'p Settlement,
+    evaluator: Evaluator<'p>,
+    /// Month and day the scheme year starts.
+    year_start: (u32, u32),
+    start: StartValues,
+    begntime: usize,
+    /// `feedetl_sn` in the fee-line record.
+    sn: Option<usize>,
+}
+
+/// One visit's settlement: its NDJSON line, or the evaluation error as an NDJSON
+/// error line.
+pub enum SettledLine {
+    Ok(String),
+    Failed(String),
+}
+
+impl<'p> Settler<'p> {
+    /// `None` when the pack has no settlement; an error when its scheme-year start
+    /// (after parameter overrides) is not "MM-DD".
+    pub fn new(pack: &'p Pack, start: StartValues) -> Result<Option<Settler<'p>>, String> {
+        let Some(settlement) = &pack.program.settlement else {
+            return Ok(None);
+        };
+        let text = match settlement.year_start.as_ref().map(|e| &e.kind) {
+            None => "01-01".to_string(),
+            Some(ExprKind::Const(Const::Text(t))) => t.clone(),
+            Some(ExprKind::Param(p)) => match &pack.params[p.0 as usize] {
+                Value::Text(t) => t.to_string(),
+                _ => String::new(),
+            },
+            Some(_) => String::new(),
+        };
+        if !heng_compiler::check::settlement::valid_year_start(&text) {
+            return Err(format!(
+                "settlement `{}`: the scheme year's start `{text}` is not \"MM-DD\" (such as \"09-01\")",
+                settlement.id
+            ));
+        }
+        let year_start = (
+            text[..2].parse().unwrap_or(1),
+            text[3..].parse().unwrap_or(1),
+        );
+        let program = &pack.program;
+        let begntime = program
+            .visit
+            .and_then(|v| program.record(v).field("begntime"))
+            .ok_or("the Visit record has no `begntime`")?;
+        Ok(Some(Settler {
+            pack,
+            settlement,
+            evaluator: Evaluator::new(program, &pack.params, &pack.tables),
+            year_start,
+            start,
+            begntime,
+            sn: program
+                .fee_line_record()
+                .and_then(|r| program.record(r).field("feedetl_sn")),
+        }))
+    }
+
+    /// The year in which the scheme year of a visit starting at `begntime` starts.
+    fn scheme_year(&self, visit: &Visit) -> i32 {
+        let date = match visit.record.fields.get(self.begntime) {
+            Some(Value::DateTime(t)) => t.date(),
+            Some(Value::Date(d)) => *d,
+            _ => return 0,
+        };
+        if (date.month(), date.day()) >= self.year_start {
+            date.year()
+        } else {
+            date.year() - 1
+        }
+    }
+
+    fn begntime(&self, visit: &Visit) -> Value {
+        visit
+            .record
+            .fields
+            .get(self.begntime)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Settles the visits of a part, whole patients at a time; returns one result
+    /// per visit, in the order given.
+    pub fn settle_part(
+        &self,
+        visits: &[&Visit],
+        sources: &SourceMap,
+        lang: Lang,
+    ) -> Vec<SettledLine> {
+        let mut by_patient: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, v) in visits.iter().enumerate() {
+            by_patient.entry(v.psn_no.as_str()).or_default().push(i);
+        }
+        let mut out: Vec<Option<SettledLine>> = (0..visits.len()).map(|_| None).collect();
+        for (psn, mut order) in by_patient {
+            // time order, ties in input order (the sort is stable)
+            order.sort_by(|&a, &b| {
+                crate::eval::ops::compare(&self.begntime(visits[a]), &self.begntime(visits[b]))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+            let mut years: HashMap<i32, Vec<Decimal>> = HashMap::new();
+            for i in order {
+                let visit = visits[i];
+                let year = self.scheme_year(visit);
+                let acc = years.entry(year).or_insert_with(|| {
+                    self.start
+                        .values
+                        .get(&(psn.to_string(), year))
+                        .cloned()
+                        .unwrap_or_else(|| vec![Decimal::ZERO; self.settlement.accumulators.len()])
+                });
+                let record = Value::Record(visit.record.clone());
+                let feedetail = self.pack.feedetail;
+                out[i] = Some(
+                    match self
+                        .evaluator
+                        .settle(self.settlement, &record, feedetail, acc)
+                    {
+                        Ok(s) => SettledLine::Ok(self.json(visit, &s)),
+                        Err(e) => SettledLine::Failed(self.failure_json(visit, &e, sources, lang)),
+                    },
+                );
+            }
+        }
+        out.into_iter()
+            .map(|o| o.unwrap_or(SettledLine::Failed(String::new())))
+            .collect()
+    }
+
+    /// One visit's settlement line: mdtrt_id, psn_no, the visit outputs, then
+    /// `feedetail` with each line's feedetl_sn and outputs. Absent outputs are left
+    /// out; amounts have at least two decimals.
+    fn json(&self, visit: &Visit, s: &Settled) -> String {
+        let program = &self.pack.program;
+        let mut out = String::with_capacity(256 + 128 * s.lines.len());
+        out.push('{');
+        field(&mut out, "mdtrt_id", &visit.mdtrt_id.as_str().into());
+        field(&mut out, "psn_no", &visit.psn_no.as_str().into());
+        let outputs = self.settlement.visit_steps.iter().filter_map(|s| match s {
+            SettleStep::Bind {
+                name,
+                expr,
+                output: true,
+                ..
+            } => Some((name, &expr.ty)),
+            _ => None,
+        });
+        for ((name, ty), value) in outputs.zip(&s.visit) {
+            if let Some(v) = output_json(value, ty, program) {
+                field(&mut out, name, &v);
+            }
+        }
+        out.push_str(",\"feedetail\":[");
+        let line_fields = &program.record(self.settlement.line_record).fields;
+        let lines = visit.record.fields[self.pack.feedetail].as_list();
+        for (i, (line, outs)) in lines.iter().zip(&s.lines).enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('{');
+            let sn = line
+                .as_record()
+                .and_then(|r| r.fields.get(self.sn?)?.as_str().map(str::to_string));
+            field(&mut out, "feedetl_sn", &sn.unwrap_or_default().into());
+            for (f, value) in line_fields[1..].iter().zip(outs) {
+                if let Some(v) = output_json(value, &f.ty, program) {
+                    field(&mut out, &f.name, &v);
+                }
+            }
+            out.push('}');
+        }
+        out.push_str("]}");
+        out
+    }
+
+    fn failure_json(
+        &self,
+        visit: &Visit,
+        e: &EvalError,
+        sources: &SourceMap,
+        lang: Lang,
+    ) -> String {
+        let (l, c) = sources.line_col(e.span.file, e.span.start);
+        let sn = e.line.and_then(|i| {
+            let line = visit.record.fields[self.pack.feedetail].as_list().get(i)?;
+            line.as_record()?
+                .fields
+                .get(self.sn?)?
+                .as_str()
+                .map(str::to_string)
+        });
+        serde_json::json!({
+            "kind": "eval_error",
+            "line": visit.line,
+            "mdtrt_id": visit.mdtrt_id,
+            "rule": self.settlement.id,
+            "feedetl_sn": sn,
+            "position": format!("{}:{l}:{c}", sources.get(e.span.file).path),
+            "reason": e.message.get(lang),
+        })
+        .to_string()
+    }
+}
+
+/// Appends `"name":value` to a JSON object being written (with a comma after the
+/// opening brace's first field).
+fn field(out: &mut String, name: &str, value: &serde_json::Value) {
+    if !out.ends_with('{') {
+        out.push(',');
+    }
+    out.push_str(&serde_json::Value::from(name).to_string());
+    out.push(':');
+    out.push_str(&value.to_string());
+}
+
+/// An output value as JSON: `None` when absent; decimals as strings with at least
+/// two decimal places (money is "0.00"; a value rounded to 0.0001 keeps four).
+fn output_json(
+    value: &Value,
+    ty: &Type,
+    program: &heng_compiler::ir::Program,
+) -> Option<serde_json::Value> {
+    match value {
+        Value::Absent => None,
+        Value::Decimal(d) => {
+            let mut d = *d;
+            if d.scale() < 2 {
+                d.rescale(2);
+            }
+            Some(d.to_string().into())
+        }
+        Value::Int(i) if matches!(ty, Type::Decimal) => Some(format!("{i}.00").into()),
+        v => Some(evidence_json(v, ty, program)),
+    }
+}
