@@ -5,11 +5,18 @@
 //! them). `heng test` runs every fixture through the whole pack and compares; with
 //! `--update` it records the current findings as the expectation, to be reviewed
 //! like a snapshot.
+//!
+//! A pack with a settlement may also expect settlement results:
+//! `fixtures/<name>.settlement.expected.ndjson` holds them exactly as `heng run
+//! --settlement` writes them, with starting accumulators from
+//! `fixtures/<name>.accumulators.csv` when that exists. Only fixtures with such a
+//! file compare settlements (create it empty and run `--update` to start one).
 
 use crate::audit::{Sinks, run_batch};
 use crate::engine::Engine;
 use crate::input::Schema;
 use crate::pack::Pack;
+use crate::settle::{Settler, StartValues};
 use heng_compiler::diagnostic::Lang;
 use heng_compiler::source::SourceMap;
 use std::collections::BTreeSet;
@@ -29,37 +36,61 @@ pub struct FixtureResult {
     pub errors: Vec<String>,
     /// Rule ids that produced a finding.
     pub rules_hit: BTreeSet<String>,
+    /// Settlement results, when the fixture expects them.
+    pub settlement: Option<Settlements>,
+}
+
+/// The settlement side of a fixture.
+#[derive(Debug)]
+pub struct Settlements {
+    pub expected_path: PathBuf,
+    pub actual: Vec<String>,
+    pub expected: Vec<String>,
 }
 
 impl FixtureResult {
     pub fn passed(&self) -> bool {
-        self.errors.is_empty() && self.expected.as_ref() == Some(&self.actual)
+        self.errors.is_empty()
+            && self.expected.as_ref() == Some(&self.actual)
+            && self
+                .settlement
+                .as_ref()
+                .is_none_or(|s| s.actual == s.expected)
     }
 
     /// A readable diff: `-` expected lines that are missing, `+` unexpected lines.
     pub fn diff(&self) -> String {
         let expected = self.expected.clone().unwrap_or_default();
-        let want: BTreeSet<&String> = expected.iter().collect();
-        let got: BTreeSet<&String> = self.actual.iter().collect();
-        let mut out = String::new();
-        for l in &expected {
-            if !got.contains(l) {
-                out.push_str(&format!("- {l}\n"));
-            }
-        }
-        for l in &self.actual {
-            if !want.contains(l) {
-                out.push_str(&format!("+ {l}\n"));
-            }
-        }
-        if out.is_empty() && expected != self.actual {
-            out.push_str("(same findings in a different order)\n");
+        let mut out = line_diff(&expected, &self.actual, "findings");
+        if let Some(s) = &self.settlement {
+            out.push_str(&line_diff(&s.expected, &s.actual, "settlements"));
         }
         for e in &self.errors {
             out.push_str(&format!("! {e}\n"));
         }
         out
     }
+}
+
+/// `-` expected lines that are missing, `+` unexpected lines.
+fn line_diff(expected: &[String], actual: &[String], what: &str) -> String {
+    let want: BTreeSet<&String> = expected.iter().collect();
+    let got: BTreeSet<&String> = actual.iter().collect();
+    let mut out = String::new();
+    for l in expected {
+        if !got.contains(l) {
+            out.push_str(&format!("- {l}\n"));
+        }
+    }
+    for l in actual {
+        if !want.contains(l) {
+            out.push_str(&format!("+ {l}\n"));
+        }
+    }
+    if out.is_empty() && expected != actual {
+        out.push_str(&format!("(same {what} in a different order)\n"));
+    }
+    out
 }
 
 /// The fixture inputs of a pack, sorted by name.
@@ -102,15 +133,32 @@ pub fn run_fixture(
         .to_string();
     let expected_path = input.with_file_name(format!("{name}.expected.ndjson"));
     let text = std::fs::read(input)?;
+    let settlement_path = input.with_file_name(format!("{name}.settlement.expected.ndjson"));
+    let settler = match (&pack.program.settlement, settlement_path.exists()) {
+        (Some(s), true) => {
+            let csv = input.with_file_name(format!("{name}.accumulators.csv"));
+            let start = if csv.exists() {
+                StartValues::read_csv(&csv, s).map_err(std::io::Error::other)?
+            } else {
+                StartValues::default()
+            };
+            Settler::new(pack, start).map_err(std::io::Error::other)?
+        }
+        _ => None,
+    };
     let mut findings = Vec::new();
     let mut errors = Vec::new();
+    let mut settled = Vec::new();
     let mut progress = |_| {};
     let mut sinks = Sinks {
         findings: &mut findings,
         errors: &mut errors,
         lang: Lang::En,
         progress: &mut progress,
-        settlement: None,
+        settlement: settler.as_ref().map(|settler| crate::audit::Settling {
+            settler,
+            out: &mut settled,
+        }),
     };
     run_batch(
         pack,
@@ -132,6 +180,14 @@ pub fn run_fixture(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e),
     };
+    let settlement = match settler {
+        Some(_) => Some(Settlements {
+            actual: lines(&String::from_utf8_lossy(&settled)),
+            expected: lines(&std::fs::read_to_string(&settlement_path)?),
+            expected_path: settlement_path,
+        }),
+        None => None,
+    };
     Ok(FixtureResult {
         name,
         input: input.to_path_buf(),
@@ -140,6 +196,7 @@ pub fn run_fixture(
         expected,
         errors: lines(&String::from_utf8_lossy(&errors)),
         rules_hit,
+        settlement,
     })
 }
 
@@ -149,7 +206,15 @@ pub fn update(result: &FixtureResult) -> std::io::Result<()> {
     if !text.is_empty() {
         text.push('\n');
     }
-    std::fs::write(&result.expected_path, text)
+    std::fs::write(&result.expected_path, text)?;
+    if let Some(s) = &result.settlement {
+        let mut text = s.actual.join("\n");
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        std::fs::write(&s.expected_path, text)?;
+    }
+    Ok(())
 }
 
 /// JUnit XML for CI systems: one test case per fixture.
