@@ -11,7 +11,9 @@
 //! - ` ```toml ` replaces the pack's `heng.toml`;
 //! - ` ```json `: visits, one per line (records.md), run through the pack;
 //! - ` ```findings `: the findings those visits must produce, exactly as
-//!   `heng run` writes them (NDJSON, in output order).
+//!   `heng run` writes them (NDJSON, in output order);
+//! - ` ```settlement `: the settlement lines those visits must produce, exactly
+//!   as `heng run --settlement` writes them.
 
 #[path = "support/declarations_pack.rs"]
 mod support;
@@ -21,6 +23,7 @@ use heng_runtime::engine::{Engine, Interpreter};
 use heng_runtime::input::check_schema;
 use heng_runtime::native::NativeEngine;
 use heng_runtime::pack::{self, Loaded};
+use heng_runtime::settle::{Settler, StartValues};
 use std::fs;
 use std::path::{Path, PathBuf};
 use support::declarations_pack;
@@ -84,7 +87,7 @@ fn examples(blocks: &[Block]) -> Vec<Example<'_>> {
                 source: b,
                 attached: Vec::new(),
             }),
-            "csv" | "toml" | "json" | "findings" => {
+            "csv" | "toml" | "json" | "findings" | "settlement" => {
                 if let Some(last) = out.last_mut() {
                     last.attached.push(b);
                 }
@@ -154,11 +157,18 @@ fn run_example(ex: &Example) -> Result<(), String> {
     };
     let visits = ex.attached.iter().find(|b| b.tag() == "json");
     let expected = ex.attached.iter().find(|b| b.tag() == "findings");
-    let (visits, expected) = match (visits, expected) {
+    let settled = ex.attached.iter().find(|b| b.tag() == "settlement");
+    let (visits, expected) = match (visits, expected.or(settled)) {
         (None, None) => return Ok(()),
-        (Some(v), Some(f)) => (v, f),
-        _ => return Err("a ```json block needs a ```findings block and back".into()),
+        (Some(v), Some(_)) => (v, expected),
+        _ => {
+            return Err(
+                "a ```json block needs a ```findings or ```settlement block and back".into(),
+            );
+        }
     };
+    let settler = Settler::new(pack, StartValues::default())?;
+    let mut settled_lines = Vec::new();
     let schema = check_schema(&pack.program).map_err(|e| e.en)?;
     let native = NativeEngine::new(pack);
     if let Some((id, why)) = native.report.interpreted.first() {
@@ -169,12 +179,18 @@ fn run_example(ex: &Example) -> Result<(), String> {
     for (engine_name, engine) in engines {
         // as `heng run` does: patient by patient, so that history rules see history
         let (mut found, mut errors) = (Vec::new(), Vec::new());
+        settled_lines.clear();
         let mut sinks = Sinks {
             findings: &mut found,
             errors: &mut errors,
             lang: Lang::En,
             progress: &mut |_| {},
-            settlement: None,
+            settlement: settler
+                .as_ref()
+                .map(|settler| heng_runtime::audit::Settling {
+                    settler,
+                    out: &mut settled_lines,
+                }),
         };
         let summary = run_batch(
             pack,
@@ -206,20 +222,27 @@ fn run_example(ex: &Example) -> Result<(), String> {
             ));
         }
     }
-    let want: Vec<&str> = expected
-        .text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .collect();
-    if actual == want {
-        Ok(())
-    } else {
-        Err(format!(
-            "findings differ\nexpected:\n{}\nactual:\n{}",
-            want.join("\n"),
-            actual.join("\n")
-        ))
+    let settled_text = String::from_utf8_lossy(&settled_lines);
+    let settled_actual: Vec<String> = settled_text.lines().map(str::to_owned).collect();
+    for (what, block, actual) in [
+        ("findings", expected, &actual),
+        ("settlement", settled, &settled_actual),
+    ] {
+        let Some(block) = block else { continue };
+        let want: Vec<&str> = block
+            .text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        if *actual != want {
+            return Err(format!(
+                "{what} differ\nexpected:\n{}\nactual:\n{}",
+                want.join("\n"),
+                actual.join("\n")
+            ));
+        }
     }
+    Ok(())
 }
 
 #[test]
@@ -246,5 +269,10 @@ fn every_manual_example_checks_and_runs() {
         .filter(|ex| ex.source.tag() == "heng-error")
         .count();
     assert!(executed >= 8, "only {executed} examples are executed");
+    let settled = examples
+        .iter()
+        .filter(|ex| ex.attached.iter().any(|b| b.tag() == "settlement"))
+        .count();
+    assert!(settled >= 1, "no settlement example is executed");
     assert!(errors >= 3, "only {errors} error examples");
 }
