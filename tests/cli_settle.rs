@@ -185,3 +185,59 @@ fn bad_accumulators_and_packs_without_settlement_are_usage_errors() {
     .unwrap_err();
     assert!(err.contains("`9-1` is not \"MM-DD\""), "{err}");
 }
+
+#[test]
+fn dip_scores_stays_when_a_budget_is_given() {
+    let dir = out_dir("dip");
+    // examples/dip-stays.ndjson: low, normal, high, a procedure's own group, the
+    // longest prefix, ungrouped stays, r exactly 0.5 and 2, an outpatient visit
+    let without = settle(&dir, "examples/dip-stays.ndjson", &[]).unwrap();
+    assert!(
+        !without.contains("case_type"),
+        "no budget, no DIP: {without}"
+    );
+    let text = settle(
+        &dir,
+        "examples/dip-stays.ndjson",
+        &["--param", "dip_budget=1000000"],
+    )
+    .unwrap();
+    let brief: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let f = |k: &str| {
+                v.get(k)
+                    .map_or("-".to_string(), |x| x.as_str().unwrap().to_string())
+            };
+            format!(
+                "{} {} {} {} {} {}",
+                v["mdtrt_id"].as_str().unwrap(),
+                f("dip_group"),
+                f("case_type"),
+                f("case_score"),
+                f("point_value"),
+                f("dip_payment")
+            )
+        })
+        .collect();
+    // the same figures as a hand computation of stdlib.md §DIP: the point value is
+    // 1,000,000 / 5485.5752 (the sum of the grouped stays' scores)
+    assert_eq!(
+        brief,
+        [
+            "DIP-normal-r-1-pneumonia-conservative J18-0 normal 520.0000 182.2963 94794.08",
+            "DIP-low-r-0.39-copd J44-0 low 240.7895 182.2963 43895.03",
+            "DIP-high-r-2.23-stroke I63-0 high 1084.2857 182.2963 197661.27",
+            "DIP-procedure-picks-its-row-bronchoscopy J18-1 normal 780.5000 182.2963 142282.26",
+            "DIP-unlisted-procedure-falls-back-to-conservative J18-0 normal 520.0000 182.2963 94794.08",
+            "DIP-longest-prefix-S82.0-patella S82.0-1 normal 1420.0000 182.2963 258860.75",
+            "DIP-longest-prefix-without-conservative-row-ungrouped - ungrouped - 182.2963 -",
+            "DIP-diagnosis-in-no-group-ungrouped - ungrouped - 182.2963 -",
+            "DIP-r-exactly-0.5-is-normal E11-0 normal 450.0000 182.2963 82033.34",
+            "DIP-r-exactly-2-is-normal K25-0 normal 470.0000 182.2963 85679.26",
+            "DIP-outpatient-visit-not-scored - - - - -",
+        ]
+    );
+    insta::assert_snapshot!("dip_stays_settlement", text);
+}

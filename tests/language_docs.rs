@@ -23,7 +23,7 @@ use heng_runtime::engine::{Engine, Interpreter};
 use heng_runtime::input::check_schema;
 use heng_runtime::native::NativeEngine;
 use heng_runtime::pack::{self, Loaded};
-use heng_runtime::settle::{Settler, StartValues};
+use heng_runtime::settle::{Settler, StartValues, first_pass};
 use std::fs;
 use std::path::{Path, PathBuf};
 use support::declarations_pack;
@@ -167,9 +167,25 @@ fn run_example(ex: &Example) -> Result<(), String> {
             );
         }
     };
-    let settler = Settler::new(pack, StartValues::default())?;
-    let mut settled_lines = Vec::new();
     let schema = check_schema(&pack.program).map_err(|e| e.en)?;
+    let settler = match Settler::new(pack, StartValues::default())? {
+        Some(s) => Some(
+            first_pass(s, Lang::En, |pack, engine, sinks| {
+                run_batch(
+                    pack,
+                    engine,
+                    &schema,
+                    &loaded.sources,
+                    visits.text.as_bytes(),
+                    1,
+                    sinks,
+                )
+            })
+            .map_err(|e| e.to_string())?,
+        ),
+        None => None,
+    };
+    let mut settled_lines = Vec::new();
     let native = NativeEngine::new(pack);
     if let Some((id, why)) = native.report.interpreted.first() {
         return Err(format!("rule {id} does not compile to native code: {why}"));

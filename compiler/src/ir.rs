@@ -305,6 +305,10 @@ pub struct GroupOf {
 /// `line_record`; then the visit steps run once (local 0 the visit, local 1 the
 /// list of settled lines, locals `2..2 + accumulators.len()` each accumulator's
 /// value before this visit); then every `add` is applied to its accumulator.
+///
+/// Batch totals (`total NAME = expr` in the visit steps) sum `expr` over every
+/// settled visit of the batch: a first pass computes them (skipping the steps
+/// that read a total), the second pass settles with their values known.
 #[derive(Clone, Debug)]
 pub struct Settlement {
     pub id: String,
@@ -314,6 +318,8 @@ pub struct Settlement {
     pub year_start: Option<Expr>,
     /// Names and docs, in declaration order.
     pub accumulators: Vec<(String, String)>,
+    /// Names of the batch totals, in declaration order.
+    pub totals: Vec<String>,
     pub line_steps: Vec<SettleStep>,
     pub line_frame: u32,
     /// The record type of a settled line: field 0 `line` (the fee line), then the
@@ -331,12 +337,21 @@ pub const SETTLED_LINES_LOCAL: LocalId = LocalId(1);
 #[derive(Clone, Debug)]
 pub enum SettleStep {
     /// `let name = expr`, or `output name = expr` (`output` true): the value is
-    /// bound to `local`; an output is also written.
+    /// bound to `local`; an output is also written. `needs_totals`: the value
+    /// reads a batch total, so the first pass skips it (binding absent).
     Bind {
         local: LocalId,
         name: String,
         expr: Expr,
         output: bool,
+        needs_totals: bool,
+    },
+    /// `total name = expr`: the batch's sum of `expr` (Decimal) over all settled
+    /// visits, index `total` in `totals`, bound to `local` in the second pass.
+    Total {
+        total: usize,
+        local: LocalId,
+        expr: Expr,
     },
     /// `add expr to accumulator` (Decimal; index into `accumulators`).
     Add { accumulator: usize, expr: Expr },
@@ -345,7 +360,9 @@ pub enum SettleStep {
 impl SettleStep {
     pub fn expr(&self) -> &Expr {
         match self {
-            SettleStep::Bind { expr, .. } | SettleStep::Add { expr, .. } => expr,
+            SettleStep::Bind { expr, .. }
+            | SettleStep::Add { expr, .. }
+            | SettleStep::Total { expr, .. } => expr,
         }
     }
 }

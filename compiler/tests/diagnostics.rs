@@ -809,3 +809,19 @@ settlement children "少儿医保结算" {
 "#
     );
 }
+
+#[test]
+fn settlement_accumulator_reads_a_batch_total() {
+    assert_diagnostic!(
+        "H0083",
+        r#"settlement dip "DIP" {
+  accumulator 已付 "本年度已付"
+  each visit
+  output 费用 = sum(l.det_item_fee_sumamt for l in visit.feedetail)
+  total 总费用 = 费用
+  output 占比 = 费用 / 总费用
+  add 占比 to 已付
+}
+"#
+    );
+}

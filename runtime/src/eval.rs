@@ -36,7 +36,7 @@ pub use indicator::KeysAndTotals;
 pub(crate) mod ops;
 mod render;
 mod settle;
-pub use settle::Settled;
+pub use settle::{Settled, Totals};
 #[cfg(test)]
 mod tests;
 

@@ -16,7 +16,7 @@ use crate::audit::{Sinks, run_batch};
 use crate::engine::Engine;
 use crate::input::Schema;
 use crate::pack::Pack;
-use crate::settle::{Settler, StartValues};
+use crate::settle::{Settler, StartValues, first_pass};
 use heng_compiler::diagnostic::Lang;
 use heng_compiler::source::SourceMap;
 use std::collections::BTreeSet;
@@ -142,7 +142,12 @@ pub fn run_fixture(
             } else {
                 StartValues::default()
             };
-            Settler::new(pack, start).map_err(std::io::Error::other)?
+            match Settler::new(pack, start).map_err(std::io::Error::other)? {
+                Some(s) => Some(first_pass(s, Lang::En, |pack, engine, sinks| {
+                    run_batch(pack, engine, schema, sources, text.as_slice(), 1, sinks)
+                })?),
+                None => None,
+            }
         }
         _ => None,
     };

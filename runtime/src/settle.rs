@@ -6,8 +6,12 @@
 //! A patient's visits must reach [`Settler::settle_part`] together (the batch
 //! driver groups the input by patient first when it is not). Accumulators start
 //! from the values of an accumulators CSV ([`StartValues`]) or zero.
+//!
+//! A settlement with batch totals (`total`) needs two passes: a new settler is
+//! [`Settler::collecting`]: it sums them over a first pass, writing nothing; then
+//! [`Settler::with_totals`] settles with their values.
 
-use crate::eval::{EvalError, Evaluator, Settled, evidence_json};
+use crate::eval::{EvalError, Evaluator, Settled, Totals, evidence_json};
 use crate::input::Visit;
 use crate::pack::Pack;
 use crate::value::Value;
@@ -19,6 +23,7 @@ use heng_compiler::types::Type;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Mutex;
 
 /// Accumulator values at the start of a scheme year, per patient: what the
 /// platform's accumulator query returns.
@@ -117,13 +122,18 @@ pub struct Settler<'p> {
     begntime: usize,
     /// `feedetl_sn` in the fee-line record.
     sn: Option<usize>,
+    /// The batch totals once known; `None` while a first pass collects them.
+    totals: Option<Vec<Decimal>>,
+    /// The sums of a first pass so far.
+    collected: Mutex<Vec<Decimal>>,
 }
 
-/// One visit's settlement: its NDJSON line, or the evaluation error as an NDJSON
-/// error line.
+/// One visit's settlement: its NDJSON line, the evaluation error as an NDJSON
+/// error line, or nothing (in a first pass).
 pub enum SettledLine {
     Ok(String),
     Failed(String),
+    Skipped,
 }
 
 impl<'p> Settler<'p> {
@@ -167,7 +177,35 @@ impl<'p> Settler<'p> {
             sn: program
                 .fee_line_record()
                 .and_then(|r| program.record(r).field("feedetl_sn")),
+            totals: settlement.totals.is_empty().then(Vec::new),
+            collected: Mutex::new(vec![Decimal::ZERO; settlement.totals.len()]),
         }))
+    }
+
+    /// Whether this settler is collecting batch totals (a first pass) and
+    /// writes nothing.
+    pub fn collecting(&self) -> bool {
+        self.totals.is_none()
+    }
+
+    /// After the first pass: a settler that settles with the totals collected.
+    pub fn with_totals(self) -> Settler<'p> {
+        let collected = self.collected.lock().map(|c| c.clone()).unwrap_or_default();
+        Settler {
+            totals: Some(collected),
+            ..self
+        }
+    }
+
+    /// The batch totals by name, once known.
+    pub fn totals(&self) -> Vec<(&str, Decimal)> {
+        let known = self.totals.as_deref().unwrap_or_default();
+        self.settlement
+            .totals
+            .iter()
+            .map(String::as_str)
+            .zip(known.iter().copied())
+            .collect()
     }
 
     /// The year in which the scheme year of a visit starting at `begntime` starts.
@@ -213,6 +251,7 @@ impl<'p> Settler<'p> {
                     .unwrap_or(std::cmp::Ordering::Equal)
             });
             let mut years: HashMap<i32, Vec<Decimal>> = HashMap::new();
+            let mut sums = vec![Decimal::ZERO; self.settlement.totals.len()];
             for i in order {
                 let visit = visits[i];
                 let year = self.scheme_year(visit);
@@ -225,19 +264,29 @@ impl<'p> Settler<'p> {
                 });
                 let record = Value::Record(visit.record.clone());
                 let feedetail = self.pack.feedetail;
-                out[i] = Some(
-                    match self
-                        .evaluator
-                        .settle(self.settlement, &record, feedetail, acc)
-                    {
-                        Ok(s) => SettledLine::Ok(self.json(visit, &s)),
-                        Err(e) => SettledLine::Failed(self.failure_json(visit, &e, sources, lang)),
-                    },
-                );
+                let totals = match &self.totals {
+                    Some(known) => Totals::Known(known),
+                    None => Totals::Collect(&mut sums),
+                };
+                let settled =
+                    self.evaluator
+                        .settle(self.settlement, &record, feedetail, acc, totals);
+                out[i] = Some(match settled {
+                    _ if self.collecting() => SettledLine::Skipped,
+                    Ok(s) => SettledLine::Ok(self.json(visit, &s)),
+                    Err(e) => SettledLine::Failed(self.failure_json(visit, &e, sources, lang)),
+                });
+            }
+            if self.collecting()
+                && let Ok(mut into) = self.collected.lock()
+            {
+                for (t, s) in into.iter_mut().zip(sums) {
+                    *t += s;
+                }
             }
         }
         out.into_iter()
-            .map(|o| o.unwrap_or(SettledLine::Failed(String::new())))
+            .map(|o| o.unwrap_or(SettledLine::Skipped))
             .collect()
     }
 
@@ -346,4 +395,38 @@ fn output_json(
         Value::Int(i) if matches!(ty, Type::Decimal) => Some(format!("{i}.00").into()),
         v => Some(evidence_json(v, ty, program)),
     }
+}
+
+/// The first pass of a settlement with batch totals: `run` goes once over the
+/// input with a copy of the pack whose rules are all disabled and sinks that keep
+/// nothing, while `settler` sums the totals; returns the settler with them known.
+/// A settler without totals is returned as it is, without a pass.
+pub fn first_pass<'p>(
+    settler: Settler<'p>,
+    lang: Lang,
+    run: impl FnOnce(
+        &Pack,
+        &dyn crate::engine::Engine,
+        &mut crate::audit::Sinks,
+    ) -> std::io::Result<crate::audit::Summary>,
+) -> std::io::Result<Settler<'p>> {
+    if !settler.collecting() {
+        return Ok(settler);
+    }
+    let quiet = settler.pack.only(|_| false);
+    let engine = crate::engine::Interpreter::new(&quiet);
+    let (mut findings, mut errors, mut settled) =
+        (std::io::sink(), std::io::sink(), std::io::sink());
+    let mut sinks = crate::audit::Sinks {
+        findings: &mut findings,
+        errors: &mut errors,
+        lang,
+        progress: &mut |_| {},
+        settlement: Some(crate::audit::Settling {
+            settler: &settler,
+            out: &mut settled,
+        }),
+    };
+    run(&quiet, &engine, &mut sinks)?;
+    Ok(settler.with_totals())
 }

@@ -5,7 +5,8 @@ use super::Checker;
 use super::scope::Scope;
 use crate::diagnostic::{Diagnostic, codes};
 use crate::ir::{
-    Const, Expr, ExprKind, FieldDecl, RecordDecl, SETTLED_LINES_LOCAL, SettleStep, Settlement,
+    Const, Expr, ExprKind, FieldDecl, LocalId, RecordDecl, SETTLED_LINES_LOCAL, SettleStep,
+    Settlement,
 };
 use crate::source::Span;
 use crate::syntax::ast::{self, ClauseKind};
@@ -62,6 +63,7 @@ impl Checker<'_> {
         let mut line_outputs: Vec<FieldDecl> = Vec::new();
         let mut line_record = None;
         let mut seen_each: Vec<(&str, Span)> = Vec::new();
+        let mut totals: Vec<String> = Vec::new();
         for c in &s.clauses {
             match &c.kind {
                 ClauseKind::Doc(d) => doc = d.value.clone(),
@@ -136,6 +138,23 @@ impl Checker<'_> {
                         visit_scope = Some(scope);
                     }
                 }
+                ClauseKind::Total(name, e) => {
+                    let Some(scope) = visit_scope.as_mut().filter(|_| part == Part::Visit) else {
+                        self.out_of_place(c.span, "total");
+                        continue;
+                    };
+                    scope.push();
+                    let x = self.expr(e, scope);
+                    scope.pop();
+                    self.expect_type(&x, &Type::Decimal);
+                    let local = scope.bind(&name.name, Type::Decimal, name.span, false);
+                    totals.push(name.name.clone());
+                    visit_steps.push(SettleStep::Total {
+                        total: totals.len() - 1,
+                        local,
+                        expr: x,
+                    });
+                }
                 ClauseKind::Let(name, e) | ClauseKind::Output(name, e) => {
                     let output = matches!(c.kind, ClauseKind::Output(..));
                     let (scope, steps) = match part {
@@ -169,6 +188,7 @@ impl Checker<'_> {
                         name: name.name.clone(),
                         expr: x,
                         output,
+                        needs_totals: false,
                     });
                 }
                 ClauseKind::Add(e, acc) => {
@@ -225,6 +245,7 @@ impl Checker<'_> {
         for scope in [Some(line_scope), visit_scope].into_iter().flatten() {
             self.warn_unused_locals(scope);
         }
+        self.mark_needs_totals(&mut visit_steps);
         Some(Settlement {
             id: s.name.name.clone(),
             name: s
@@ -235,6 +256,7 @@ impl Checker<'_> {
             doc,
             year_start,
             accumulators: accumulators.into_iter().map(|(n, d, _)| (n, d)).collect(),
+            totals,
             line_steps,
             line_frame,
             line_record,
@@ -260,6 +282,63 @@ impl Checker<'_> {
             span: Span::default(),
         });
         RecordId(self.program.records.len() as u32 - 1)
+    }
+
+    /// Marks the steps whose value reads a batch total (directly or through a
+    /// `let`); a total or an `add` that reads one is an error (H0083): the first
+    /// pass could not compute it.
+    fn mark_needs_totals(&mut self, steps: &mut [SettleStep]) {
+        let mut tainted: Vec<LocalId> = Vec::new();
+        for step in steps.iter_mut() {
+            let mut reads = false;
+            step.expr().walk(&mut |e| {
+                if let ExprKind::Local(l) = &e.kind {
+                    reads |= tainted.contains(l);
+                }
+            });
+            match step {
+                SettleStep::Bind {
+                    local,
+                    needs_totals,
+                    ..
+                } => {
+                    *needs_totals = reads;
+                    if reads {
+                        tainted.push(*local);
+                    }
+                }
+                SettleStep::Total { local, expr, .. } => {
+                    if reads {
+                        self.reads_total(expr.span, "total");
+                    }
+                    tainted.push(*local);
+                }
+                SettleStep::Add { expr, .. } => {
+                    if reads {
+                        self.reads_total(expr.span, "add");
+                    }
+                }
+            }
+        }
+    }
+
+    fn reads_total(&mut self, span: Span, what: &str) {
+        self.diags.push(
+            Diagnostic::error(
+                codes::READS_TOTAL,
+                span,
+                text!(
+                    "`{}` 不能依赖批次合计(total)",
+                    "`{}` cannot depend on a batch total",
+                    what
+                ),
+            )
+            .label(text!("这里用到了批次合计", "this reads a batch total"))
+            .help(text!(
+                "批次合计在第一遍计算,只有普通输出能使用它;累计值和其他合计必须不依赖任何合计",
+                "batch totals are summed in a first pass, so only outputs and lets may read them; accumulators and other totals must not"
+            )),
+        );
     }
 
     /// `year starts` takes "MM-DD" as a string or a Text parameter.
@@ -302,8 +381,8 @@ impl Checker<'_> {
             Diagnostic::error(codes::SETTLEMENT_CLAUSE, span, text!("`{}` 不能用在结算的这个位置", "`{}` does not belong here in a settlement", what))
                 .label(text!("放错了位置", "out of place"))
                 .help(text!(
-                    "结算先写 doc、year starts 和 accumulator,再写 `each line` 部分(let、output),最后写 `each visit` 部分(let、output、add … to)",
-                    "a settlement has doc, year starts and accumulators first, then an `each line` part (let, output), then an `each visit` part (let, output, add … to)"
+                    "结算先写 doc、year starts 和 accumulator,再写 `each line` 部分(let、output),最后写 `each visit` 部分(let、output、total、add … to)",
+                    "a settlement has doc, year starts and accumulators first, then an `each line` part (let, output), then an `each visit` part (let, output, total, add … to)"
                 )),
         );
     }

@@ -666,4 +666,17 @@ Right:
 telling which one applies.
 Fix: remove one, or merge their outputs into one settlement, such as
     settlement resident "resident outpatient settlement" { … }"#;
+    READS_TOTAL = "H0083", "不能依赖批次合计", "depends on a batch total",
+        r#"批次合计(total)在第一遍对整批就诊求和,第二遍才能使用;所以合计本身和累计值(add)
+不能依赖任何合计,只有 output 和 let 可以
+错误写法(累计值依赖合计 总分值):
+    add 病例分值 / 总分值 to 已用
+正确写法:
+    output 点值 = round(dip_budget / 总分值, 0.0001)"#,
+        r#"A batch total (`total`) is summed over the whole batch in a first pass and
+known only in the second, so a total or an accumulator's `add` cannot depend on
+one; outputs and lets can. Wrong (an accumulator reading the total `scores`):
+    add case_score / scores to used
+Right:
+    output point_value = round(dip_budget / scores, 0.0001)"#;
 }

@@ -466,7 +466,7 @@ impl Job<'_> {
                             failure_count += 1;
                             String::new()
                         }
-                        None => String::new(),
+                        Some(SettledLine::Skipped) | None => String::new(),
                     };
                     Done::Evaluated {
                         line: visit.line,

@@ -277,6 +277,31 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
             "--settlement reads NDJSON input for now (CSV input is not settled yet)".into(),
         );
     }
+    let file_run = FileRun {
+        threads,
+        block_bytes: args.block_kib as usize * 1024,
+        memory_budget: args.memory_budget,
+        scratch: args.scratch.clone().unwrap_or_else(std::env::temp_dir),
+        history: &history,
+    };
+    // batch totals (DIP's point value) need a first pass over the input
+    let settler = match settler.map(|s| {
+        heng_runtime::settle::first_pass(s, lang, |pack, engine, sinks| {
+            run_file(
+                pack,
+                engine,
+                &schema,
+                &sources,
+                &args.input,
+                &file_run,
+                sinks,
+            )
+        })
+    }) {
+        Some(Ok(s)) => Some(s),
+        Some(Err(e)) => return fail(e.to_string()),
+        None => None,
+    };
     let mut sinks = Sinks {
         findings: &mut *findings,
         errors: &mut *errors,
@@ -298,13 +323,7 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
             &schema,
             &sources,
             &args.input,
-            &FileRun {
-                threads,
-                block_bytes: args.block_kib as usize * 1024,
-                memory_budget: args.memory_budget,
-                scratch: args.scratch.clone().unwrap_or_else(std::env::temp_dir),
-                history: &history,
-            },
+            &file_run,
             &mut sinks,
         ),
         (None, Some(csv)) => run_lines(

@@ -8,12 +8,23 @@
 //!   locals `2..` each accumulator's value before this visit.
 //! - An `add` is evaluated where it stands; the additions are applied only when
 //!   every step succeeded, so a fault leaves the accumulators as they were.
+//! - Batch totals: in the first pass ([`Totals::Collect`]) a `total` adds its
+//!   value to the batch's sums and the steps that read a total are skipped (bound
+//!   to absent); in the second ([`Totals::Known`]) a `total` binds the batch's sum.
 
 use super::{Cx, EvalError, Evaluator, Fault, at, internal, store};
 use crate::value::{Record, Value};
 use heng_compiler::ir::{SETTLED_LINES_LOCAL, SettleStep, Settlement, VISIT_LOCAL};
 use rust_decimal::Decimal;
 use std::sync::Arc;
+
+/// The batch totals during a settlement pass.
+pub enum Totals<'t> {
+    /// First pass: each `total` adds to these sums (one per total).
+    Collect(&'t mut [Decimal]),
+    /// Second pass (or no totals): the batch's sums.
+    Known(&'t [Decimal]),
+}
 
 /// What a settlement produced for one visit.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,6 +44,7 @@ impl Evaluator<'_> {
         visit: &Value,
         feedetail_field: usize,
         accumulators: &mut [Decimal],
+        mut totals: Totals,
     ) -> Result<Settled, EvalError> {
         let cx = Cx::new(self, visit, None);
         let lines: &[Value] = match visit {
@@ -50,7 +62,10 @@ impl Evaluator<'_> {
                 line: Some(i),
                 message: f.message,
             };
-            let (outputs, _) = cx.settle_steps(&s.line_steps, &mut frame).map_err(fail)?;
+            let known = Totals::Known(&[]);
+            let (outputs, _, _) = cx
+                .settle_steps(&s.line_steps, &mut frame, &known)
+                .map_err(fail)?;
             let mut fields = Vec::with_capacity(1 + outputs.len());
             fields.push(line.clone());
             fields.extend(outputs.iter().cloned());
@@ -68,7 +83,19 @@ impl Evaluator<'_> {
             line: None,
             message: f.message,
         };
-        let (outputs, adds) = cx.settle_steps(&s.visit_steps, &mut frame).map_err(fail)?;
+        let (outputs, adds, sums) = cx
+            .settle_steps(&s.visit_steps, &mut frame, &totals)
+            .map_err(fail)?;
+        if let Totals::Collect(into) = &mut totals {
+            for (k, amount, span) in sums {
+                let slot = into
+                    .get_mut(k)
+                    .ok_or_else(|| fail(at(span)(internal("total out of range"))))?;
+                *slot = slot
+                    .checked_add(amount)
+                    .ok_or_else(|| fail(at(span)(super::ops::decimal_overflow())))?;
+            }
+        }
         let mut after = accumulators.to_vec();
         for (k, amount, span) in adds {
             let slot = after
@@ -86,19 +113,53 @@ impl Evaluator<'_> {
     }
 }
 
-/// The outputs of a run of steps, and the `add`s to apply: accumulator, amount
-/// and where it was written.
-type StepsDone = (
-    Vec<Value>,
-    Vec<(usize, Decimal, heng_compiler::source::Span)>,
-);
+/// An amount for an accumulator or a total (by index), and where it was written.
+type Amounts = Vec<(usize, Decimal, heng_compiler::source::Span)>;
+
+/// The outputs of a run of steps, the `add`s to apply and, in a first pass, the
+/// totals' values.
+type StepsDone = (Vec<Value>, Amounts, Amounts);
 
 impl Cx<'_, '_, '_> {
-    fn settle_steps(&self, steps: &[SettleStep], frame: &mut [Value]) -> super::Eval<StepsDone> {
+    fn settle_steps(
+        &self,
+        steps: &[SettleStep],
+        frame: &mut [Value],
+        totals: &Totals,
+    ) -> super::Eval<StepsDone> {
         let mut outputs = Vec::new();
         let mut adds = Vec::new();
+        let mut sums = Vec::new();
+        let first_pass = matches!(totals, Totals::Collect(_));
         for step in steps {
             match step {
+                SettleStep::Total { total, local, expr } => {
+                    let v = match totals {
+                        Totals::Collect(_) => {
+                            let amount = self.eval(expr, frame)?.as_decimal().ok_or_else(|| {
+                                at(expr.span)(internal("a total's value is not a number"))
+                            })?;
+                            sums.push((*total, amount, expr.span));
+                            Value::Absent
+                        }
+                        Totals::Known(known) => {
+                            Value::Decimal(known.get(*total).copied().unwrap_or(Decimal::ZERO))
+                        }
+                    };
+                    store(frame, *local, v, expr.span)?;
+                }
+                SettleStep::Bind {
+                    local,
+                    expr,
+                    output,
+                    needs_totals: true,
+                    ..
+                } if first_pass => {
+                    if *output {
+                        outputs.push(Value::Absent);
+                    }
+                    store(frame, *local, Value::Absent, expr.span)?;
+                }
                 SettleStep::Bind {
                     local,
                     expr,
@@ -119,6 +180,6 @@ impl Cx<'_, '_, '_> {
                 }
             }
         }
-        Ok((outputs, adds))
+        Ok((outputs, adds, sums))
     }
 }
