@@ -33,6 +33,8 @@ fn settle(dir: &std::path::Path, input: &str, extra: &[&str]) -> Result<String, 
         "--scratch",
         dir.to_str().unwrap(),
     ];
+    let summary = dir.join("summary.json");
+    args.extend(["--summary", summary.to_str().unwrap()]);
     args.extend(extra);
     let o = heng(&args);
     if !o.status.success() {
@@ -238,6 +240,12 @@ fn dip_scores_stays_when_a_budget_is_given() {
             "DIP-r-exactly-2-is-normal K25-0 normal 470.0000 182.2963 85679.26",
             "DIP-outpatient-visit-not-scored - - - - -",
         ]
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        summary["settlement"],
+        serde_json::json!({"visits": 11, "batch_totals": {"dip_scores": "5485.5752"}})
     );
     insta::assert_snapshot!("dip_stays_settlement", text);
 }

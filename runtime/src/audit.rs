@@ -236,6 +236,8 @@ pub struct Summary {
     pub regrouped: bool,
     /// The groups of `each group` rules, added up over the batch.
     pub groups: Groups,
+    /// Visits settled (a settlement line written), when the run settles.
+    pub settled: u64,
 }
 
 /// A visit whose patient had visits before, but not just before it.

@@ -610,6 +610,7 @@ fn write_part(
                 ..
             } => {
                 summary.evaluated += 1;
+                summary.settled += u64::from(!settlement.is_empty());
                 for g in groups {
                     summary.groups.add(g);
                 }

@@ -353,8 +353,40 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         }
     };
     eprint!("{}", summary_table(&pack, &summary, lang));
+    let settled = settler.as_ref().map(|s| settlement_summary(s, &summary));
+    if let (Some(j), Some(path)) = (&settled, &args.settlement) {
+        let totals: Vec<String> = j["batch_totals"]
+            .as_object()
+            .map(|t| {
+                t.iter()
+                    .map(|(k, v)| format!("{k} = {}", v.as_str().unwrap_or("")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let totals = if totals.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", totals.join(", "))
+        };
+        match lang {
+            Lang::Zh => eprintln!(
+                "待遇结算:{} 次就诊 → {}{totals}",
+                summary.settled,
+                path.display()
+            ),
+            Lang::En => eprintln!(
+                "settlement: {} visits → {}{totals}",
+                summary.settled,
+                path.display()
+            ),
+        }
+    }
     if let Some(p) = &args.summary {
-        let text = serde_json::to_string_pretty(&summary_json(&pack, &summary)).unwrap_or_default();
+        let mut json = summary_json(&pack, &summary);
+        if let Some(s) = settled {
+            json["settlement"] = s;
+        }
+        let text = serde_json::to_string_pretty(&json).unwrap_or_default();
         if let Err(e) = std::fs::write(p, text + "\n") {
             eprintln!("error: cannot write {}: {e}", p.display());
             return ExitCode::from(2);
@@ -364,6 +396,16 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         return ExitCode::from(3);
     }
     ExitCode::SUCCESS
+}
+
+/// The settlement's part of the summary: visits settled and the batch totals.
+fn settlement_summary(settler: &heng_runtime::settle::Settler, s: &Summary) -> serde_json::Value {
+    let totals: serde_json::Map<String, serde_json::Value> = settler
+        .totals()
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value.to_string().into()))
+        .collect();
+    serde_json::json!({"visits": s.settled, "batch_totals": totals})
 }
 
 /// The summary as JSON (records.md: counts, findings by rule and severity, time).
