@@ -5,6 +5,8 @@
 #[path = "support/heng.rs"]
 mod heng_bin;
 use heng_bin::{heng, root};
+#[path = "support/declarations_pack.rs"]
+mod support;
 
 use std::path::{Path, PathBuf};
 
@@ -294,6 +296,124 @@ fn parameters_can_be_overridden_and_are_type_checked() {
         stderr.contains("H0051") && stderr.contains("discharge_max_days"),
         "{stderr}"
     );
+}
+
+/// Map parameters (keyed by tier, class, department code): heng.toml replaces
+/// some keys and keeps the others, `--param` then replaces keys again; a bad key
+/// is H0051 naming the parameter. Both engines give the same bytes.
+#[test]
+fn map_parameters_are_overridden_key_by_key() {
+    let pack = support::declarations_pack("cli-run-map-params");
+    std::fs::write(
+        pack.join("keyed.heng"),
+        r#"param 复核单价: Decimal by Int = {3: 1000, 2: 500, else: 200} "按医院等级的复核单价(元)"
+param 计入比例: Decimal by VisitClass = {inpatient: 70%, else: 100%} "按就诊类别计入的比例"
+param 科室等级: Severity by Code = {"A03": high} "按开单科室的严重程度"
+
+rule keyed_price "高价项目复核(按等级)" {
+  each line
+  severity 科室等级(line.bilg_dept_codg otherwise "") otherwise low
+  when line.pric > 复核单价(tier(visit))
+  amount line.det_item_fee_sumamt * 计入比例(class(visit))
+  message "{line.hilist_name} 单价 {line.pric} 超过 {复核单价(tier(visit))}"
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        pack.join("heng.toml"),
+        "[pack]\nname = \"keyed\"\n\n[params]\n\"复核单价\" = { 3 = 800, else = 100 }\n",
+    )
+    .unwrap();
+    let visit = |id: &str, lv: &str, med_type: &str, dept: &str| {
+        format!(
+            r#"{{"mdtrt_id":"{id}","psn_no":"P{id}","brdy":"1960-01-01","med_type":"{med_type}","hosp_lv":"{lv}","begntime":"2026-10-01T08:00:00","feedetail":[{{"feedetl_sn":"1","fee_ocur_time":"2026-10-01T09:00:00","med_list_codg":"C03061234567890123456","hilist_name":"吻合器","cnt":"1","pric":"600.00","det_item_fee_sumamt":"600.00","bilg_dept_codg":"{dept}"}}]}}"#
+        )
+    };
+    let visits = [
+        visit("T3", "01", "21", "A03"), // tier 3: 800 from heng.toml, 600 passes
+        visit("T2", "05", "21", "A03"), // tier 2: 500 kept, inpatient 70%, high
+        visit("T1", "08", "11", "B01"), // tier 1: else 100 from heng.toml, 100%, low
+    ];
+    let dir = out_dir("map-params");
+    let input = dir.join("visits.ndjson");
+    std::fs::write(&input, visits.join("\n") + "\n").unwrap();
+    let run = |engine: &str, params: &[&str]| {
+        let f = dir.join(format!("f-{engine}-{}.ndjson", params.len()));
+        let mut args = vec![
+            "run",
+            pack.to_str().unwrap(),
+            "--input",
+            input.to_str().unwrap(),
+            "--engine",
+            engine,
+            "--findings",
+            f.to_str().unwrap(),
+        ];
+        args.extend(params);
+        let out = heng(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read_to_string(&f).unwrap()
+    };
+    let found = |text: &str| -> Vec<(String, String, String)> {
+        text.lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let s = |k: &str| v[k].as_str().unwrap().to_owned();
+                (s("mdtrt_id"), s("severity"), s("amount"))
+            })
+            .collect()
+    };
+    let toml_only = run("interp", &[]);
+    assert_eq!(toml_only, run("jit", &[]));
+    assert_eq!(
+        found(&toml_only),
+        [
+            ("T2".into(), "high".into(), "420.00".into()),
+            ("T1".into(), "low".into(), "600.00".into()),
+        ]
+    );
+    assert!(toml_only.contains("超过 500"), "{toml_only}");
+
+    // the command line replaces tier 2 and class inpatient, and adds a department
+    let cli = [
+        "--param",
+        "复核单价=2: 50",
+        "--param",
+        "计入比例=inpatient: 50%",
+        "--param",
+        "科室等级=B01: violation",
+    ];
+    let both = run("interp", &cli);
+    assert_eq!(both, run("jit", &cli));
+    assert_eq!(
+        found(&both),
+        [
+            ("T2".into(), "high".into(), "300.00".into()),
+            ("T1".into(), "violation".into(), "600.00".into()),
+        ]
+    );
+
+    for bad in ["复核单价=二级: 50", "复核单价=2: 很多", "复核单价=2 50"] {
+        let out = heng(&[
+            "run",
+            pack.to_str().unwrap(),
+            "--input",
+            input.to_str().unwrap(),
+            "--param",
+            bad,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("H0051") && stderr.contains("复核单价"),
+            "{stderr}"
+        );
+    }
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod forms;
 mod history;
 mod items;
 mod names;
+mod param_map;
 mod rule;
 mod scope;
 pub mod settlement;

@@ -170,7 +170,12 @@ pub struct TableDecl {
 #[derive(Clone, Debug)]
 pub struct ParamDecl {
     pub name: String,
+    /// The parameter's type; for a map parameter, the type of its values.
     pub ty: Type,
+    /// `Some(K)` for a map parameter (`param NAME: V by K = {…}`), read only as
+    /// `NAME(key)` ([`ExprKind::ParamLookup`]); K is Int, Code, Text or an enum, and
+    /// `default` is a [`Const::Map`].
+    pub key: Option<Type>,
     pub default: Const,
     pub doc: String,
     pub span: Span,
@@ -189,6 +194,15 @@ pub enum Const {
     /// Enum and variant index.
     Enum(EnumId, u32),
     Prefixes(Vec<String>),
+    /// The value of a map parameter.
+    Map(ConstMap),
+}
+
+/// A map parameter's entries (distinct keys, in source order) and its `else` value.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct ConstMap {
+    pub entries: Vec<(Const, Const)>,
+    pub otherwise: Option<Box<Const>>,
 }
 
 /// A pure helper function. Parameters occupy locals `0..params.len()`.
@@ -451,6 +465,7 @@ impl Expr {
             ExprKind::Field { base: e, .. }
             | ExprKind::Unary { expr: e, .. }
             | ExprKind::Lookup { key: e, .. }
+            | ExprKind::ParamLookup { key: e, .. }
             | ExprKind::IsSome { expr: e, .. }
             | ExprKind::IsNone { expr: e } => each(&[e]),
             ExprKind::Call { args, .. }
@@ -496,7 +511,16 @@ pub enum ExprKind {
     /// The absent value (`none`); type `Option<_>`.
     None,
     Local(LocalId),
+    /// A plain parameter (never a map parameter).
     Param(ParamId),
+    /// `NAME(key)`: the value of map parameter `param` for `key` (of the map's key
+    /// type, never an option), or its `else` value. Type: the value type when the
+    /// declaration has an `else`, otherwise its option (absent for a key not in the
+    /// map). An override may add keys or an `else`, never remove them.
+    ParamLookup {
+        param: ParamId,
+        key: Box<Expr>,
+    },
     /// Field of a record or column of a table row; `base` is never an option.
     Field {
         base: Box<Expr>,

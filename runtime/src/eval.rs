@@ -396,6 +396,13 @@ impl<'e, 'a, 'v> Cx<'e, 'a, 'v> {
                 .get(p.0 as usize)
                 .cloned()
                 .ok_or_else(|| at(span)(internal("parameter out of range"))),
+            ExprKind::ParamLookup { param, key } => {
+                let key = self.eval(key, frame)?;
+                match self.params.get(param.0 as usize) {
+                    Some(Value::Map(map)) => Ok(map.get(&key).cloned().unwrap_or(Value::Absent)),
+                    _ => Err(at(span)(internal("not a map parameter"))),
+                }
+            }
             ExprKind::Field { base, index } => {
                 let base = self.eval(base, frame)?;
                 self.field(&base, *index as usize).map_err(at(span))

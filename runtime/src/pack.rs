@@ -2,6 +2,8 @@
 //! path, so rule order is stable), the compiler's check, parameter overrides and
 //! the knowledge-base tables. Everything that can go wrong becomes a diagnostic.
 
+mod map_override;
+
 use crate::table::{Table, load_table};
 use crate::value::Value;
 use heng_compiler::check::{self, value_text::parse_const};
@@ -9,6 +11,7 @@ use heng_compiler::diagnostic::{Diagnostic, codes};
 use heng_compiler::ir::Program;
 use heng_compiler::source::{SourceMap, Span};
 use heng_compiler::text;
+use map_override::Given;
 use std::path::{Path, PathBuf};
 
 /// A checked pack with its parameter values and tables, ready to evaluate.
@@ -178,22 +181,25 @@ pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
         .map(|p| crate::eval::const_value(&p.default))
         .collect();
     for (name, value) in &manifest.params {
-        let text_value = match value {
-            toml::Value::String(s) => s.clone(),
-            other => other.to_string(),
+        let given = match value {
+            toml::Value::Table(t) => {
+                Given::Entries(t.iter().map(|(k, v)| (k.clone(), toml_text(v))).collect())
+            }
+            other => Given::Text(toml_text(other)),
         };
         let span = find_key_span(&manifest_text, name)
             .map_or(Span::new(manifest_file, 0, 0), |r| {
                 Span::new(manifest_file, r.start, r.end)
             });
-        if let Err(d) = set_param(&program, &mut params, name, &text_value, span) {
+        if let Err(d) = set_param(&program, &mut params, name, &given, span) {
             diags.push(*d);
         }
     }
     for (name, value) in overrides {
         let file = sources.add("--param", format!("{name}={value}"));
         let span = Span::new(file, 0, name.len() + 1 + value.len());
-        if let Err(d) = set_param(&program, &mut params, name, value, span) {
+        let given = Given::Text(value.clone());
+        if let Err(d) = set_param(&program, &mut params, name, &given, span) {
             diags.push(*d);
         }
     }
@@ -343,11 +349,19 @@ impl Pack {
     }
 }
 
+/// A TOML value as override text (strings without their quotes).
+fn toml_text(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 fn set_param(
     program: &Program,
     params: &mut [Value],
     name: &str,
-    value: &str,
+    given: &Given,
     span: Span,
 ) -> Result<(), Box<Diagnostic>> {
     let Some(i) = program.param_index(name) else {
@@ -369,9 +383,20 @@ fn set_param(
         return Err(Box::new(d));
     };
     let decl = &program.params[i];
-    match parse_const(program, &decl.ty, value) {
-        Ok(c) => {
-            params[i] = crate::eval::const_value(&c);
+    let parsed = match (&decl.key, given) {
+        (Some(key), given) => map_override::merge(program, decl, key, &params[i], given),
+        (None, Given::Text(value)) => {
+            parse_const(program, &decl.ty, value).map(|c| crate::eval::const_value(&c))
+        }
+        (None, Given::Entries(_)) => Err(text!(
+            "参数 `{}` 不按键取值,不能给一张表",
+            "parameter `{}` is not keyed: give a value, not a table",
+            name
+        )),
+    };
+    match parsed {
+        Ok(v) => {
+            params[i] = v;
             Ok(())
         }
         Err(msg) => Err(Box::new(
@@ -393,12 +418,16 @@ fn set_param(
     }
 }
 
-/// Byte range of `key = …` in a TOML text (for pointing at an override).
+/// Byte range of `key = …` (or `"key" = …`) in a TOML text (for pointing at an
+/// override).
 fn find_key_span(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let trimmed = line.trim_start();
-        if let Some(rest) = trimmed.strip_prefix(key)
+        let quoted = format!("\"{key}\"");
+        if let Some(rest) = trimmed
+            .strip_prefix(key)
+            .or_else(|| trimmed.strip_prefix(quoted.as_str()))
             && rest.trim_start().starts_with('=')
         {
             let start = offset + (line.len() - trimmed.len());

@@ -25,6 +25,34 @@ pub enum Value {
     /// A row of a table: table index, row index.
     Row(u32, u32),
     List(Arc<[Value]>),
+    /// The value of a map parameter (`param NAME: V by K = {…}`).
+    Map(Arc<ValueMap>),
+}
+
+/// A map parameter's entries (distinct keys) and its `else` value.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ValueMap {
+    pub entries: Vec<(Value, Value)>,
+    pub otherwise: Option<Value>,
+}
+
+impl ValueMap {
+    /// The value for `key`, else the `else` value; `None` when there is neither.
+    pub fn get(&self, key: &Value) -> Option<&Value> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+            .or(self.otherwise.as_ref())
+    }
+
+    /// Sets `key` to `value`, replacing the key's entry if there is one.
+    pub fn insert(&mut self, key: Value, value: Value) {
+        match self.entries.iter_mut().find(|(k, _)| *k == key) {
+            Some(entry) => entry.1 = value,
+            None => self.entries.push((key, value)),
+        }
+    }
 }
 
 /// One record (a visit, a fee line, a diagnosis …): field values in declaration order.

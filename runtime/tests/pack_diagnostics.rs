@@ -260,6 +260,26 @@ fn command_line_override_of_unknown_param() {
     assert_pack_diagnostic!("H0051", pack, &[("max_days", "10")]);
 }
 
+const KEYED: &str = r#"param 年龄上限: Int by Grade = {a: 6, else: 14} "按收费等级的年龄上限"
+"#;
+
+#[test]
+fn manifest_map_override_with_an_unknown_key() {
+    let manifest = format!("{MANIFEST}\n[params]\n\"年龄上限\" = {{ a = 8, c = 10 }}\n");
+    let pack = TempPack::new(
+        "map_override",
+        &[("keyed.heng", Some(KEYED)), ("heng.toml", Some(&manifest))],
+    );
+    assert_pack_diagnostic!("H0051", pack, &[]);
+}
+
+#[test]
+fn manifest_table_for_a_plain_param() {
+    let manifest = format!("{MANIFEST}\n[params]\ndischarge_max_days = {{ a = 8 }}\n");
+    let pack = TempPack::new("table_for_plain", &[("heng.toml", Some(&manifest))]);
+    assert_pack_diagnostic!("H0051", pack, &[]);
+}
+
 #[test]
 fn pack_folder_without_manifest() {
     let pack = TempPack::new("no_manifest", &[("heng.toml", None)]);

@@ -120,6 +120,7 @@ impl Checker<'_> {
                     self.program.params.push(ParamDecl {
                         name: p.name.name.clone(),
                         ty: Type::Error,
+                        key: None,
                         default: Const::Bool(false),
                         doc: doc(&p.doc),
                         span: p.name.span,
@@ -333,7 +334,14 @@ impl Checker<'_> {
                 continue;
             }
             let ty = self.resolve_type(&p.ty);
-            let default = self.const_expr(&p.default, &ty);
+            let default = match (&p.key, &p.default) {
+                (None, ast::ParamDefault::Value(e)) => e,
+                _ => {
+                    self.define_map_param(p, id, ty);
+                    continue;
+                }
+            };
+            let default = self.const_expr(default, &ty);
             let decl = &mut self.program.params[id.0 as usize];
             decl.ty = ty;
             if let Some(d) = default {
@@ -343,7 +351,7 @@ impl Checker<'_> {
     }
 
     /// A parameter default: a literal of the declared type.
-    fn const_expr(&mut self, e: &ast::Expr, ty: &Type) -> Option<Const> {
+    pub(super) fn const_expr(&mut self, e: &ast::Expr, ty: &Type) -> Option<Const> {
         let mut scope = Scope::new();
         let checked = self.expr(e, &mut scope);
         let value = super::expr::literal(&checked);

@@ -25,6 +25,9 @@ impl Checker<'_> {
         }
         if let Some(&p) = self.names.params.get(&id.name) {
             self.used_params[p.0 as usize] = true;
+            if self.program.params[p.0 as usize].key.is_some() {
+                return self.map_without_key(p, &id.name, span);
+            }
             let ty = self.program.params[p.0 as usize].ty.clone();
             return Expr {
                 kind: ExprKind::Param(p),
@@ -304,6 +307,9 @@ impl Checker<'_> {
             );
             return error(span);
         };
+        if let Some(&p) = self.names.params.get(&name.name) {
+            return self.param_lookup(p, name, args, span, scope);
+        }
         if let Some(&f) = self.names.funcs.get(&name.name) {
             let a = self.args(args, scope);
             let (params, ret) = {

@@ -74,3 +74,63 @@ pub fn parse_const(program: &Program, ty: &Type, value: &str) -> Result<Const, T
         )),
     }
 }
+
+/// Splits the text of a map parameter's override, `3: 700, 2: 500, else: 300`,
+/// into `(key, value)` texts. Entries are separated by `,` and a key from its value
+/// by the first `:`; a key or value holding `,` or `:` is written in double quotes
+/// (`"A:1": 5`), which are removed. Empty entries (a trailing `,`) are skipped.
+pub fn map_entries(text: &str) -> Result<Vec<(String, String)>, Text> {
+    let mut entries = Vec::new();
+    for piece in split_outside_quotes(text, ',')? {
+        if piece.trim().is_empty() {
+            continue;
+        }
+        let parts = split_outside_quotes(&piece, ':')?;
+        let [key, value @ ..] = parts.as_slice() else {
+            continue;
+        };
+        if value.is_empty() {
+            let piece = piece.trim();
+            return Err(text!(
+                "`{}` 不是 `键: 值`",
+                "`{}` is not `key: value`",
+                piece
+            ));
+        }
+        let value = value.join(":");
+        entries.push((unquote(key), unquote(&value)));
+    }
+    Ok(entries)
+}
+
+/// `text` split at each `sep` that is not between double quotes.
+fn split_outside_quotes(text: &str, sep: char) -> Result<Vec<String>, Text> {
+    let mut parts = vec![String::new()];
+    let mut quoted = false;
+    for c in text.chars() {
+        if c == '"' {
+            quoted = !quoted;
+        }
+        if c == sep && !quoted {
+            parts.push(String::new());
+        } else if let Some(last) = parts.last_mut() {
+            last.push(c);
+        }
+    }
+    if quoted {
+        return Err(text!(
+            "`{}` 的引号没有闭合",
+            "`{}` has an unclosed quote",
+            text.trim()
+        ));
+    }
+    Ok(parts)
+}
+
+fn unquote(s: &str) -> String {
+    let s = s.trim();
+    s.strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(s)
+        .to_string()
+}

@@ -427,6 +427,33 @@ Wrong (line is one fee line, not a list):
     let total = sum(l.det_item_fee_sumamt for l in line)
 Right:
     let total = sum(l.det_item_fee_sumamt for l in visit.feedetail)"#;
+    BAD_MAP_LITERAL = "H0035", "按键取值的参数写法有误", "invalid map parameter",
+        r#"按键取值的参数 `param 名: 值类型 by 键类型 = {键: 值, …, else: 值}` 写法有误:
+键重复(包括两个 else)、键的类型不对、else 不在最后,或键的类型不是 Int、Code、Text 或枚举
+错误写法(键 2 写了两次,else 不在最后):
+    param 起付线: Decimal by Int = {else: 300, 2: 500, 2: 700}
+正确写法:
+    param 起付线: Decimal by Int = {3: 700, 2: 500, else: 300}"#,
+        r#"A keyed parameter `param NAME: V by K = {key: value, …, else: value}` is malformed:
+a key repeats (two `else` included), a key has the wrong type, `else` is not last,
+or the key type is not Int, Code, Text or an enum.
+Wrong (key 2 twice, `else` not last):
+    param deductible: Decimal by Int = {else: 300, 2: 500, 2: 700}
+Right:
+    param deductible: Decimal by Int = {3: 700, 2: 500, else: 300}"#;
+    MAP_PARAM_USE = "H0036", "按键取值的参数用法有误", "keyed parameter used wrongly",
+        r#"按键取值的参数要写 `名(键)` 来取值,键的类型要与声明的 `by 键类型` 一致;
+普通参数不能带键。没有 else 的参数取值可能缺失,要用 otherwise 处理
+错误写法(deductible 按医院等级取值):
+    when line.pric > deductible
+正确写法:
+    when line.pric > deductible(tier(visit))"#,
+        r#"A keyed parameter is read as `NAME(key)`, with a key of its `by` type; a plain
+parameter takes no key. Without an `else`, a lookup may be absent: use `otherwise`.
+Wrong (deductible is keyed by hospital tier):
+    when line.pric > deductible
+Right:
+    when line.pric > deductible(tier(visit))"#;
     UNUSED_PARAM = "H0040", "参数未被使用", "unused parameter",
         r#"参数定义了,但没有任何规则或函数用到它;这是警告,不影响运行,但常常说明规则里写错了名字或写死了数值
 示例:

@@ -104,14 +104,34 @@ pub struct TableItem {
     pub span: Span,
 }
 
-/// `param name: Type = default "doc"`
+/// `param name: Type = default "doc"`, or a map parameter
+/// `param name: Type by KeyType = {key: value, …, else: value} "doc"`.
 #[derive(Clone, Debug)]
 pub struct ParamItem {
     pub name: Ident,
     pub ty: TypeExpr,
-    pub default: Expr,
+    /// `by KeyType`: the key type of a map parameter.
+    pub key: Option<TypeExpr>,
+    pub default: ParamDefault,
     pub doc: Option<Str>,
     pub span: Span,
+}
+
+/// What follows a parameter's `=`.
+#[derive(Clone, Debug)]
+pub enum ParamDefault {
+    Value(Expr),
+    /// `{key: value, …, else: value}`
+    Map(Vec<MapEntry>, Span),
+}
+
+/// One entry of a map parameter's literal.
+#[derive(Clone, Debug)]
+pub struct MapEntry {
+    /// `None` for `else` (its span is `key_span`).
+    pub key: Option<Expr>,
+    pub key_span: Span,
+    pub value: Expr,
 }
 
 /// `fn name(a: T, b: U) -> R = body`

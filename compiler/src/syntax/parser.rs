@@ -29,6 +29,7 @@ pub fn parse_expr_at(file: FileId, text: &str, offset: usize) -> (Expr, Vec<Diag
 }
 
 mod expr;
+mod map;
 
 const CLAUSES: &[&str] = &[
     "each",
@@ -432,12 +433,23 @@ impl Parser {
         let name = self.ident("a parameter name", "参数名")?;
         self.expect(Tok::Colon, "`:` and a type", " `:` 和类型");
         let ty = self.type_expr();
+        let key = if self.at_ident("by") {
+            self.bump();
+            Some(self.type_expr())
+        } else {
+            None
+        };
         self.expect(Tok::Eq, "`=` and a default value", " `=` 和默认值");
-        let default = self.expr();
+        let default = if self.at(&Tok::LBrace) {
+            self.map_literal()
+        } else {
+            ParamDefault::Value(self.expr())
+        };
         let doc = self.opt_str();
         Some(ParamItem {
             name,
             ty,
+            key,
             default,
             doc,
             span: start.to(self.prev_span()),

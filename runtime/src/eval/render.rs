@@ -1,7 +1,7 @@
 //! Values to and from the outside: constants to values, values to message text and
 //! to evidence JSON.
 
-use crate::value::Value;
+use crate::value::{Value, ValueMap};
 use chrono::{NaiveDate, NaiveDateTime};
 use heng_compiler::ir::{Const, Program, Variant};
 use heng_compiler::types::Type;
@@ -18,6 +18,14 @@ pub fn const_value(c: &Const) -> Value {
         Const::DateTime(dt) => Value::DateTime(*dt),
         Const::Enum(_, v) => Value::Enum(*v),
         Const::Prefixes(ps) => Value::Prefixes(ps.iter().map(|p| Arc::from(p.as_str())).collect()),
+        Const::Map(m) => Value::Map(Arc::new(ValueMap {
+            entries: m
+                .entries
+                .iter()
+                .map(|(k, v)| (const_value(k), const_value(v)))
+                .collect(),
+            otherwise: m.otherwise.as_deref().map(const_value),
+        })),
     }
 }
 
@@ -49,7 +57,7 @@ pub fn display(value: &Value, ty: &Type, program: &Program) -> String {
     };
     match value {
         // `display` has no tables, so a row cannot show its key: name a column instead.
-        Value::Absent | Value::Record(_) | Value::Row(..) => String::new(),
+        Value::Absent | Value::Record(_) | Value::Row(..) | Value::Map(_) => String::new(),
         Value::Bool(b) => if *b { "是" } else { "否" }.to_owned(),
         Value::Int(i) => i.to_string(),
         Value::Decimal(d) => d.to_string(),
@@ -89,7 +97,7 @@ pub fn evidence_json(value: &Value, ty: &Type, program: &Program) -> serde_json:
         t => t,
     };
     match value {
-        Value::Absent | Value::Record(_) | Value::Row(..) => J::Null,
+        Value::Absent | Value::Record(_) | Value::Row(..) | Value::Map(_) => J::Null,
         Value::Bool(b) => J::Bool(*b),
         Value::Int(i) => J::from(*i),
         Value::Decimal(d) => J::String(d.to_string()),

@@ -16,6 +16,7 @@ mod decimals;
 mod expr;
 mod history;
 mod lists;
+mod param_map;
 mod select;
 
 use super::intern::Interner;
@@ -490,6 +491,7 @@ impl Gen<'_, '_, '_> {
                 let id = self.env.sets.id(&items);
                 vec![self.b.ins().iconst(I32, i64::from(id))]
             }
+            Const::Map(_) => return unsupported("a map constant"),
         })
     }
 

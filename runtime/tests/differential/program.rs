@@ -342,7 +342,22 @@ impl Gen<'_> {
         let date = self.one(&[r#"date "2024-02-29""#, r#"date "2026-10-01""#]);
         let sev = self.one(&["violation", "high", "low"]);
         let class = self.one(&["inpatient", "VisitClass.pharmacy"]);
+        let tier = [
+            self.one(&["500", "70%", "-2.5", "0.0000001"]),
+            self.one(&["1000", "0", "12.5%"]),
+            self.one(&["300", "999999999999999999999999999.9"]),
+        ];
+        let by_code = self.one(&["7", "-5", "9223372036854775807"]);
+        let by_class = self.one(&["70%", "0.5", "-1"]);
+        let by_text = self.one(&["high", "violation"]);
         format!(
+            "param gen_tier_dec: Decimal by Int = {{3: {}, 2: {}, -1: 1, else: {}}} \"按等级\"\n\
+             param gen_code_int: Int by Code = {{\"XJ01\": {by_code}, \"M00500\": 3, \"\": 0}} \"按编码\"\n\
+             param gen_class_dec: Decimal by VisitClass = {{inpatient: {by_class}, pharmacy: 2}} \"按类别\"\n\
+             param gen_class_int: Int by VisitClass = {{outpatient: 1, special_outpatient: 2, else: 3}} \"按类别(整数)\"\n\
+             param gen_text_sev: Severity by Text = {{\"肺炎\": {by_text}, \"\": low, else: high}} \"按文本\"\n\n",
+            tier[0], tier[1], tier[2]
+        ) + &format!(
             "param gen_int: Int = {int} \"整数参数\"\n\
              param gen_dec: Decimal = {dec} \"小数参数\"\n\
              param gen_code: Code = {code} \"编码参数\"\n\
@@ -501,6 +516,8 @@ impl Gen<'_> {
             shown.push("class(visit)".into());
             shown.push("tier(visit)".into());
             shown.push("gen_prefs".into());
+            shown.push("gen_tier_dec(tier(visit))".into());
+            shown.push("gen_class_dec(class(visit))".into());
             let p = self.c.pick(shown.len());
             out.push_str(&format!("{{{}}}", shown[p]));
         }

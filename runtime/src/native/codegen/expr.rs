@@ -57,6 +57,7 @@ impl Gen<'_, '_, '_> {
                 let vals = self.value_const(&v, &ty)?;
                 self.coerce(vals, &ty, &e.ty)
             }
+            ExprKind::ParamLookup { param, key } => self.param_lookup(*param, key, &e.ty),
             ExprKind::Field { base, index } => {
                 let b = self.expr(base)?;
                 let ptr = self.record_ptr(&base.ty, &b)?;

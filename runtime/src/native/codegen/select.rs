@@ -64,7 +64,9 @@ impl Gen<'_, '_, '_> {
                     && arms.iter().all(|(_, body)| self.branch_free(body))
                     && self.branch_free(default)
             }
-            ExprKind::Lookup { key, .. } => self.branch_free(key),
+            ExprKind::Lookup { key, .. } | ExprKind::ParamLookup { key, .. } => {
+                self.branch_free(key)
+            }
             ExprKind::IsSome { expr, .. } | ExprKind::IsNone { expr } => self.branch_free(expr),
             ExprKind::Otherwise { expr, default } => {
                 self.branch_free(expr) && self.branch_free(default)

@@ -356,9 +356,17 @@ impl Gen<'_> {
             1 => self.path_or(env.paths(Ty::Int, false), |g| {
                 g.one(INT_LITERALS).to_owned()
             }),
-            2 => self
-                .one(&["gen_int", "discharge_max_days", "newborn_max_days"])
-                .to_owned(),
+            2 => match self.c.pick(3) {
+                0 => self
+                    .one(&["gen_int", "discharge_max_days", "newborn_max_days"])
+                    .to_owned(),
+                1 => format!(
+                    "(gen_code_int({}) otherwise {})",
+                    self.code(env, d + 1),
+                    self.int(env, d + 1)
+                ),
+                _ => format!("gen_class_int({})", self.class(env, d + 1)),
+            },
             3 => {
                 let op = self.one(&["+", "-", "*"]);
                 format!("({} {op} {})", self.int(env, d + 1), self.int(env, d + 1))
@@ -413,9 +421,17 @@ impl Gen<'_> {
             1 => self.path_or(env.paths(Ty::Dec, false), |g| {
                 g.one(DEC_LITERALS).to_owned()
             }),
-            2 => self
-                .one(&["gen_dec", "expensive_material_price"])
-                .to_owned(),
+            2 => match self.c.pick(3) {
+                0 => self
+                    .one(&["gen_dec", "expensive_material_price"])
+                    .to_owned(),
+                1 => format!("gen_tier_dec({})", self.int(env, d + 1)),
+                _ => format!(
+                    "(gen_class_dec({}) otherwise {})",
+                    self.class(env, d + 1),
+                    self.dec(env, d + 1)
+                ),
+            },
             3 => {
                 let op = self.one(&["+", "-", "*"]);
                 let a = self.dec(env, d + 1);
@@ -579,7 +595,13 @@ impl Gen<'_> {
             0 => self
                 .one(&["violation", "high", "low", "Severity.high"])
                 .to_owned(),
-            1 => "gen_sev".to_owned(),
+            1 => {
+                if self.c.pick(2) == 0 {
+                    "gen_sev".to_owned()
+                } else {
+                    format!("gen_text_sev({})", self.text(env, d + 1))
+                }
+            }
             2 => self.if_expr(Ty::Sev, env, d),
             3 => self.match_expr(Ty::Sev, env, d),
             4 => {
