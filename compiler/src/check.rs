@@ -40,8 +40,37 @@ impl Checked {
     }
 }
 
+/// Which pack each source file comes from, when a pack imports others. A rule (or
+/// settlement) of a pack replaces the one with the same id in a pack it imports;
+/// within one pack, or between packs neither of which imports the other, the same
+/// id twice stays a duplicate definition.
+#[derive(Clone, Debug, Default)]
+pub struct Packs {
+    /// The pack of each file; files not listed belong to pack 0.
+    pub of_file: HashMap<FileId, usize>,
+    /// `imports[p]`: the packs `p` imports, directly or through other packs.
+    pub imports: Vec<Vec<usize>>,
+}
+
+impl Packs {
+    fn of(&self, file: FileId) -> usize {
+        self.of_file.get(&file).copied().unwrap_or(0)
+    }
+
+    /// Whether pack `p` imports pack `q` (directly or not).
+    fn imports(&self, p: usize, q: usize) -> bool {
+        self.imports.get(p).is_some_and(|i| i.contains(&q))
+    }
+}
+
 /// Checks every `.heng` file of `sources` (in their order) together with the prelude.
 pub fn check(sources: &mut SourceMap) -> Checked {
+    check_packs(sources, &Packs::default())
+}
+
+/// [`check`] for a pack and the packs it imports, their files in `sources`: a
+/// rule replaces an imported rule with the same id (see [`Packs`]).
+pub fn check_packs(sources: &mut SourceMap, packs: &Packs) -> Checked {
     let prelude = sources.add(PRELUDE_PATH, PRELUDE);
     let mut files: Vec<FileId> = sources
         .files()
@@ -59,7 +88,7 @@ pub fn check(sources: &mut SourceMap) -> Checked {
         modules.push((file, module));
     }
     let mut checker = Checker::new(sources);
-    checker.check_modules(&modules);
+    checker.check_modules(&modules, packs);
     diags.extend(checker.diags);
     diagnostic::sort(&mut diags);
     Checked {
@@ -90,6 +119,9 @@ struct Checker<'s> {
     /// Calls made by each function's body (for the recursion check).
     calls: Vec<Vec<(crate::ir::FuncId, crate::source::Span)>>,
     current_fn: Option<crate::ir::FuncId>,
+    /// Rules and settlements replaced by one of an importing pack (by the span
+    /// of their name): checked, but left out of the program.
+    replaced: std::collections::HashSet<crate::source::Span>,
 }
 
 impl<'s> Checker<'s> {
@@ -103,14 +135,16 @@ impl<'s> Checker<'s> {
             used_tables: Vec::new(),
             calls: Vec::new(),
             current_fn: None,
+            replaced: Default::default(),
         }
     }
 
-    fn check_modules(&mut self, modules: &[(FileId, ast::Module)]) {
+    fn check_modules(&mut self, modules: &[(FileId, ast::Module)], packs: &Packs) {
         let items: Vec<(FileId, &ast::Item)> = modules
             .iter()
             .flat_map(|(f, m)| m.items.iter().map(move |i| (*f, i)))
             .collect();
+        self.replaced = replaced(&items, packs);
         self.declare(&items);
         self.define_types(&items);
         self.define_params(&items);
@@ -120,7 +154,9 @@ impl<'s> Checker<'s> {
             match item {
                 ast::Item::Rule(r) => {
                     let source = &self.sources.get(*file).text;
-                    if let Some(rule) = self.rule(r, source) {
+                    if let Some(rule) = self.rule(r, source)
+                        && !self.replaced.contains(&r.name.span)
+                    {
                         self.program.rules.push(rule);
                     }
                 }
@@ -128,6 +164,9 @@ impl<'s> Checker<'s> {
                     let Some(settlement) = self.settlement(s) else {
                         continue;
                     };
+                    if self.replaced.contains(&s.name.span) {
+                        continue;
+                    }
                     match &self.program.settlement {
                         Some(first) => self.diags.push(
                             diagnostic::Diagnostic::error(
@@ -161,4 +200,35 @@ impl<'s> Checker<'s> {
     fn show(&self, ty: &Type) -> String {
         crate::types::Display(ty, self.type_names()).to_string()
     }
+}
+
+/// The rules and settlements (by the span of their name) that a rule or settlement
+/// of the same kind and id replaces, from a pack importing theirs.
+fn replaced(
+    items: &[(FileId, &ast::Item)],
+    packs: &Packs,
+) -> std::collections::HashSet<crate::source::Span> {
+    let kind = |i: &ast::Item| match i {
+        ast::Item::Rule(_) => Some(0),
+        ast::Item::Settlement(_) => Some(1),
+        _ => None,
+    };
+    let mut out = std::collections::HashSet::new();
+    if packs.imports.is_empty() {
+        return out;
+    }
+    for (file, item) in items {
+        let Some(k) = kind(item) else { continue };
+        let name = item.name();
+        let pack = packs.of(*file);
+        let overridden = items.iter().any(|(f, other)| {
+            kind(other) == Some(k)
+                && other.name().name == name.name
+                && packs.imports(packs.of(*f), pack)
+        });
+        if overridden {
+            out.insert(name.span);
+        }
+    }
+    out
 }

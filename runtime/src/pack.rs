@@ -1,6 +1,9 @@
-//! Loading a rule pack from disk: `heng.toml`, every `.heng` source (sorted by
-//! path, so rule order is stable), the compiler's check, parameter overrides and
-//! the knowledge-base tables. Everything that can go wrong becomes a diagnostic.
+//! Loading a rule pack from disk: `heng.toml`, the packs it imports, every `.heng`
+//! source (the imported packs' first, each pack's sorted by path, so rule order is
+//! stable), the compiler's check, parameter overrides and the knowledge-base
+//! tables. Everything that can go wrong becomes a diagnostic.
+
+mod imports;
 
 mod map_override;
 
@@ -26,6 +29,8 @@ pub struct Pack {
     pub feedetail: usize,
     /// Ids of rules the manifest disables.
     pub disabled: Vec<String>,
+    /// Ids of the rules that come from imported packs (not the pack's own).
+    pub imported_rules: Vec<String>,
 }
 
 /// What loading produced: the pack if nothing was an error, and all diagnostics.
@@ -62,6 +67,9 @@ struct RulesSection {
 #[derive(serde::Deserialize, Default)]
 struct PackSection {
     name: Option<String>,
+    /// Folders of the packs this one builds on, relative to its own folder.
+    #[serde(default)]
+    imports: Vec<toml::Spanned<String>>,
     #[allow(dead_code, reason = "shown by future `heng build` artefacts")]
     version: Option<String>,
     #[allow(dead_code, reason = "documentation for readers of heng.toml")]
@@ -73,12 +81,18 @@ fn display_path(p: &Path) -> String {
     p.strip_prefix(&cwd).unwrap_or(p).display().to_string()
 }
 
+/// The `.heng` files of a pack folder; a sub-folder with its own heng.toml is
+/// another pack (it can be imported), not part of this one.
 fn heng_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if path.is_dir() {
-            if !name.starts_with('.') && name != "tables" && name != "fixtures" && name != "target"
+            if !name.starts_with('.')
+                && name != "tables"
+                && name != "fixtures"
+                && name != "target"
+                && !path.join("heng.toml").exists()
             {
                 heng_files(&path, out)?;
             }
@@ -100,33 +114,34 @@ fn pack_error(
     Diagnostic::error(code, Span::new(file, 0, 0), msg)
 }
 
-/// Loads the pack in `dir`, applying `overrides` (`NAME=VALUE`) after heng.toml.
-pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
-    let mut sources = SourceMap::default();
-    let mut diags = Vec::new();
+/// Reads and parses `dir/heng.toml`. `None` if it cannot be read: an error, at
+/// `imported_at` (the `imports` entry) for an imported pack. A manifest that is not
+/// valid TOML is an error and reads as empty.
+fn read_manifest(
+    dir: &Path,
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diagnostic>,
+    imported_at: Option<Span>,
+) -> Option<imports::PackDir> {
     let manifest_path = dir.join("heng.toml");
     let shown_manifest = display_path(&manifest_path);
     let manifest_text = match std::fs::read_to_string(&manifest_path) {
         Ok(t) => t,
         Err(e) => {
-            let d = pack_error(
-                &mut sources,
-                &shown_manifest,
-                codes::PACK_IO,
-                text!("无法读取 {}:{}", "cannot read {}: {}", shown_manifest, e),
-            )
-            .help(text!(
+            let message = text!("无法读取 {}:{}", "cannot read {}: {}", shown_manifest, e);
+            let d = match imported_at {
+                None => pack_error(sources, &shown_manifest, codes::PACK_IO, message),
+                Some(span) => Diagnostic::error(codes::PACK_IO, span, message)
+                    .label(text!("在这里导入", "imported here")),
+            };
+            diags.push(d.help(text!(
                 "规则包是一个包含 heng.toml 和 .heng 文件的目录",
                 "a pack is a folder holding heng.toml and .heng files"
-            ));
-            return Loaded {
-                pack: None,
-                sources,
-                diagnostics: vec![d],
-            };
+            )));
+            return None;
         }
     };
-    let manifest_file = sources.add(shown_manifest.clone(), manifest_text.clone());
+    let manifest_file = sources.add(shown_manifest, manifest_text.clone());
     let manifest: Manifest = match toml::from_str(&manifest_text) {
         Ok(m) => m,
         Err(e) => {
@@ -144,12 +159,21 @@ pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
             Manifest::default()
         }
     };
+    Some(imports::PackDir {
+        dir: dir.to_path_buf(),
+        manifest,
+        manifest_text,
+        manifest_file,
+    })
+}
 
+/// Adds the `.heng` files of the pack in `dir` to `sources`, sorted by path.
+fn add_sources(dir: &Path, sources: &mut SourceMap, diags: &mut Vec<Diagnostic>) {
     let mut files = Vec::new();
     if let Err(e) = heng_files(dir, &mut files) {
         let shown = display_path(dir);
         diags.push(pack_error(
-            &mut sources,
+            sources,
             &shown,
             codes::PACK_IO,
             text!("无法读取目录 {}:{}", "cannot read folder {}: {}", shown, e),
@@ -163,34 +187,90 @@ pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
                 sources.add(shown, t);
             }
             Err(e) => diags.push(pack_error(
-                &mut sources,
+                sources,
                 &shown,
                 codes::PACK_IO,
                 text!("无法读取 {}:{}", "cannot read {}: {}", shown, e),
             )),
         }
     }
-    let checked = check::check(&mut sources);
+}
+
+/// Loads the pack in `dir` with the packs it imports, applying `overrides`
+/// (`NAME=VALUE`) after the heng.toml files.
+pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
+    let mut sources = SourceMap::default();
+    let mut diags = Vec::new();
+    let Some(root) = read_manifest(dir, &mut sources, &mut diags, None) else {
+        return Loaded {
+            pack: None,
+            sources,
+            diagnostics: diags,
+        };
+    };
+    // the imported packs' sources first (deepest first), then the pack's own
+    let imports = imports::resolve(&root, &mut sources, &mut diags);
+    if imports.missing {
+        return Loaded {
+            pack: None,
+            sources,
+            diagnostics: diags,
+        };
+    }
+    let mut packs = heng_compiler::check::Packs {
+        imports: imports.closure.clone(),
+        ..Default::default()
+    };
+    for (i, pack_dir) in imports
+        .packs
+        .iter()
+        .map(|p| p.dir.as_path())
+        .chain([dir])
+        .enumerate()
+    {
+        let first = sources.files().count();
+        add_sources(pack_dir, &mut sources, &mut diags);
+        for (file, _) in sources.files().skip(first) {
+            packs.of_file.insert(file, i);
+        }
+    }
+    let imports::PackDir {
+        manifest,
+        manifest_text,
+        manifest_file,
+        ..
+    } = root;
+    let shown_manifest = display_path(&dir.join("heng.toml"));
+    let checked = check::check_packs(&mut sources, &packs);
     diags.extend(checked.diagnostics);
     let program = checked.program;
+    let own = imports.packs.len();
+    let pack_of = |span: Span| packs.of_file.get(&span.file).copied().unwrap_or(own);
 
-    // parameters: defaults, then heng.toml, then the command line
+    // parameters: defaults, then the imported packs' heng.toml (deepest first), then
+    // the pack's own, then the command line
     let mut params: Vec<Value> = program
         .params
         .iter()
         .map(|p| crate::eval::const_value(&p.default))
         .collect();
-    for (name, value) in &manifest.params {
+    let imported_params = imports
+        .packs
+        .iter()
+        .map(|p| (&p.manifest.params, &p.manifest_text, p.manifest_file));
+    for (name, value, manifest_text, manifest_file) in imported_params
+        .chain([(&manifest.params, &manifest_text, manifest_file)])
+        .flat_map(|(params, text, file)| params.iter().map(move |(n, v)| (n, v, text, file)))
+    {
         let given = match value {
             toml::Value::Table(t) => {
                 Given::Entries(t.iter().map(|(k, v)| (k.clone(), toml_text(v))).collect())
             }
             other => Given::Text(toml_text(other)),
         };
-        let span = find_key_span(&manifest_text, name)
-            .map_or(Span::new(manifest_file, 0, 0), |r| {
-                Span::new(manifest_file, r.start, r.end)
-            });
+        let span = find_key_span(manifest_text, name).map_or(Span::new(manifest_file, 0, 0), |r| {
+            Span::new(manifest_file, r.start, r.end)
+        });
         if let Err(d) = set_param(&program, &mut params, name, &given, span) {
             diags.push(*d);
         }
@@ -229,7 +309,19 @@ pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
     // tables
     let mut tables = Vec::new();
     for (i, decl) in program.tables.iter().enumerate() {
-        let path = dir.join("tables").join(format!("{}.csv", decl.file));
+        // the CSV of the pack that declares the table, unless a pack importing it
+        // (the pack itself first) has its own
+        let declared_in = pack_of(decl.span);
+        let csv = |p: usize| {
+            let dir = imports.packs.get(p).map_or(dir, |p| &p.dir);
+            dir.join("tables").join(format!("{}.csv", decl.file))
+        };
+        let path = (0..=own)
+            .rev()
+            .filter(|&p| p != declared_in && packs.imports[p].contains(&declared_in))
+            .map(csv)
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| csv(declared_in));
         let shown = display_path(&path);
         match std::fs::read_to_string(&path) {
             Ok(text) => {
@@ -277,10 +369,26 @@ pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
         .pack
         .and_then(|p| p.name)
         .unwrap_or_else(|| display_path(dir));
-    let disabled = manifest.rules.disable;
-    for id in &disabled {
-        if !program.rules.iter().any(|r| &r.id == id) {
-            let span = find_key_span(&manifest_text, "disable")
+    // `[rules] disable` of each pack, for the rules it sees (its own and its
+    // imports'; not one a pack importing it replaces)
+    let mut disabled: Vec<String> = Vec::new();
+    let imported_disables = imports
+        .packs
+        .iter()
+        .map(|p| (&p.manifest.rules.disable, &p.manifest_text, p.manifest_file));
+    for (p, (ids, manifest_text, manifest_file)) in imported_disables
+        .chain([(&manifest.rules.disable, &manifest_text, manifest_file)])
+        .enumerate()
+    {
+        for id in ids {
+            if let Some(rule) = program.rules.iter().find(|r| &r.id == id) {
+                let from = pack_of(rule.span);
+                if (from == p || packs.imports[p].contains(&from)) && !disabled.contains(id) {
+                    disabled.push(id.clone());
+                }
+                continue;
+            }
+            let span = find_key_span(manifest_text, "disable")
                 .map_or(Span::new(manifest_file, 0, 0), |r| {
                     Span::new(manifest_file, r.start, r.end)
                 });
@@ -298,6 +406,12 @@ pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
             );
         }
     }
+    let imported_rules = program
+        .rules
+        .iter()
+        .filter(|r| pack_of(r.span) != own)
+        .map(|r| r.id.clone())
+        .collect();
     let ok = !diags.iter().any(Diagnostic::is_error);
     let pack = ok.then_some(Pack {
         name,
@@ -306,6 +420,7 @@ pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
         tables,
         feedetail,
         disabled,
+        imported_rules,
     });
     Loaded {
         pack,

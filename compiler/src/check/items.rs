@@ -37,6 +37,9 @@ impl Checker<'_> {
             std::collections::HashMap::new();
         for (_, item) in items {
             let name = item.name();
+            if self.replaced.contains(&name.span) {
+                continue; // a rule an importing pack replaces
+            }
             let map = if matches!(item, Item::Rule(_) | Item::Settlement(_)) {
                 &mut rule_ids
             } else {

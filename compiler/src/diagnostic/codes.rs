@@ -655,6 +655,21 @@ Example:
 fails this way when my-pack does not exist or holds no heng.toml.
 Fix: check the path (relative to the current directory), that heng.toml is there,
 and that the files are readable."#;
+    IMPORT_CYCLE = "H0071", "规则包循环导入", "import cycle",
+        r#"规则包之间的导入形成了环:A 导入 B,B 又(直接或经过别的包)导入 A,无法决定先加载哪一个
+错误写法(两个包互相导入):
+    # city/heng.toml
+    imports = ["../base"]
+    # base/heng.toml
+    imports = ["../city"]
+修改:删掉其中一个导入;两个包都用到的声明放进第三个包,由它们分别导入"#,
+        r#"The packs' imports form a cycle: A imports B, and B imports A (directly or
+through other packs), so neither can be loaded first. Wrong (each imports the other):
+    # city/heng.toml
+    imports = ["../base"]
+    # base/heng.toml
+    imports = ["../city"]
+Fix: remove one of the imports; put what both need into a third pack both import."#;
     SETTLEMENT_CLAUSE = "H0080", "子句不能用在这里", "clause out of place",
         r#"output、accumulator、add、year starts 只用于结算(settlement),severity、amount、message
 等只用于规则;结算里 `add … to` 只能写在 `each visit` 之后(每次就诊累加一次)

@@ -100,11 +100,17 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         .iter()
         .flat_map(|r| r.rules_hit.iter().map(String::as_str))
         .collect();
-    let unexercised: Vec<&str> = pack
+    // coverage of the pack's own rules: an imported pack's fixtures cover its rules
+    let own: Vec<&str> = pack
         .program
         .rules
         .iter()
         .map(|r| r.id.as_str())
+        .filter(|id| !pack.imported_rules.iter().any(|i| i == id))
+        .collect();
+    let unexercised: Vec<&str> = own
+        .iter()
+        .copied()
         .filter(|id| !hit.contains(id) && !pack.disabled.iter().any(|d| d == id))
         .collect();
     let total = results.len();
@@ -112,8 +118,8 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         println!("{} 个用例:{} 通过,{} 失败", total, total - failed, failed);
         println!(
             "规则覆盖:{}/{} 条规则被用例触发",
-            pack.program.rules.len() - unexercised.len(),
-            pack.program.rules.len()
+            own.len() - unexercised.len(),
+            own.len()
         );
         if !unexercised.is_empty() {
             println!("未被任何用例触发的规则:{}", unexercised.join(", "));
@@ -127,8 +133,8 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         );
         println!(
             "rule coverage: {}/{} rules hit by a fixture",
-            pack.program.rules.len() - unexercised.len(),
-            pack.program.rules.len()
+            own.len() - unexercised.len(),
+            own.len()
         );
         if !unexercised.is_empty() {
             println!("rules no fixture exercises: {}", unexercised.join(", "));
