@@ -249,3 +249,43 @@ fn dip_scores_stays_when_a_budget_is_given() {
     );
     insta::assert_snapshot!("dip_stays_settlement", text);
 }
+
+#[test]
+fn the_children_city_pack_localises_the_standard_settlement_by_parameters() {
+    // its fixtures (scheme year from 1 September, tier shares, pharmacies,
+    // transfers, starting accumulators) pass as `heng test` runs them
+    let out = heng(&["test", "examples/children-outpatient"]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // the same visits under the national pack's 1 January scheme year: the
+    // 1 September visit finds the deductible already paid in August
+    let dir = out_dir("city");
+    let input = "examples/children-outpatient/fixtures/children.ndjson";
+    let national = settle(&dir, input, &[]).unwrap();
+    let city = dir.join("city.ndjson");
+    let o = heng(&[
+        "run",
+        "examples/children-outpatient",
+        "--input",
+        input,
+        "--findings",
+        dir.join("city-findings.ndjson").to_str().unwrap(),
+        "--settlement",
+        city.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let city = std::fs::read_to_string(city).unwrap();
+    let third = |text: &str| -> serde_json::Value {
+        serde_json::from_str(text.lines().nth(2).unwrap()).unwrap()
+    };
+    assert_eq!(
+        third(&national)["mdtrt_id"],
+        "CHILD-Sep-1-new-scheme-year-full-deductible-again"
+    );
+    assert_eq!(third(&national)["act_pay_dedc"], "0.00");
+    assert_eq!(third(&city)["act_pay_dedc"], "300.00");
+}
