@@ -1,0 +1,182 @@
+//! The standard settlement over random patients (stdlib.md §Settlement): whatever
+//! the bill, the money adds up to the fen and the yearly limits hold.
+//!
+//! - per line and per visit, medfee = own-pay + over-limit + first-pay + in-scope,
+//!   each a 2-decimal amount and none negative;
+//! - psn_part_amt = medfee_sumamt − fund_pay_sumamt, fund = basic + major;
+//! - the deductible paid is within the in-scope amount, and within a patient's
+//!   scheme year the outpatient deductible never passes 300, the special one 500,
+//!   the basic fund 30,000 and the major-illness insurance 70,000;
+//! - the fund never pays more than (in-scope − deductible) × the visit's ratio;
+//! - a visit's settlement does not depend on the input order: visits are settled
+//!   in each patient's time order whatever order they come in.
+#![allow(clippy::unwrap_used)]
+
+use heng_compiler::diagnostic::Lang;
+use heng_runtime::input::{Visit, check_schema, read_visit};
+use heng_runtime::pack::{self, Pack};
+use heng_runtime::settle::{SettledLine, Settler, StartValues};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+fn stdlib() -> &'static (Pack, heng_compiler::source::SourceMap) {
+    static PACK: OnceLock<(Pack, heng_compiler::source::SourceMap)> = OnceLock::new();
+    PACK.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib-rules");
+        let loaded = pack::load(&dir, &[]);
+        (
+            loaded.pack.expect("the standard pack loads"),
+            loaded.sources,
+        )
+    })
+}
+
+/// One generated fee line: code, level, count, price in fen.
+type Line = (usize, usize, u32, u64);
+/// One generated visit: patient, hospital level, medical type, day of the two
+/// years, resident or not, years of contribution, lines.
+type Gen = (usize, usize, usize, u32, bool, u32, Vec<Line>);
+
+const CODES: [&str; 4] = [
+    "311300002000000",         // a service in no table
+    "250101015000000",         // 血细胞分析: price-capped 18 / 20 / 22
+    "110100001000000",         // 挂号费: excluded
+    "XR05CBA107A001010100001", // a drug in no table
+];
+const LEVELS: [&str; 3] = ["01", "02", "03"];
+const HOSP_LV: [&str; 5] = ["01", "05", "08", "11", "13"];
+const MED_TYPE: [&str; 5] = ["11", "14", "21", "23", "41"];
+
+fn visit_json(n: usize, g: &Gen) -> String {
+    let (psn, lv, mt, day, resident, years, lines) = g;
+    let date =
+        chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Days::new(*day as u64);
+    // distinct times per visit, so that time order is total
+    let begn = format!("{date}T{:02}:{:02}:00", 8 + n / 60 % 10, n % 60);
+    let feedetail: Vec<serde_json::Value> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, (code, level, cnt, fen))| {
+            let pric = Decimal::new(*fen as i64, 2);
+            serde_json::json!({
+                "feedetl_sn": (i + 1).to_string(), "fee_ocur_time": begn,
+                "med_list_codg": CODES[*code], "hilist_name": "项目",
+                "chrgitm_lv": LEVELS[*level], "cnt": cnt.to_string(), "pric": pric.to_string(),
+                "det_item_fee_sumamt": (pric * Decimal::from(*cnt)).to_string(),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "mdtrt_id": format!("V{n}"), "psn_no": format!("P{psn}"), "brdy": "1970-01-01",
+        "insutype": if *resident { "390" } else { "310" }, "cont_years": years,
+        "hosp_lv": HOSP_LV[*lv], "med_type": MED_TYPE[*mt], "begntime": begn,
+        "endtime": format!("{date}T23:00:00"), "feedetail": feedetail,
+    })
+    .to_string()
+}
+
+fn gen_visit() -> impl Strategy<Value = Gen> {
+    let line = (0..4usize, 0..3usize, 1..5u32, 1..2_000_000u64);
+    (
+        0..3usize,
+        0..5usize,
+        0..5usize,
+        0..730u32,
+        any::<bool>(),
+        0..30u32,
+        prop::collection::vec(line, 1..5),
+    )
+}
+
+/// Settles visits given as NDJSON lines; returns the settlement of each by id.
+fn settle(lines: &[String]) -> HashMap<String, serde_json::Value> {
+    let (pack, sources) = stdlib();
+    let schema = check_schema(&pack.program).unwrap();
+    let visits: Vec<Visit> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| read_visit(&schema, i as u64 + 1, l).unwrap())
+        .collect();
+    let settler = Settler::new(pack, StartValues::default()).unwrap().unwrap();
+    // no DIP budget: the batch totals are zero, so one pass settles
+    let settler = settler.with_totals();
+    let refs: Vec<&Visit> = visits.iter().collect();
+    settler
+        .settle_part(&refs, sources, Lang::En)
+        .into_iter()
+        .map(|s| match s {
+            SettledLine::Ok(line) => {
+                let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+                (v["mdtrt_id"].as_str().unwrap().to_string(), v)
+            }
+            SettledLine::Failed(e) => panic!("evaluation error: {e}"),
+            SettledLine::Skipped => panic!("skipped"),
+        })
+        .collect()
+}
+
+fn money(v: &serde_json::Value, field: &str) -> Decimal {
+    let s = v[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field} in {v}"));
+    assert_eq!(
+        s.split_once('.').map(|(_, d)| d.len()),
+        Some(2),
+        "{field} = {s}"
+    );
+    s.parse().unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn settlements_add_up_and_keep_their_limits(
+        visits in prop::collection::vec(gen_visit(), 1..12),
+        order in any::<prop::sample::Index>(),
+    ) {
+        let lines: Vec<String> = visits.iter().enumerate().map(|(n, g)| visit_json(n, g)).collect();
+        let settled = settle(&lines);
+        let mut used: HashMap<(String, String), [Decimal; 4]> = HashMap::new();
+        let mut by_time: Vec<(&String, &Gen, usize)> =
+            lines.iter().zip(&visits).enumerate().map(|(n, (l, g))| (l, g, n)).collect();
+        by_time.sort_by_key(|(_, g, n)| (g.3, *n));
+        for (_, g, n) in by_time {
+            let v = &settled[&format!("V{n}")];
+            let m = |f: &str| money(v, f);
+            let parts = m("fulamt_ownpay_amt") + m("overlmt_selfpay") + m("preselfpay_amt") + m("inscp_scp_amt");
+            prop_assert_eq!(m("medfee_sumamt"), parts, "{}", v);
+            prop_assert_eq!(m("psn_part_amt"), m("medfee_sumamt") - m("fund_pay_sumamt"));
+            prop_assert_eq!(m("fund_pay_sumamt"), m("hifp_pay") + m("hifmi_pay"));
+            for line in v["feedetail"].as_array().unwrap() {
+                for f in ["fulamt_ownpay_amt", "overlmt_amt", "preselfpay_amt"] {
+                    prop_assert!(money(line, f) >= Decimal::ZERO, "{}", line);
+                }
+            }
+            prop_assert!(m("act_pay_dedc") >= Decimal::ZERO && m("act_pay_dedc") <= m("inscp_scp_amt").max(Decimal::ZERO));
+            let ratio: Decimal = v["pool_prop_selfpay"].as_str().unwrap().parse().unwrap();
+            let due = ((m("inscp_scp_amt") - m("act_pay_dedc")) * ratio)
+                .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+            prop_assert!(m("fund_pay_sumamt") <= due.max(Decimal::ZERO), "{}", v);
+            let key = (format!("P{}", g.0), format!("{}", 2026 + (g.3 >= 365) as u32));
+            let acc = used.entry(key).or_default();
+            match MED_TYPE[g.2] {
+                "14" => acc[0] += m("act_pay_dedc"),
+                "11" | "41" => acc[1] += m("act_pay_dedc"),
+                _ => {}
+            }
+            acc[2] += m("hifp_pay");
+            acc[3] += m("hifmi_pay");
+            prop_assert!(acc[0] <= Decimal::from(500) && acc[1] <= Decimal::from(300));
+            prop_assert!(acc[2] <= Decimal::from(30_000) && acc[3] <= Decimal::from(70_000));
+        }
+        // the same visits in another input order settle the same
+        let mut shuffled = lines.clone();
+        shuffled.rotate_left(order.index(lines.len()));
+        shuffled.reverse();
+        prop_assert_eq!(settle(&shuffled), settled);
+    }
+}
