@@ -289,3 +289,43 @@ fn the_children_city_pack_localises_the_standard_settlement_by_parameters() {
     assert_eq!(third(&national)["act_pay_dedc"], "0.00");
     assert_eq!(third(&city)["act_pay_dedc"], "300.00");
 }
+
+#[test]
+fn a_repeated_visit_is_rejected_and_does_not_move_the_accumulators() {
+    let dir = out_dir("repeated");
+    let fixture = root().join("stdlib-rules/fixtures/settlement_deductible.ndjson");
+    let text = std::fs::read_to_string(&fixture).unwrap();
+    // the 299.99 visit sent again with its patient's other visits (the input
+    // stays grouped by patient): settled, it would take the last fen of
+    // P-SD-01's deductible from the visit after it
+    let mut lines: Vec<&str> = text.lines().collect();
+    let again = lines[1];
+    assert!(again.contains("SETTLE-DEDC-first-visit-299.99"));
+    lines.insert(3, again);
+    let text = lines.join("\n") + "\n";
+    let input = dir.join("repeated.ndjson");
+    std::fs::write(&input, text).unwrap();
+    let out = dir.join("settlement.ndjson");
+    let o = heng(&[
+        "run",
+        "stdlib-rules",
+        "--input",
+        input.to_str().unwrap(),
+        "--findings",
+        dir.join("findings.ndjson").to_str().unwrap(),
+        "--settlement",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let errors = std::fs::read_to_string(dir.join("findings.errors.ndjson")).unwrap();
+    assert_eq!(errors.lines().count(), 1, "{errors}");
+    assert!(
+        errors.contains("SETTLE-DEDC-first-visit-299.99"),
+        "{errors}"
+    );
+    let expected = std::fs::read_to_string(
+        root().join("stdlib-rules/fixtures/settlement_deductible.settlement.expected.ndjson"),
+    )
+    .unwrap();
+    assert_eq!(std::fs::read_to_string(out).unwrap(), expected);
+}

@@ -232,16 +232,21 @@ impl<'p> Settler<'p> {
     }
 
     /// Settles the visits of a part, whole patients at a time; returns one result
-    /// per visit, in the order given.
+    /// per visit, in the order given (a repeated visit id is skipped).
     pub fn settle_part(
         &self,
         visits: &[&Visit],
         sources: &SourceMap,
         lang: Lang,
     ) -> Vec<SettledLine> {
+        // a visit id seen before in the part is rejected by the writer: it must not
+        // move its patient's accumulators either
+        let mut seen = std::collections::HashSet::new();
         let mut by_patient: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, v) in visits.iter().enumerate() {
-            by_patient.entry(v.psn_no.as_str()).or_default().push(i);
+            if seen.insert(v.mdtrt_id.as_str()) {
+                by_patient.entry(v.psn_no.as_str()).or_default().push(i);
+            }
         }
         let mut out: Vec<Option<SettledLine>> = (0..visits.len()).map(|_| None).collect();
         for (psn, mut order) in by_patient {
