@@ -341,6 +341,9 @@ pub struct Settlement {
     pub line_record: RecordId,
     pub visit_steps: Vec<SettleStep>,
     pub visit_frame: u32,
+    /// A batch total depends on a line output, so the first pass runs the line
+    /// steps.
+    pub lines_in_first_pass: bool,
     pub span: Span,
 }
 
@@ -351,14 +354,15 @@ pub const SETTLED_LINES_LOCAL: LocalId = LocalId(1);
 #[derive(Clone, Debug)]
 pub enum SettleStep {
     /// `let name = expr`, or `output name = expr` (`output` true): the value is
-    /// bound to `local`; an output is also written. `needs_totals`: the value
-    /// reads a batch total, so the first pass skips it (binding absent).
+    /// bound to `local`; an output is also written. `first_pass`: a batch total
+    /// depends on it, so the first pass computes it (the others are bound to
+    /// absent there).
     Bind {
         local: LocalId,
         name: String,
         expr: Expr,
         output: bool,
-        needs_totals: bool,
+        first_pass: bool,
     },
     /// `total name = expr`: the batch's sum of `expr` (Decimal) over all settled
     /// visits, index `total` in `totals`, bound to `local` in the second pass.
@@ -367,8 +371,13 @@ pub enum SettleStep {
         local: LocalId,
         expr: Expr,
     },
-    /// `add expr to accumulator` (Decimal; index into `accumulators`).
-    Add { accumulator: usize, expr: Expr },
+    /// `add expr to accumulator` (Decimal; index into `accumulators`);
+    /// `first_pass`: a batch total depends on the accumulator.
+    Add {
+        accumulator: usize,
+        expr: Expr,
+        first_pass: bool,
+    },
 }
 
 impl SettleStep {

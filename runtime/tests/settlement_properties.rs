@@ -22,16 +22,26 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::OnceLock;
 
-fn stdlib() -> &'static (Pack, heng_compiler::source::SourceMap) {
-    static PACK: OnceLock<(Pack, heng_compiler::source::SourceMap)> = OnceLock::new();
-    PACK.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib-rules");
-        let loaded = pack::load(&dir, &[]);
-        (
-            loaded.pack.expect("the standard pack loads"),
-            loaded.sources,
-        )
-    })
+type Loaded = (Pack, heng_compiler::source::SourceMap);
+
+fn load(params: &[(String, String)]) -> Loaded {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib-rules");
+    let loaded = pack::load(&dir, params);
+    (
+        loaded.pack.expect("the standard pack loads"),
+        loaded.sources,
+    )
+}
+
+fn stdlib() -> &'static Loaded {
+    static PACK: OnceLock<Loaded> = OnceLock::new();
+    PACK.get_or_init(|| load(&[]))
+}
+
+/// The standard pack with a DIP budget.
+fn with_dip() -> &'static Loaded {
+    static PACK: OnceLock<Loaded> = OnceLock::new();
+    PACK.get_or_init(|| load(&[("dip_budget".into(), "1000000".into())]))
 }
 
 /// One generated fee line: code, level, count, price in fen.
@@ -49,9 +59,19 @@ const CODES: [&str; 4] = [
 const LEVELS: [&str; 3] = ["01", "02", "03"];
 const HOSP_LV: [&str; 5] = ["01", "05", "08", "11", "13"];
 const MED_TYPE: [&str; 5] = ["11", "14", "21", "23", "41"];
+/// Main diagnoses and procedures: DIP groups with and without procedures, the
+/// longest prefix, and none.
+const DIAG: [(&str, &str); 5] = [
+    ("J18.000", ""),
+    ("J18.000", "33.2200"),
+    ("S82.001", "79.3601"),
+    ("I63.900", ""),
+    ("Z99.900", ""),
+];
 
 fn visit_json(n: usize, g: &Gen) -> String {
     let (psn, lv, mt, day, resident, years, lines) = g;
+    let (diag, oprn) = DIAG[(*day as usize + lines.len()) % DIAG.len()];
     let date =
         chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Days::new(*day as u64);
     // distinct times per visit, so that time order is total
@@ -74,6 +94,9 @@ fn visit_json(n: usize, g: &Gen) -> String {
         "insutype": if *resident { "390" } else { "310" }, "cont_years": years,
         "hosp_lv": HOSP_LV[*lv], "med_type": MED_TYPE[*mt], "begntime": begn,
         "endtime": format!("{date}T23:00:00"), "feedetail": feedetail,
+        "diseinfo": [{"diag_code": diag, "maindiag_flag": "1"}],
+        "oprninfo": if oprn.is_empty() { serde_json::json!([]) }
+            else { serde_json::json!([{"oprn_oprt_code": oprn, "main_oprn_flag": "1"}]) },
     })
     .to_string()
 }
@@ -93,18 +116,32 @@ fn gen_visit() -> impl Strategy<Value = Gen> {
 
 /// Settles visits given as NDJSON lines; returns the settlement of each by id.
 fn settle(lines: &[String]) -> HashMap<String, serde_json::Value> {
-    let (pack, sources) = stdlib();
+    settle_with(stdlib(), lines).0
+}
+
+/// Settles visits with a pack in two passes, as `heng run` does; returns the
+/// settlement of each by id and the batch totals.
+fn settle_with(
+    (pack, sources): &Loaded,
+    lines: &[String],
+) -> (HashMap<String, serde_json::Value>, Vec<Decimal>) {
     let schema = check_schema(&pack.program).unwrap();
     let visits: Vec<Visit> = lines
         .iter()
         .enumerate()
         .map(|(i, l)| read_visit(&schema, i as u64 + 1, l).unwrap())
         .collect();
-    let settler = Settler::new(pack, StartValues::default()).unwrap().unwrap();
-    // no DIP budget: the batch totals are zero, so one pass settles
-    let settler = settler.with_totals();
     let refs: Vec<&Visit> = visits.iter().collect();
-    settler
+    let settler = Settler::new(pack, StartValues::default()).unwrap().unwrap();
+    for s in settler.settle_part(&refs, sources, Lang::En) {
+        assert!(
+            matches!(s, SettledLine::Skipped),
+            "the first pass writes nothing"
+        );
+    }
+    let settler = settler.with_totals();
+    let totals = settler.totals().into_iter().map(|(_, t)| t).collect();
+    let settled = settler
         .settle_part(&refs, sources, Lang::En)
         .into_iter()
         .map(|s| match s {
@@ -115,7 +152,8 @@ fn settle(lines: &[String]) -> HashMap<String, serde_json::Value> {
             SettledLine::Failed(e) => panic!("evaluation error: {e}"),
             SettledLine::Skipped => panic!("skipped"),
         })
-        .collect()
+        .collect();
+    (settled, totals)
 }
 
 fn money(v: &serde_json::Value, field: &str) -> Decimal {
@@ -179,4 +217,64 @@ proptest! {
         shuffled.reverse();
         prop_assert_eq!(settle(&shuffled), settled);
     }
+
+    /// The first pass, which computes only what DIP's total needs, sums exactly the
+    /// case scores the second pass writes; the payments follow from them.
+    #[test]
+    fn the_first_pass_sums_the_case_scores_the_second_writes(
+        visits in prop::collection::vec(gen_visit(), 1..12),
+    ) {
+        let lines: Vec<String> = visits.iter().enumerate().map(|(n, g)| visit_json(n, g)).collect();
+        let (settled, totals) = settle_with(with_dip(), &lines);
+        let scores: Decimal = settled
+            .values()
+            .filter_map(|v| v.get("case_score")?.as_str()?.parse::<Decimal>().ok())
+            .sum();
+        prop_assert_eq!(&totals, &vec![scores]);
+        for v in settled.values() {
+            if let (Some(s), Some(p)) = (v.get("case_score"), v.get("point_value")) {
+                let s: Decimal = s.as_str().unwrap().parse().unwrap();
+                let p: Decimal = p.as_str().unwrap().parse().unwrap();
+                let want = (s * p).round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+                prop_assert_eq!(money(v, "dip_payment"), want);
+            }
+        }
+    }
+}
+
+/// The first pass of the standard settlement (for DIP's batch total) computes only
+/// what the case scores need: no line splits, no fund payments, no accumulators.
+#[test]
+fn the_first_pass_computes_only_what_the_totals_need() {
+    use heng_compiler::ir::SettleStep;
+    let s = stdlib().0.program.settlement.as_ref().unwrap();
+    assert!(!s.lines_in_first_pass);
+    let mut kept = Vec::new();
+    for step in &s.visit_steps {
+        match step {
+            SettleStep::Bind {
+                name,
+                first_pass: true,
+                ..
+            } => kept.push(name.as_str()),
+            SettleStep::Add { first_pass, .. } => assert!(!first_pass),
+            _ => {}
+        }
+    }
+    assert_eq!(
+        kept,
+        [
+            "kind",
+            "medfee_sumamt",
+            "dip",
+            "diag",
+            "oprn",
+            "prefix",
+            "with_oprn",
+            "conservative",
+            "cost_ratio",
+            "base_score",
+            "case_score"
+        ]
+    );
 }

@@ -188,7 +188,7 @@ impl Checker<'_> {
                         name: name.name.clone(),
                         expr: x,
                         output,
-                        needs_totals: false,
+                        first_pass: false,
                     });
                 }
                 ClauseKind::Add(e, acc) => {
@@ -202,6 +202,7 @@ impl Checker<'_> {
                         Some(accumulator) => visit_steps.push(SettleStep::Add {
                             accumulator,
                             expr: x,
+                            first_pass: false,
                         }),
                         None => {
                             let closest = super::similar::closest(
@@ -245,8 +246,8 @@ impl Checker<'_> {
         for scope in [Some(line_scope), visit_scope].into_iter().flatten() {
             self.warn_unused_locals(scope);
         }
-        self.mark_needs_totals(&mut visit_steps);
-        Some(Settlement {
+        self.check_reads_of_totals(&visit_steps);
+        Some(first_pass(Settlement {
             id: s.name.name.clone(),
             name: s
                 .title
@@ -262,8 +263,9 @@ impl Checker<'_> {
             line_record,
             visit_steps,
             visit_frame,
+            lines_in_first_pass: false,
             span: s.name.span,
-        })
+        }))
     }
 
     /// The record of a settled line: the fee line, then the line outputs.
@@ -284,12 +286,12 @@ impl Checker<'_> {
         RecordId(self.program.records.len() as u32 - 1)
     }
 
-    /// Marks the steps whose value reads a batch total (directly or through a
+    /// Finds the steps whose value reads a batch total (directly or through a
     /// `let`); a total or an `add` that reads one is an error (H0083): the first
     /// pass could not compute it.
-    fn mark_needs_totals(&mut self, steps: &mut [SettleStep]) {
+    fn check_reads_of_totals(&mut self, steps: &[SettleStep]) {
         let mut tainted: Vec<LocalId> = Vec::new();
-        for step in steps.iter_mut() {
+        for step in steps {
             let mut reads = false;
             step.expr().walk(&mut |e| {
                 if let ExprKind::Local(l) = &e.kind {
@@ -297,12 +299,7 @@ impl Checker<'_> {
                 }
             });
             match step {
-                SettleStep::Bind {
-                    local,
-                    needs_totals,
-                    ..
-                } => {
-                    *needs_totals = reads;
+                SettleStep::Bind { local, .. } => {
                     if reads {
                         tainted.push(*local);
                     }
@@ -386,4 +383,65 @@ impl Checker<'_> {
                 )),
         );
     }
+}
+
+/// Marks what the first pass of a settlement with batch totals computes: the
+/// totals, the steps they depend on through lets, the `add`s when one of those
+/// reads an accumulator, and the line steps when one reads a line output. The
+/// rest is skipped there (bound to absent).
+fn first_pass(mut s: Settlement) -> Settlement {
+    if s.totals.is_empty() {
+        return s;
+    }
+    let accumulators = 2..2 + s.accumulators.len() as u32;
+    let reads = |e: &Expr, into: &mut Vec<u32>| {
+        e.walk(&mut |x| {
+            if let ExprKind::Local(l) = &x.kind {
+                into.push(l.0);
+            }
+        })
+    };
+    let mut with_adds = false;
+    loop {
+        let mut needed: Vec<u32> = Vec::new();
+        for step in s.visit_steps.iter_mut().rev() {
+            let keep = match step {
+                SettleStep::Total { .. } => true,
+                SettleStep::Bind {
+                    local, first_pass, ..
+                } => {
+                    *first_pass = needed.contains(&local.0);
+                    *first_pass
+                }
+                SettleStep::Add { first_pass, .. } => {
+                    *first_pass = with_adds;
+                    with_adds
+                }
+            };
+            if keep {
+                reads(step.expr(), &mut needed);
+            }
+        }
+        if with_adds || !needed.iter().any(|l| accumulators.contains(l)) {
+            break;
+        }
+        with_adds = true;
+    }
+    let line = Type::Record(s.line_record);
+    let mut reads_line_output = false;
+    for step in &s.visit_steps {
+        let kept = match step {
+            SettleStep::Bind { first_pass, .. } | SettleStep::Add { first_pass, .. } => *first_pass,
+            SettleStep::Total { .. } => true,
+        };
+        if kept {
+            step.expr().walk(&mut |e| {
+                if let ExprKind::Field { base, index } = &e.kind {
+                    reads_line_output |= base.ty == line && *index >= 1;
+                }
+            });
+        }
+    }
+    s.lines_in_first_pass = reads_line_output;
+    s
 }

@@ -9,8 +9,9 @@
 //! - An `add` is evaluated where it stands; the additions are applied only when
 //!   every step succeeded, so a fault leaves the accumulators as they were.
 //! - Batch totals: in the first pass ([`Totals::Collect`]) a `total` adds its
-//!   value to the batch's sums and the steps that read a total are skipped (bound
-//!   to absent); in the second ([`Totals::Known`]) a `total` binds the batch's sum.
+//!   value to the batch's sums, and only the steps the totals depend on run (the
+//!   others are bound to absent; see `SettleStep::Bind::first_pass`); in the
+//!   second ([`Totals::Known`]) everything runs and a `total` binds the batch's sum.
 
 use super::{Cx, EvalError, Evaluator, Fault, at, internal, store};
 use crate::value::{Record, Value};
@@ -53,6 +54,12 @@ impl Evaluator<'_> {
         };
         let mut settled = Vec::with_capacity(lines.len());
         let mut line_outputs = Vec::with_capacity(lines.len());
+        // a first pass whose totals read no line output skips the line steps
+        let mut no_sums = [];
+        let line_totals = match totals {
+            Totals::Collect(_) if !s.lines_in_first_pass => Totals::Collect(&mut no_sums),
+            _ => Totals::Known(&[]),
+        };
         for (i, line) in lines.iter().enumerate() {
             let mut frame = vec![Value::Absent; (s.line_frame as usize).max(2)];
             frame[VISIT_LOCAL.0 as usize] = visit.clone();
@@ -62,9 +69,8 @@ impl Evaluator<'_> {
                 line: Some(i),
                 message: f.message,
             };
-            let known = Totals::Known(&[]);
             let (outputs, _, _) = cx
-                .settle_steps(&s.line_steps, &mut frame, &known)
+                .settle_steps(&s.line_steps, &mut frame, &line_totals)
                 .map_err(fail)?;
             let mut fields = Vec::with_capacity(1 + outputs.len());
             fields.push(line.clone());
@@ -152,7 +158,7 @@ impl Cx<'_, '_, '_> {
                     local,
                     expr,
                     output,
-                    needs_totals: true,
+                    first_pass: false,
                     ..
                 } if first_pass => {
                     if *output {
@@ -172,7 +178,12 @@ impl Cx<'_, '_, '_> {
                     }
                     store(frame, *local, v, expr.span)?;
                 }
-                SettleStep::Add { accumulator, expr } => {
+                SettleStep::Add {
+                    first_pass: false, ..
+                } if first_pass => {}
+                SettleStep::Add {
+                    accumulator, expr, ..
+                } => {
                     let amount = self.eval(expr, frame)?.as_decimal().ok_or_else(|| {
                         at(expr.span)(internal("an accumulator's addition is not a number"))
                     })?;
