@@ -65,6 +65,7 @@ struct RulesSection {
 }
 
 #[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 struct PackSection {
     name: Option<String>,
     /// Folders of the packs this one builds on, relative to its own folder.

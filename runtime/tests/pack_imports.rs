@@ -421,6 +421,20 @@ fn a_city_overrides_a_base_parameter_with_a_wrong_value() {
     assert_imports_diagnostic!("H0051", folder, "city");
 }
 
+/// `import =` for `imports =`: a misspelt key under `[pack]` is an error, not
+/// silently ignored (the city's rules would otherwise fail with unknown names).
+#[test]
+fn a_misspelt_pack_key() {
+    let folder = Folder::new(
+        "misspelt",
+        &[(
+            "city/heng.toml",
+            Some("[pack]\nname = \"city\"\nimport = [\"../base\"]\n"),
+        )],
+    );
+    assert_imports_diagnostic!("H0050", folder, "city");
+}
+
 #[test]
 fn a_missing_import() {
     let folder = Folder::new(
