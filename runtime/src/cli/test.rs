@@ -65,8 +65,13 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
             continue;
         }
         if r.passed() {
+            let settled = match &r.settlement {
+                Some(s) if zh => format!(",{} 次结算", s.actual.len()),
+                Some(s) => format!(", {} settlements", s.actual.len()),
+                None => String::new(),
+            };
             println!(
-                "ok   {} ({} {})",
+                "ok   {} ({} {}{settled})",
                 r.name,
                 r.actual.len(),
                 if zh { "条发现" } else { "findings" }
