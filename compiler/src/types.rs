@@ -48,6 +48,23 @@ impl Type {
         matches!(self, Type::Error)
     }
 
+    /// A plain value: what a table column, a parameter or a map entry can hold
+    /// (no lists, records or options; `Error` passes, already reported).
+    pub fn is_plain(&self) -> bool {
+        matches!(
+            self,
+            Type::Bool
+                | Type::Int
+                | Type::Decimal
+                | Type::Text
+                | Type::Code
+                | Type::Prefixes
+                | Type::Date
+                | Type::Enum(_)
+                | Type::Error
+        )
+    }
+
     pub fn is_numeric(&self) -> bool {
         matches!(self, Type::Int | Type::Decimal | Type::Error)
     }

@@ -152,16 +152,12 @@ impl<'p> Settler<'p> {
             },
             Some(_) => String::new(),
         };
-        if !heng_compiler::check::settlement::valid_year_start(&text) {
+        let Some(year_start) = heng_compiler::check::settlement::year_start(&text) else {
             return Err(format!(
                 "settlement `{}`: the scheme year's start `{text}` is not \"MM-DD\" (such as \"09-01\")",
                 settlement.id
             ));
-        }
-        let year_start = (
-            text[..2].parse().unwrap_or(1),
-            text[3..].parse().unwrap_or(1),
-        );
+        };
         let program = &pack.program;
         let begntime = program
             .visit
@@ -210,9 +206,9 @@ impl<'p> Settler<'p> {
 
     /// The year in which the scheme year of a visit starting at `begntime` starts.
     fn scheme_year(&self, visit: &Visit) -> i32 {
-        let date = match visit.record.fields.get(self.begntime) {
-            Some(Value::DateTime(t)) => t.date(),
-            Some(Value::Date(d)) => *d,
+        let date = match self.begntime(visit) {
+            Value::DateTime(t) => t.date(),
+            Value::Date(d) => *d,
             _ => return 0,
         };
         if (date.month(), date.day()) >= self.year_start {
@@ -222,13 +218,12 @@ impl<'p> Settler<'p> {
         }
     }
 
-    fn begntime(&self, visit: &Visit) -> Value {
+    fn begntime<'v>(&self, visit: &'v Visit) -> &'v Value {
         visit
             .record
             .fields
             .get(self.begntime)
-            .cloned()
-            .unwrap_or_default()
+            .unwrap_or(&Value::Absent)
     }
 
     /// Settles the visits of a part, whole patients at a time; returns one result
@@ -252,7 +247,7 @@ impl<'p> Settler<'p> {
         for (psn, mut order) in by_patient {
             // time order, ties in input order (the sort is stable)
             order.sort_by(|&a, &b| {
-                crate::eval::ops::compare(&self.begntime(visits[a]), &self.begntime(visits[b]))
+                crate::eval::ops::compare(self.begntime(visits[a]), self.begntime(visits[b]))
                     .unwrap_or(std::cmp::Ordering::Equal)
             });
             let mut years: HashMap<i32, Vec<Decimal>> = HashMap::new();

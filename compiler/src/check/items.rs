@@ -259,18 +259,7 @@ impl Checker<'_> {
                     }
                     let columns = self.fields(&t.columns, "列", "column");
                     for c in &columns {
-                        let ok = matches!(
-                            c.value_type(),
-                            Type::Bool
-                                | Type::Int
-                                | Type::Decimal
-                                | Type::Text
-                                | Type::Code
-                                | Type::Prefixes
-                                | Type::Date
-                                | Type::Enum(_)
-                                | Type::Error
-                        );
+                        let ok = c.value_type().is_plain();
                         if !ok {
                             let shown = self.show(&c.ty);
                             self.diags.push(

@@ -49,18 +49,7 @@ impl Checker<'_> {
             }
             None => Type::Error,
         };
-        if !matches!(
-            ty,
-            Type::Bool
-                | Type::Int
-                | Type::Decimal
-                | Type::Text
-                | Type::Code
-                | Type::Prefixes
-                | Type::Date
-                | Type::Enum(_)
-                | Type::Error
-        ) {
+        if !ty.is_plain() {
             let shown = self.show(&ty);
             self.diags.push(
                 Diagnostic::error(

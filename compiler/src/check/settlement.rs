@@ -21,16 +21,16 @@ enum Part {
     Visit,
 }
 
-/// Whether `s` is a scheme-year start, "MM-DD" (29 February excluded).
-pub fn valid_year_start(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 5 || b[2] != b'-' {
-        return false;
+/// The month and day of a scheme-year start written "MM-DD" (29 February
+/// excluded); `None` when it is not one.
+pub fn year_start(s: &str) -> Option<(u32, u32)> {
+    let (m, d) = s.split_once('-')?;
+    if m.len() != 2 || d.len() != 2 {
+        return None;
     }
-    let (Ok(m), Ok(d)) = (s[..2].parse::<u32>(), s[3..].parse::<u32>()) else {
-        return false;
-    };
-    (m, d) != (2, 29) && chrono::NaiveDate::from_ymd_opt(2024, m, d).is_some()
+    let (m, d) = (m.parse().ok()?, d.parse().ok()?);
+    let valid = (m, d) != (2, 29) && chrono::NaiveDate::from_ymd_opt(2024, m, d).is_some();
+    valid.then_some((m, d))
 }
 
 impl Checker<'_> {
@@ -351,7 +351,7 @@ impl Checker<'_> {
         if x.ty == Type::Error {
             return;
         }
-        if value.as_deref().is_none_or(|v| !valid_year_start(v)) {
+        if value.as_deref().is_none_or(|v| year_start(v).is_none()) {
             self.diags.push(
                 Diagnostic::error(
                     codes::BAD_YEAR_START,

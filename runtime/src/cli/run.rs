@@ -353,21 +353,12 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         }
     };
     eprint!("{}", summary_table(&pack, &summary, lang));
-    let settled = settler.as_ref().map(|s| settlement_summary(s, &summary));
-    if let (Some(j), Some(path)) = (&settled, &args.settlement) {
-        let totals: Vec<String> = j["batch_totals"]
-            .as_object()
-            .map(|t| {
-                t.iter()
-                    .map(|(k, v)| format!("{k} = {}", v.as_str().unwrap_or("")))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let totals = if totals.is_empty() {
-            String::new()
-        } else {
-            format!("; {}", totals.join(", "))
-        };
+    if let (Some(settler), Some(path)) = (&settler, &args.settlement) {
+        let totals: String = settler
+            .totals()
+            .iter()
+            .map(|(name, value)| format!("; {name} = {value}"))
+            .collect();
         match lang {
             Lang::Zh => eprintln!(
                 "待遇结算:{} 次就诊 → {}{totals}",
@@ -383,8 +374,8 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
     }
     if let Some(p) = &args.summary {
         let mut json = summary_json(&pack, &summary);
-        if let Some(s) = settled {
-            json["settlement"] = s;
+        if let Some(settler) = &settler {
+            json["settlement"] = settlement_summary(settler, &summary);
         }
         let text = serde_json::to_string_pretty(&json).unwrap_or_default();
         if let Err(e) = std::fs::write(p, text + "\n") {

@@ -92,24 +92,11 @@ impl Evaluator<'_> {
         let (outputs, adds, sums) = cx
             .settle_steps(&s.visit_steps, &mut frame, &totals)
             .map_err(fail)?;
-        if let Totals::Collect(into) = &mut totals {
-            for (k, amount, span) in sums {
-                let slot = into
-                    .get_mut(k)
-                    .ok_or_else(|| fail(at(span)(internal("total out of range"))))?;
-                *slot = slot
-                    .checked_add(amount)
-                    .ok_or_else(|| fail(at(span)(super::ops::decimal_overflow())))?;
-            }
-        }
+        // nothing is added unless every addition can be
         let mut after = accumulators.to_vec();
-        for (k, amount, span) in adds {
-            let slot = after
-                .get_mut(k)
-                .ok_or_else(|| fail(at(span)(internal("accumulator out of range"))))?;
-            *slot = slot
-                .checked_add(amount)
-                .ok_or_else(|| fail(at(span)(super::ops::decimal_overflow())))?;
+        add_into(&mut after, adds).map_err(fail)?;
+        if let Totals::Collect(into) = &mut totals {
+            add_into(into, sums).map_err(fail)?;
         }
         accumulators.copy_from_slice(&after);
         Ok(Settled {
@@ -125,6 +112,19 @@ type Amounts = Vec<(usize, Decimal, heng_compiler::source::Span)>;
 /// The outputs of a run of steps, the `add`s to apply and, in a first pass, the
 /// totals' values.
 type StepsDone = (Vec<Value>, Amounts, Amounts);
+
+/// Adds each amount to its slot of `into` (accumulators or batch totals).
+fn add_into(into: &mut [Decimal], amounts: Amounts) -> super::Eval<()> {
+    for (k, amount, span) in amounts {
+        let slot = into
+            .get_mut(k)
+            .ok_or_else(|| at(span)(internal("accumulator or total out of range")))?;
+        *slot = slot
+            .checked_add(amount)
+            .ok_or_else(|| at(span)(super::ops::decimal_overflow()))?;
+    }
+    Ok(())
+}
 
 impl Cx<'_, '_, '_> {
     fn settle_steps(
