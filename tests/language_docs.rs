@@ -170,7 +170,7 @@ fn run_example(ex: &Example) -> Result<(), String> {
     let schema = check_schema(&pack.program).map_err(|e| e.en)?;
     let settler = match Settler::new(pack, StartValues::default())? {
         Some(s) => Some(
-            first_pass(s, Lang::En, |pack, engine, sinks| {
+            first_pass(s, Lang::En, false, |pack, engine, sinks| {
                 run_batch(
                     pack,
                     engine,
@@ -186,7 +186,7 @@ fn run_example(ex: &Example) -> Result<(), String> {
         None => None,
     };
     let mut settled_lines = Vec::new();
-    let native = NativeEngine::new(pack);
+    let native = NativeEngine::with_settlement(pack);
     if let Some((id, why)) = native.report.interpreted.first() {
         return Err(format!("rule {id} does not compile to native code: {why}"));
     }

@@ -149,15 +149,20 @@ pub enum EngineChoice {
 }
 
 /// The chosen engine for a pack, warning about rules that run interpreted.
+/// With `settle`, the pack's settlement is compiled too.
 fn engine<'p>(
     choice: EngineChoice,
     pack: &'p heng_runtime::pack::Pack,
     lang: Lang,
+    settle: bool,
 ) -> Box<dyn heng_runtime::engine::Engine + 'p> {
     match choice {
         EngineChoice::Interp => Box::new(heng_runtime::engine::Interpreter::new(pack)),
         EngineChoice::Jit => {
-            let native = heng_runtime::native::NativeEngine::new(pack);
+            let native = match settle {
+                true => heng_runtime::native::NativeEngine::with_settlement(pack),
+                false => heng_runtime::native::NativeEngine::new(pack),
+            };
             for (id, why) in &native.report.interpreted {
                 match lang {
                     Lang::Zh => eprintln!("警告:规则 {id} 未编译为本机代码,改用解释执行:{why}"),

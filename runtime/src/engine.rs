@@ -2,10 +2,14 @@
 //! code (`native`). The audit driver, fixtures and the embedding API run any of them,
 //! which is what lets the test suite compare them on the same inputs.
 
-use crate::eval::{EvalError, Evaluator, KeysAndTotals, RuleOutcome, merge_groups};
+use crate::eval::{
+    EvalError, Evaluator, KeysAndTotals, RuleOutcome, Settled, Totals, merge_groups,
+};
 use crate::history::Patient;
 use crate::pack::Pack;
 use crate::value::Value;
+use heng_compiler::ir::Settlement;
+use rust_decimal::Decimal;
 
 /// Evaluates a pack's rules on visits. Implementations are shared across threads.
 pub trait Engine: Sync {
@@ -28,6 +32,22 @@ pub trait Engine: Sync {
         visit: &Value,
         patient: Option<&Patient>,
     ) -> Option<Result<KeysAndTotals, EvalError>>;
+
+    /// Whether rules run as native code (the first pass of a settlement uses
+    /// the same kind of engine).
+    fn is_native(&self) -> bool {
+        false
+    }
+
+    /// Settles one visit (refunds applied) with settlement `s`, given each
+    /// accumulator's value before it, which the visit's `add`s update on success.
+    fn settle(
+        &self,
+        s: &Settlement,
+        visit: &Value,
+        accumulators: &mut [Decimal],
+        totals: Totals,
+    ) -> Result<Settled, EvalError>;
 }
 
 impl<E: Engine + ?Sized> Engine for &E {
@@ -42,6 +62,20 @@ impl<E: Engine + ?Sized> Engine for &E {
         patient: Option<&Patient>,
     ) -> Option<Result<KeysAndTotals, EvalError>> {
         (**self).group_contribution(rule, visit, patient)
+    }
+
+    fn is_native(&self) -> bool {
+        (**self).is_native()
+    }
+
+    fn settle(
+        &self,
+        s: &Settlement,
+        visit: &Value,
+        accumulators: &mut [Decimal],
+        totals: Totals,
+    ) -> Result<Settled, EvalError> {
+        (**self).settle(s, visit, accumulators, totals)
     }
 }
 
@@ -82,5 +116,16 @@ impl Engine for Interpreter<'_> {
     ) -> Option<Result<KeysAndTotals, EvalError>> {
         let rule = &self.pack.program.rules[rule];
         self.evaluator.group_contribution(rule, visit, patient)
+    }
+
+    fn settle(
+        &self,
+        s: &Settlement,
+        visit: &Value,
+        accumulators: &mut [Decimal],
+        totals: Totals,
+    ) -> Result<Settled, EvalError> {
+        self.evaluator
+            .settle(s, visit, self.pack.feedetail, accumulators, totals)
     }
 }

@@ -35,7 +35,7 @@ mod indicator;
 pub use indicator::KeysAndTotals;
 pub(crate) mod ops;
 mod render;
-mod settle;
+pub(crate) mod settle;
 pub use settle::{Settled, Totals};
 #[cfg(test)]
 mod tests;
@@ -100,12 +100,12 @@ pub struct EvalError {
 
 /// A fault on its way up from the failing expression.
 #[derive(Clone, Debug, PartialEq)]
-struct Fault {
+pub(crate) struct Fault {
     span: Span,
     message: Text,
 }
 
-type Eval<T> = Result<T, Fault>;
+pub(crate) type Eval<T> = Result<T, Fault>;
 
 /// Attaches a span to a message-only fault from the helpers in `ops`/`builtins`.
 fn at(span: Span) -> impl FnOnce(Text) -> Fault {

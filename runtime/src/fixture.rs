@@ -143,9 +143,14 @@ pub fn run_fixture(
                 StartValues::default()
             };
             match Settler::new(pack, start).map_err(std::io::Error::other)? {
-                Some(s) => Some(first_pass(s, Lang::En, |pack, engine, sinks| {
-                    run_batch(pack, engine, schema, sources, text.as_slice(), 1, sinks)
-                })?),
+                Some(s) => Some(first_pass(
+                    s,
+                    Lang::En,
+                    engine.is_native(),
+                    |pack, engine, sinks| {
+                        run_batch(pack, engine, schema, sources, text.as_slice(), 1, sinks)
+                    },
+                )?),
                 None => None,
             }
         }

@@ -17,19 +17,23 @@ mod indicators;
 mod intern;
 mod layout;
 mod machine;
+mod settle;
 
 use crate::engine::Engine;
-use crate::eval::{EvalError, Evaluator, KeysAndTotals, RuleOutcome, merge_groups};
+use crate::eval::{
+    EvalError, Evaluator, KeysAndTotals, RuleOutcome, Settled, Totals, merge_groups,
+};
 use crate::history::{Patient, TimeFields};
 use crate::pack::Pack;
 use crate::value::Value;
 use cranelift_frontend::FunctionBuilderContext;
 use cranelift_module::{Linkage, Module};
-use heng_compiler::ir::Scope;
+use heng_compiler::ir::{Scope, Settlement};
 use heng_compiler::types::TableId;
 use intern::{Interner, LookupSlot};
 use layout::{Encoder, Layout, MAX_FIELDS, Of, PrefixSets, PrefixSetsRef};
 use machine::{CtxHold, RuleFn};
+use rust_decimal::Decimal;
 
 /// How the pack was compiled.
 #[derive(Clone, Debug, Default)]
@@ -75,13 +79,36 @@ pub struct NativeEngine<'p> {
     line_record: Option<heng_compiler::types::RecordId>,
     /// Where visits and lines keep their times (for a visit's one-visit history).
     times: TimeFields,
+    /// The compiled settlement's passes (second, first) and where they write.
+    settle_fns: Option<settle::SettleFns>,
+    /// Visits the interpreter settled (native code deferred, or no settlement
+    /// compiled).
+    settled_interpreted: std::sync::atomic::AtomicU64,
     pub report: CompileReport,
 }
 
 impl<'p> NativeEngine<'p> {
     /// Compiles every active rule of the pack it can; the rest run interpreted.
     pub fn new(pack: &'p Pack) -> Self {
+        Self::build(pack, false)
+    }
+
+    /// [`NativeEngine::new`], with the pack's settlement compiled too (visits
+    /// then also carry the fields it reads).
+    pub fn with_settlement(pack: &'p Pack) -> Self {
+        Self::build(pack, true)
+    }
+
+    /// How many visits the interpreter settled so far: those on which native
+    /// code met a fault (which the interpreter words) or that it could not settle.
+    pub fn settlements_interpreted(&self) -> u64 {
+        self.settled_interpreted
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn build(pack: &'p Pack, settling: bool) -> Self {
         let program = &pack.program;
+        let settlement = program.settlement.as_ref().filter(|_| settling);
         let slots: Vec<LookupSlot> = codegen::lookups(program)
             .into_iter()
             .map(|(table, mode)| LookupSlot { table, mode })
@@ -99,13 +126,14 @@ impl<'p> NativeEngine<'p> {
         let mut plan = vec![Plan::Interpret; program.rules.len()];
         let mut lines_fn = None;
         let mut group_fns = Vec::new();
+        let mut settle_fns = None;
 
         let too_wide = program.records.iter().any(|r| r.fields.len() > MAX_FIELDS)
             || program.tables.iter().any(|t| t.columns.len() > MAX_FIELDS);
         let mut tables = Vec::new();
         let mut code = None;
         let active: Vec<_> = pack.active_rules().map(|(_, r)| r).collect();
-        let layout = Layout::new(program, &active, pack.feedetail);
+        let layout = Layout::new(program, &active, settlement, pack.feedetail);
         let outcome: Result<(), String> = (|| {
             if cfg!(target_endian = "big") {
                 return Err("the record layout assumes a little-endian host".into());
@@ -149,6 +177,7 @@ impl<'p> NativeEngine<'p> {
                         a.as_ptr() as i64 + 8 * blank as i64
                     })
                     .collect(),
+                feedetail: pack.feedetail,
             };
             let mut fctx = FunctionBuilderContext::new();
             let sig = codegen::rule_signature(&module);
@@ -168,8 +197,14 @@ impl<'p> NativeEngine<'p> {
                     Scope::Line => None,
                     Scope::Group => unreachable!("group rules are not per visit"),
                 };
-                let built =
-                    codegen::compile(&mut module, &mut fctx, &helpers, &mut env, &[rule], define);
+                let built = codegen::compile(
+                    &mut module,
+                    &mut fctx,
+                    &helpers,
+                    &mut env,
+                    codegen::Unit::Rules(&[rule]),
+                    define,
+                );
                 match built {
                     Ok(clif) => {
                         report.native.push(rule.id.clone());
@@ -194,7 +229,7 @@ impl<'p> NativeEngine<'p> {
                     &mut fctx,
                     &helpers,
                     &mut env,
-                    &[rule],
+                    codegen::Unit::Rules(&[rule]),
                     Some(id),
                 ) {
                     Ok(clif) => {
@@ -212,17 +247,36 @@ impl<'p> NativeEngine<'p> {
                     .declare_function("line_rules", Linkage::Local, &sig)
                     .map_err(|e| e.to_string())?;
                 let rules: Vec<_> = line_rules.iter().map(|(_, r)| *r).collect();
-                codegen::compile(&mut module, &mut fctx, &helpers, &mut env, &rules, Some(id))
-                    .map_err(|codegen::Unsupported(why)| why)?;
+                codegen::compile(
+                    &mut module,
+                    &mut fctx,
+                    &helpers,
+                    &mut env,
+                    codegen::Unit::Rules(&rules),
+                    Some(id),
+                )
+                .map_err(|codegen::Unsupported(why)| why)?;
                 ids.push((None, id));
             }
+            let settle_ids = match settlement {
+                Some(s) => settle::compile(s, &mut module, &mut fctx, &helpers, &mut env, &sig)?
+                    .map_err(|why| report.interpreted.push((s.id.clone(), why)))
+                    .ok(),
+                None => None,
+            };
             let mut fns = machine::finalize(
                 &mut module,
                 &ids.iter()
                     .map(|(_, id)| *id)
                     .chain(group_ids.iter().map(|(_, id)| *id))
+                    .chain(settle_ids.iter().flat_map(|s| s.ids()))
                     .collect::<Vec<_>>(),
             )?;
+            if let (Some(s), Some(ids)) = (settlement, &settle_ids) {
+                let n = ids.ids().count();
+                settle_fns = ids.finish(fns.split_off(fns.len() - n), s);
+                report.native.push(s.id.clone());
+            }
             for ((i, _), f) in group_ids.iter().zip(fns.split_off(ids.len())) {
                 let of = program.rules[*i].group_of.as_ref();
                 let words = of.map_or(0, |g| {
@@ -250,6 +304,7 @@ impl<'p> NativeEngine<'p> {
             plan.iter_mut().for_each(|p| *p = Plan::Interpret);
             lines_fn = None;
             group_fns.clear();
+            settle_fns = None;
             report.native.clear();
             report.clif.clear();
             report.interpreted = pack
@@ -275,6 +330,8 @@ impl<'p> NativeEngine<'p> {
             feedetail_slot,
             line_record: program.fee_line_record(),
             times: TimeFields::of(program),
+            settle_fns,
+            settled_interpreted: Default::default(),
             evaluator: Evaluator::new(program, &pack.params, &pack.tables),
             interner,
             layout,
@@ -309,6 +366,28 @@ impl Engine for NativeEngine<'_> {
         match self.native_group_contribution(rule, visit, patient) {
             Some(native) => Some(Ok(native)),
             None => self.evaluator.group_contribution(r, visit, patient),
+        }
+    }
+
+    fn is_native(&self) -> bool {
+        true
+    }
+
+    fn settle(
+        &self,
+        s: &Settlement,
+        visit: &Value,
+        accumulators: &mut [Decimal],
+        mut totals: Totals,
+    ) -> Result<Settled, EvalError> {
+        match self.native_settle(s, visit, accumulators, &mut totals) {
+            Some(settled) => Ok(settled),
+            None => {
+                self.settled_interpreted
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.evaluator
+                    .settle(s, visit, self.pack.feedetail, accumulators, totals)
+            }
         }
     }
 }

@@ -11,7 +11,8 @@
 //! [`Settler::collecting`]: it sums them over a first pass, writing nothing; then
 //! [`Settler::with_totals`] settles with their values.
 
-use crate::eval::{EvalError, Evaluator, Settled, Totals, evidence_json};
+use crate::engine::Engine;
+use crate::eval::{EvalError, Settled, Totals, evidence_json};
 use crate::input::Visit;
 use crate::pack::Pack;
 use crate::value::Value;
@@ -115,7 +116,6 @@ impl StartValues {
 pub struct Settler<'p> {
     pack: &'p Pack,
     settlement: &'p Settlement,
-    evaluator: Evaluator<'p>,
     /// Month and day the scheme year starts.
     year_start: (u32, u32),
     start: StartValues,
@@ -166,7 +166,6 @@ impl<'p> Settler<'p> {
         Ok(Some(Settler {
             pack,
             settlement,
-            evaluator: Evaluator::new(program, &pack.params, &pack.tables),
             year_start,
             start,
             begntime,
@@ -230,6 +229,7 @@ impl<'p> Settler<'p> {
     /// per visit, in the order given (a repeated visit id is skipped).
     pub fn settle_part(
         &self,
+        engine: &dyn Engine,
         visits: &[&Visit],
         sources: &SourceMap,
         lang: Lang,
@@ -263,14 +263,11 @@ impl<'p> Settler<'p> {
                         .unwrap_or_else(|| vec![Decimal::ZERO; self.settlement.accumulators.len()])
                 });
                 let record = Value::Record(visit.record.clone());
-                let feedetail = self.pack.feedetail;
                 let totals = match &self.totals {
                     Some(known) => Totals::Known(known),
                     None => Totals::Collect(&mut sums),
                 };
-                let settled =
-                    self.evaluator
-                        .settle(self.settlement, &record, feedetail, acc, totals);
+                let settled = engine.settle(self.settlement, &record, acc, totals);
                 out[i] = Some(match settled {
                     _ if self.collecting() => SettledLine::Skipped,
                     Ok(s) => SettledLine::Ok(self.json(visit, &s)),
@@ -404,6 +401,7 @@ fn output_json(
 pub fn first_pass<'p>(
     settler: Settler<'p>,
     lang: Lang,
+    native: bool,
     run: impl FnOnce(
         &Pack,
         &dyn crate::engine::Engine,
@@ -414,7 +412,10 @@ pub fn first_pass<'p>(
         return Ok(settler);
     }
     let quiet = settler.pack.only(|_| false);
-    let engine = crate::engine::Interpreter::new(&quiet);
+    let engine: Box<dyn Engine> = match native {
+        true => Box::new(crate::native::NativeEngine::with_settlement(&quiet)),
+        false => Box::new(crate::engine::Interpreter::new(&quiet)),
+    };
     let (mut findings, mut errors, mut settled) =
         (std::io::sink(), std::io::sink(), std::io::sink());
     let mut sinks = crate::audit::Sinks {
@@ -427,6 +428,6 @@ pub fn first_pass<'p>(
             out: &mut settled,
         }),
     };
-    run(&quiet, &engine, &mut sinks)?;
+    run(&quiet, &*engine, &mut sinks)?;
     Ok(settler.with_totals())
 }

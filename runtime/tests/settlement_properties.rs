@@ -9,11 +9,15 @@
 //!   the basic fund 30,000 and the major-illness insurance 70,000;
 //! - the fund never pays more than (in-scope − deductible) × the visit's ratio;
 //! - a visit's settlement does not depend on the input order: visits are settled
-//!   in each patient's time order whatever order they come in.
+//!   in each patient's time order whatever order they come in;
+//! - native code and the interpreter settle every visit alike, to the byte, in
+//!   both passes, and native code settles each one itself.
 #![allow(clippy::unwrap_used)]
 
 use heng_compiler::diagnostic::Lang;
+use heng_runtime::engine::{Engine, Interpreter};
 use heng_runtime::input::{Visit, check_schema, read_visit};
+use heng_runtime::native::NativeEngine;
 use heng_runtime::pack::{self, Pack};
 use heng_runtime::settle::{SettledLine, Settler, StartValues};
 use proptest::prelude::*;
@@ -116,13 +120,15 @@ fn gen_visit() -> impl Strategy<Value = Gen> {
 
 /// Settles visits given as NDJSON lines; returns the settlement of each by id.
 fn settle(lines: &[String]) -> HashMap<String, serde_json::Value> {
-    settle_with(stdlib(), lines).0
+    let (pack, _) = stdlib();
+    settle_with(stdlib(), &Interpreter::new(pack), lines).0
 }
 
 /// Settles visits with a pack in two passes, as `heng run` does; returns the
 /// settlement of each by id and the batch totals.
 fn settle_with(
     (pack, sources): &Loaded,
+    engine: &dyn Engine,
     lines: &[String],
 ) -> (HashMap<String, serde_json::Value>, Vec<Decimal>) {
     let schema = check_schema(&pack.program).unwrap();
@@ -133,7 +139,7 @@ fn settle_with(
         .collect();
     let refs: Vec<&Visit> = visits.iter().collect();
     let settler = Settler::new(pack, StartValues::default()).unwrap().unwrap();
-    for s in settler.settle_part(&refs, sources, Lang::En) {
+    for s in settler.settle_part(engine, &refs, sources, Lang::En) {
         assert!(
             matches!(s, SettledLine::Skipped),
             "the first pass writes nothing"
@@ -142,7 +148,7 @@ fn settle_with(
     let settler = settler.with_totals();
     let totals = settler.totals().into_iter().map(|(_, t)| t).collect();
     let settled = settler
-        .settle_part(&refs, sources, Lang::En)
+        .settle_part(engine, &refs, sources, Lang::En)
         .into_iter()
         .map(|s| match s {
             SettledLine::Ok(line) => {
@@ -225,7 +231,8 @@ proptest! {
         visits in prop::collection::vec(gen_visit(), 1..12),
     ) {
         let lines: Vec<String> = visits.iter().enumerate().map(|(n, g)| visit_json(n, g)).collect();
-        let (settled, totals) = settle_with(with_dip(), &lines);
+        let interp = Interpreter::new(&with_dip().0);
+        let (settled, totals) = settle_with(with_dip(), &interp, &lines);
         let scores: Decimal = settled
             .values()
             .filter_map(|v| v.get("case_score")?.as_str()?.parse::<Decimal>().ok())
@@ -238,6 +245,27 @@ proptest! {
                 let want = (s * p).round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
                 prop_assert_eq!(money(v, "dip_payment"), want);
             }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Differential: the compiled settlement writes the interpreter's bytes for
+    /// every visit, with and without DIP's first pass, and never hands a visit
+    /// back to the interpreter.
+    #[test]
+    fn native_code_settles_as_the_interpreter_does(
+        visits in prop::collection::vec(gen_visit(), 1..12),
+    ) {
+        let lines: Vec<String> = visits.iter().enumerate().map(|(n, g)| visit_json(n, g)).collect();
+        for loaded in [stdlib(), with_dip()] {
+            let native = NativeEngine::with_settlement(&loaded.0);
+            prop_assert!(native.report.interpreted.is_empty(), "{:?}", native.report.interpreted);
+            let interpreted = settle_with(loaded, &Interpreter::new(&loaded.0), &lines);
+            prop_assert_eq!(settle_with(loaded, &native, &lines), interpreted);
+            prop_assert_eq!(native.settlements_interpreted(), 0);
         }
     }
 }

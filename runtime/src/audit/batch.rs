@@ -511,7 +511,7 @@ impl Job<'_> {
             return Vec::new();
         };
         let visits: Vec<&Visit> = parsed.iter().flatten().collect();
-        settler.settle_part(&visits, self.sources, self.lang)
+        settler.settle_part(self.engine, &visits, self.sources, self.lang)
     }
 
     /// The patients of a part, when a rule reads history: each patient's earlier

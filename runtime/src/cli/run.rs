@@ -285,8 +285,9 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         history: &history,
     };
     // batch totals (DIP's point value) need a first pass over the input
+    let native = matches!(args.engine, super::EngineChoice::Jit);
     let settler = match settler.map(|s| {
-        heng_runtime::settle::first_pass(s, lang, |pack, engine, sinks| {
+        heng_runtime::settle::first_pass(s, lang, native, |pack, engine, sinks| {
             run_file(
                 pack,
                 engine,
@@ -315,7 +316,7 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
             _ => None,
         },
     };
-    let engine = super::engine(args.engine, &pack, lang);
+    let engine = super::engine(args.engine, &pack, lang, settler.is_some());
     let result = match (ndjson, &mut csv) {
         (Some(_), _) => run_file(
             &pack,

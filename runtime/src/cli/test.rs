@@ -36,7 +36,7 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let engine = super::engine(args.engine, pack, lang);
+    let engine = super::engine(args.engine, pack, lang, true);
     let mut results: Vec<FixtureResult> = Vec::new();
     for input in &inputs {
         match fixture::run_fixture(pack, &*engine, &schema, &sources, input) {

@@ -92,13 +92,7 @@ impl Evaluator<'_> {
         let (outputs, adds, sums) = cx
             .settle_steps(&s.visit_steps, &mut frame, &totals)
             .map_err(fail)?;
-        // nothing is added unless every addition can be
-        let mut after = accumulators.to_vec();
-        add_into(&mut after, adds).map_err(fail)?;
-        if let Totals::Collect(into) = &mut totals {
-            add_into(into, sums).map_err(fail)?;
-        }
-        accumulators.copy_from_slice(&after);
+        commit(accumulators, &mut totals, adds, sums).map_err(fail)?;
         Ok(Settled {
             visit: outputs,
             lines: line_outputs,
@@ -107,7 +101,26 @@ impl Evaluator<'_> {
 }
 
 /// An amount for an accumulator or a total (by index), and where it was written.
-type Amounts = Vec<(usize, Decimal, heng_compiler::source::Span)>;
+pub(crate) type Amounts = Vec<(usize, Decimal, heng_compiler::source::Span)>;
+
+/// Applies a visit's `add`s to the accumulators and, in a first pass, its totals'
+/// values to the batch's sums: all of them, or (on an overflow) none.
+pub(crate) fn commit(
+    accumulators: &mut [Decimal],
+    totals: &mut Totals,
+    adds: Amounts,
+    sums: Amounts,
+) -> super::Eval<()> {
+    let mut after = accumulators.to_vec();
+    add_into(&mut after, adds)?;
+    if let Totals::Collect(into) = totals {
+        let mut summed = into.to_vec();
+        add_into(&mut summed, sums)?;
+        into.copy_from_slice(&summed);
+    }
+    accumulators.copy_from_slice(&after);
+    Ok(())
+}
 
 /// The outputs of a run of steps, the `add`s to apply and, in a first pass, the
 /// totals' values.

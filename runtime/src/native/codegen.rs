@@ -18,6 +18,9 @@ mod history;
 mod lists;
 mod param_map;
 mod select;
+mod settle;
+
+pub use settle::SettleWords;
 
 use super::intern::Interner;
 use super::layout::{Layout, Of, PrefixSets, days, secs};
@@ -33,7 +36,8 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Linkage, Module};
 use heng_compiler::ir::{
-    Builtin, Const, Expr, ExprKind, LINE_LOCAL, LookupMode, Program, Rule, Scope, Step, VISIT_LOCAL,
+    Builtin, Const, Expr, ExprKind, LINE_LOCAL, LookupMode, Program, Rule, Scope, Settlement, Step,
+    VISIT_LOCAL,
 };
 use heng_compiler::types::Type;
 use std::collections::HashMap;
@@ -95,6 +99,16 @@ pub struct Env<'a> {
     pub layout: &'a Layout,
     /// Address of each table's first row.
     pub table_bases: Vec<i64>,
+    /// The visit's fee-line list field.
+    pub feedetail: usize,
+}
+
+/// What one compiled function computes.
+pub enum Unit<'r> {
+    /// A single `each visit` or `each group` rule, or `each line` rules fused.
+    Rules(&'r [&'r Rule]),
+    /// One pass of a settlement (`true`: the first pass, collecting totals).
+    Settlement(&'r Settlement, bool),
 }
 
 /// Helper functions declared in the module, by name.
@@ -170,7 +184,7 @@ pub fn compile(
     fctx: &mut FunctionBuilderContext,
     helpers: &Helpers,
     env: &mut Env,
-    rules: &[&Rule],
+    unit: Unit,
     define: Option<FuncId>,
 ) -> R<String> {
     let target = module.target_config();
@@ -194,11 +208,15 @@ pub fn compile(
             // each rule gets its own (see `enter_rule`)
             fault: Block::reserved_value(),
             frames: Vec::new(),
+            settled: None,
         };
-        let built = match rules {
-            [rule] if rule.scope == Scope::Visit => g.visit_rule(rule, params[2]),
-            [rule] if rule.scope == Scope::Group => g.group_rule(rule, params[2], params[3]),
-            _ => g.line_rules(rules, &params),
+        let built = match unit {
+            Unit::Rules([rule]) if rule.scope == Scope::Visit => g.visit_rule(rule, params[2]),
+            Unit::Rules([rule]) if rule.scope == Scope::Group => {
+                g.group_rule(rule, params[2], params[3])
+            }
+            Unit::Rules(rules) => g.line_rules(rules, &params),
+            Unit::Settlement(s, first_pass) => g.settlement(s, first_pass, &params),
         };
         if let Err(e) = built {
             // the builder stopped half way: its context must not be reused as it is
@@ -265,24 +283,35 @@ impl Gen<'_, '_, '_> {
         self.enter_rule(visit, None);
         let mut at = 0;
         for (_, e) in of.keys.iter().chain(&of.totals) {
-            if group_words(&e.ty).is_none() {
+            let Some(words) = group_words(&e.ty) else {
                 return unsupported("a key or total of this type");
-            }
-            for v in self.expr(e)? {
-                let w = match self.b.func.dfg.value_type(v) {
-                    I64 => v,
-                    _ => self.b.ins().uextend(I64, v),
-                };
-                self.b.ins().store(mem_rw(), w, out, at);
-                at += 8;
-            }
+            };
+            let v = self.expr(e)?;
+            self.store_words(&v, out, at);
+            at += 8 * words as i32;
         }
+        self.return_ok_or_fault();
+        Ok(())
+    }
+
+    /// Returns 0 from the current block, and 2 from the fault block.
+    fn return_ok_or_fault(&mut self) {
         let ok = self.b.ins().iconst(I64, 0);
         self.b.ins().return_(&[ok]);
         self.b.switch_to_block(self.fault);
         let fault = self.b.ins().iconst(I64, 2);
         self.b.ins().return_(&[fault]);
-        Ok(())
+    }
+
+    /// Stores each part of a value (see [`repr`]) as a word from byte `at` of `to`.
+    fn store_words(&mut self, vals: &[Val], to: Val, at: i32) {
+        for (k, v) in vals.iter().enumerate() {
+            let w = match self.b.func.dfg.value_type(*v) {
+                I64 => *v,
+                _ => self.b.ins().uextend(I64, *v),
+            };
+            self.b.ins().store(mem_rw(), w, to, at + 8 * k as i32);
+        }
     }
 
     /// `each line` rules: for every fee line `i` and rule `j`, status byte `j·n + i`
@@ -354,6 +383,9 @@ struct Gen<'a, 'b, 'e> {
     fault: Block,
     /// Local slots → variables, one frame per inlined function call.
     frames: Vec<HashMap<u32, Vec<Variable>>>,
+    /// In a settlement's visit part: where its settled-line records keep their
+    /// fields.
+    settled: Option<SettleWords>,
 }
 
 /// Loads of memory no compiled code writes while it runs: visit and table arenas,
@@ -650,6 +682,9 @@ pub fn lookups(program: &Program) -> Vec<(usize, LookupMode)> {
         for s in &r.steps {
             s.exprs().into_iter().for_each(|e| e.walk(&mut visit));
         }
+    }
+    for e in program.settlement.iter().flat_map(Settlement::exprs) {
+        e.walk(&mut visit);
     }
     out
 }

@@ -52,7 +52,7 @@ impl NativeEngine<'_> {
 
 /// The value of type `ty` that compiled code wrote as the next words of `words`
 /// (see `codegen::group_words`); `None` for a word no value of the type has.
-fn value_of_words(
+pub(super) fn value_of_words(
     ty: &Type,
     words: &mut impl Iterator<Item = u64>,
     texts: &[Arc<str>],
@@ -61,9 +61,15 @@ fn value_of_words(
     let mut next = || words.next();
     Some(match ty {
         Type::Option(inner) => {
-            let present = next()? != 0;
-            let v = value_of_words(inner, words, texts, locals)?;
-            if present { v } else { Value::Absent }
+            if next()? != 0 {
+                value_of_words(inner, words, texts, locals)?
+            } else {
+                // an absent value's words are not a value of the type
+                for _ in 0..super::codegen::group_words(inner)? {
+                    words.next()?;
+                }
+                Value::Absent
+            }
         }
         Type::Bool => Value::Bool(next()? != 0),
         Type::Int => Value::Int(next()? as i64),

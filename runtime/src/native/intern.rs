@@ -163,7 +163,7 @@ impl<'t> Interner<'t> {
         // by address first: a shared id remembered on this thread is the text's
         // id in every arena (a text that has one never gets a local id)
         let met_before = match self.recall(s) {
-            Some(PLAIN) => true,
+            Some(PLAIN) => !locals.again,
             Some(id) => return id,
             None => false,
         };
@@ -180,7 +180,9 @@ impl<'t> Interner<'t> {
             let id = texts.len() as u32;
             texts.push(s.clone());
             locals.ids.borrow_mut().insert(s.clone(), id);
-            self.remember(s, PLAIN);
+            if !locals.again {
+                self.remember(s, PLAIN);
+            }
             return id;
         }
         self.intern_shared(guard, s)
@@ -244,6 +246,10 @@ pub const LOCAL_IDS: u32 = 4096;
 pub struct Locals {
     ids: RefCell<HashMap<Arc<str>, u32, foldhash::fast::RandomState>>,
     texts: RefCell<Vec<Arc<str>>>,
+    /// A second arena for visits another arena of this thread encodes too (the
+    /// settlement's): meeting a text here does not make it "met before", or
+    /// every visit id would be promoted to a shared id.
+    pub again: bool,
 }
 
 impl Locals {

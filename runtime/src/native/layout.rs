@@ -14,7 +14,7 @@ use super::intern::{Interned, Interner, Locals};
 use super::machine::dec_words;
 use crate::value::Value;
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
-use heng_compiler::ir::{Expr, ExprKind, FieldDecl, Program, Rule};
+use heng_compiler::ir::{Expr, ExprKind, FieldDecl, Program, Rule, Settlement};
 use heng_compiler::types::{RecordId, TableId, Type};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -95,7 +95,13 @@ pub const HISTORY_WORDS: usize = 4;
 impl Layout {
     /// The layout for the decisions of `rules`: the fields their steps and the
     /// program's functions read, and the visit's fee lines (`feedetail`).
-    pub fn new(program: &Program, rules: &[&Rule], feedetail: usize) -> Layout {
+    /// With `settlement`, also the fields its steps read.
+    pub fn new(
+        program: &Program,
+        rules: &[&Rule],
+        settlement: Option<&Settlement>,
+        feedetail: usize,
+    ) -> Layout {
         let mut used: HashMap<Of, Vec<bool>> = HashMap::new();
         let mut mark = |of: Of, i: usize| {
             used.entry(of)
@@ -127,6 +133,9 @@ impl Layout {
                 e.walk(&mut visit);
                 history |= program.mentions(e, &|k| matches!(k, ExprKind::History { .. }));
             }
+        }
+        for e in settlement.iter().flat_map(|s| s.exprs()) {
+            e.walk(&mut visit);
         }
         let line_record = program.fee_line_record();
         let hidden_in = |of: Of| {

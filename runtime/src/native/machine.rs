@@ -220,6 +220,29 @@ pub fn call_group(f: RuleFn, ctx: &CtxHold, arena: &[u64], at: usize, out: &mut 
     )
 }
 
+/// Calls a compiled settlement pass on the visit at word `at` of `arena`, with the
+/// accumulators' (and the known totals') words in `input`; the outputs go to
+/// `out`, whose length the code checks against what the visit needs before it
+/// writes (`codegen::SettleWords`). Returns 0, or 2 on a fault or a short buffer.
+pub fn call_settle(
+    f: RuleFn,
+    ctx: &CtxHold,
+    arena: &[u64],
+    at: usize,
+    input: &[u64],
+    out: &mut [u64],
+) -> i64 {
+    let base = arena.as_ptr();
+    f(
+        &ctx.ctx,
+        base,
+        arena[at..].as_ptr(),
+        input.as_ptr(),
+        out.len() as i64,
+        out.as_mut_ptr().cast(),
+    )
+}
+
 /// Calls the compiled `each line` rules on every fee line; `offsets` is the word
 /// index of the `n_lines` lines' offset array in `arena`, and `status` gets one byte
 /// per (rule, line) for the `rules` fused rules, rule-major. Returns a mask with bit

@@ -10,7 +10,7 @@ use cranelift_codegen::ir::Value as Val;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types;
 use cranelift_frontend::Variable;
-use heng_compiler::ir::{BinOp, Builtin, Const, Expr, ExprKind, UnOp};
+use heng_compiler::ir::{BinOp, Builtin, Const, Expr, ExprKind, LookupMode, UnOp};
 use heng_compiler::types::Type;
 use std::collections::HashMap;
 
@@ -64,6 +64,9 @@ impl Gen<'_, '_, '_> {
                 let Some(of) = Of::of_type(&base.ty) else {
                     return unsupported("a field of this value");
                 };
+                if let Some(v) = self.settled_field(ptr, of, *index as usize) {
+                    return Ok(v);
+                }
                 self.load_slot(ptr, of, *index as usize)
             }
             ExprKind::Call { func, args } => {
@@ -181,6 +184,9 @@ impl Gen<'_, '_, '_> {
                 Ok(self.get(&vars))
             }
             ExprKind::Lookup { table, mode, key } => {
+                if *mode == LookupMode::All {
+                    return unsupported("`.all(code)` outside a `for` or an aggregate");
+                }
                 let k = self.expr(key)?;
                 let Some(slot) = self.env.interner.slot(table.0 as usize, *mode) else {
                     return unsupported("a lookup the engine did not prepare");

@@ -27,7 +27,7 @@ impl Gen<'_, '_, '_> {
     /// Opens a counted loop: `i` runs from 0 while below `len`, then control goes
     /// to `exit`. Leaves the builder in the loop body and returns the loop and
     /// `i`'s value there; [`Gen::next_iteration`] ends an iteration.
-    fn counted_loop(&mut self, len: Val, exit: Block) -> (Counted, Val) {
+    pub(super) fn counted_loop(&mut self, len: Val, exit: Block) -> (Counted, Val) {
         let i = self.b.declare_var(I64);
         let zero = self.b.ins().iconst(I64, 0);
         self.b.def_var(i, zero);
@@ -42,7 +42,7 @@ impl Gen<'_, '_, '_> {
     }
 
     /// Ends an iteration of a [`Gen::counted_loop`] (from the current block).
-    fn next_iteration(&mut self, l: &Counted) {
+    pub(super) fn next_iteration(&mut self, l: &Counted) {
         let iv = self.b.use_var(l.i);
         let next = self.b.ins().iadd_imm_s(iv, 1);
         self.b.def_var(l.i, next);
@@ -110,34 +110,16 @@ impl Gen<'_, '_, '_> {
         let Type::List(elem) = &list.ty else {
             return unsupported("`for` over a non-list");
         };
-        let (items, len, rows) = match &list.kind {
-            ExprKind::Lookup {
-                table,
-                mode: LookupMode::All,
-                key,
-            } => {
-                let k = self.expr(key)?;
-                let Some(slot) = self.env.interner.slot(table.0 as usize, LookupMode::All) else {
-                    return unsupported("a lookup the engine did not prepare");
-                };
-                let slot = self.b.ins().iconst(I64, slot as i64);
-                let r = self.call("heng_all_rows", &[self.ctx, slot, k[0]]);
-                (r[0], r[1], true)
-            }
-            _ => {
+        let (items, len, rows) = match self.all_rows(list)? {
+            Some(r) => (r[0], r[1], true),
+            None => {
                 let l = self.expr(list)?;
                 (l[0], l[1], false)
             }
         };
         let (next, fire) = (self.b.create_block(), self.b.create_block());
         let (lp, iv) = self.counted_loop(len, no);
-        let item = if rows {
-            let at = self.b.ins().ishl_imm_s(iv, 2);
-            let addr = self.b.ins().iadd(items, at);
-            self.b.ins().load(I32, mem_rw(), addr, 0)
-        } else {
-            self.element(items, iv)
-        };
+        let item = self.item(items, iv, rows);
         self.bind(var, elem, &[item]);
         if let Some(f) = filter {
             let c = self.cond_value(f)?;
@@ -155,6 +137,37 @@ impl Gen<'_, '_, '_> {
             self.b.switch_to_block(fire);
         }
         Ok(native)
+    }
+
+    /// The rows of a table's `.all(code)` (an array of 32-bit row numbers and its
+    /// length), when `list` is one.
+    fn all_rows(&mut self, list: &Expr) -> R<Option<Vec<Val>>> {
+        let ExprKind::Lookup {
+            table,
+            mode: LookupMode::All,
+            key,
+        } = &list.kind
+        else {
+            return Ok(None);
+        };
+        let k = self.expr(key)?;
+        let Some(slot) = self.env.interner.slot(table.0 as usize, LookupMode::All) else {
+            return unsupported("a lookup the engine did not prepare");
+        };
+        let slot = self.b.ins().iconst(I64, slot as i64);
+        Ok(Some(self.call("heng_all_rows", &[self.ctx, slot, k[0]])))
+    }
+
+    /// Element `i` of a list: a row number of `.all(code)`'s rows, or a record's
+    /// address through its offsets.
+    fn item(&mut self, items: Val, i: Val, rows: bool) -> Val {
+        if rows {
+            let at = self.b.ins().ishl_imm_s(i, 2);
+            let addr = self.b.ins().iadd(items, at);
+            self.b.ins().load(I32, mem_rw(), addr, 0)
+        } else {
+            self.element(items, i)
+        }
     }
 
     /// The lines an index scan keeps (see [`IndexScan`]), when `list` is
@@ -199,12 +212,13 @@ impl Gen<'_, '_, '_> {
         let Type::List(elem) = &list.ty else {
             return unsupported("an aggregate over a non-list");
         };
-        let Type::Record(r) = elem.as_ref() else {
-            return unsupported("an aggregate over a list of plain values");
-        };
-        let l = match self.index_scan(Of::Record(*r), var, list, filter)? {
-            Some(l) => l,
-            None => self.expr(list)?,
+        let (l, rows) = match (elem.as_ref(), self.all_rows(list)?) {
+            (Type::Row(_), Some(rows)) if kind != AggKind::Filter => (rows, true),
+            (Type::Record(r), None) => match self.index_scan(Of::Record(*r), var, list, filter)? {
+                Some(l) => (l, false),
+                None => (self.expr(list)?, false),
+            },
+            _ => return unsupported("an aggregate over a list of plain values"),
         };
         if kind == AggKind::Filter {
             return self.filter(var, elem, &l, filter);
@@ -224,7 +238,7 @@ impl Gen<'_, '_, '_> {
         self.set(&acc, &init);
         let step = self.b.create_block();
         let (lp, iv) = self.counted_loop(l[1], done);
-        let elem_ptr = self.element(l[0], iv);
+        let elem_ptr = self.item(l[0], iv, rows);
         self.bind(var, elem, &[elem_ptr]);
         let selected = match filter {
             Some(f) => self.cond_value(f)?,
@@ -352,7 +366,7 @@ impl Gen<'_, '_, '_> {
 }
 
 /// A loop opened by [`Gen::counted_loop`]: its counter and its head block.
-struct Counted {
+pub(super) struct Counted {
     i: Variable,
     head: Block,
 }

@@ -1,0 +1,205 @@
+//! The settlement in native code: each pass compiled to one function
+//! (`codegen/settle.rs`) that writes a visit's outputs, `add`s and totals as
+//! words; here they become the same values the interpreter computes, and the
+//! `add`s and totals are applied as it applies them (`eval::settle::commit`).
+//! A pass that does not compile, a fault, or a value native code cannot hand back
+//! leaves the visit to the interpreter.
+
+use super::codegen::{self, Helpers, SettleWords};
+use super::indicators::value_of_words;
+use super::machine::{self, RuleFn};
+use super::{NativeEngine, Prepared, SCRATCH};
+use crate::eval::{Settled, Totals, settle::commit};
+use crate::value::Value;
+use cranelift_codegen::ir::Signature;
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_jit::JITModule;
+use cranelift_module::{FuncId, Linkage, Module};
+use heng_compiler::ir::{SettleStep, Settlement};
+use rust_decimal::Decimal;
+
+/// The functions of a settlement's passes, declared in the module.
+pub(super) struct SettleIds {
+    second: FuncId,
+    first: Option<FuncId>,
+}
+
+/// The compiled passes of a settlement and where they write.
+pub(super) struct SettleFns {
+    second: RuleFn,
+    /// Only when the settlement has batch totals.
+    first: Option<RuleFn>,
+    words: SettleWords,
+}
+
+/// Declares and builds the passes of `s` (the first only when it has totals).
+/// The outer error is the module's; the inner one says what does not compile.
+pub(super) fn compile(
+    s: &Settlement,
+    module: &mut JITModule,
+    fctx: &mut FunctionBuilderContext,
+    helpers: &Helpers,
+    env: &mut codegen::Env,
+    sig: &Signature,
+) -> Result<Result<SettleIds, String>, String> {
+    let passes: &[bool] = if s.totals.is_empty() {
+        &[false]
+    } else {
+        &[false, true]
+    };
+    // built without defining first, so that nothing is defined unless every
+    // pass compiles
+    for &first_pass in passes {
+        let unit = codegen::Unit::Settlement(s, first_pass);
+        if let Err(codegen::Unsupported(why)) =
+            codegen::compile(module, fctx, helpers, env, unit, None)
+        {
+            return Ok(Err(why));
+        }
+    }
+    let mut ids = Vec::new();
+    for &first_pass in passes {
+        let name = format!("settle_{}_{}", s.id, if first_pass { 1 } else { 2 });
+        let id = module
+            .declare_function(&name, Linkage::Local, sig)
+            .map_err(|e| e.to_string())?;
+        let unit = codegen::Unit::Settlement(s, first_pass);
+        codegen::compile(module, fctx, helpers, env, unit, Some(id))
+            .map_err(|codegen::Unsupported(why)| why)?;
+        ids.push(id);
+    }
+    Ok(Ok(SettleIds {
+        second: ids[0],
+        first: ids.get(1).copied(),
+    }))
+}
+
+impl SettleIds {
+    /// The declared functions, in the order [`SettleIds::finish`] takes them.
+    pub(super) fn ids(&self) -> impl Iterator<Item = FuncId> {
+        std::iter::once(self.second).chain(self.first)
+    }
+
+    /// The compiled passes, given the finalized functions in the order of `ids`.
+    pub(super) fn finish(&self, fns: Vec<RuleFn>, s: &Settlement) -> Option<SettleFns> {
+        Some(SettleFns {
+            second: *fns.first()?,
+            first: fns.get(1).copied(),
+            words: SettleWords::of(s)?,
+        })
+    }
+}
+
+thread_local! {
+    /// Per-thread encoded visit of a settlement (apart from the audit's, which
+    /// holds a whole patient when rules read history).
+    static PREPARED: std::cell::RefCell<Prepared> = std::cell::RefCell::default();
+}
+
+impl NativeEngine<'_> {
+    /// Settles `visit` in native code, updating the accumulators (and, in a first
+    /// pass, the totals) as the interpreter does; `None`: the interpreter settles
+    /// it, and words any error.
+    pub(super) fn native_settle(
+        &self,
+        s: &Settlement,
+        visit: &Value,
+        accumulators: &mut [Decimal],
+        totals: &mut Totals,
+    ) -> Option<Settled> {
+        let fns = self.settle_fns.as_ref()?;
+        let (f, first_pass) = match totals {
+            Totals::Collect(_) => (fns.first?, true),
+            Totals::Known(_) => (fns.second, false),
+        };
+        let w = &fns.words;
+        let n = match visit {
+            Value::Record(r) => r.fields.get(self.pack.feedetail)?.as_list().len(),
+            _ => return None,
+        };
+        let mut input: Vec<u64> = Vec::with_capacity(2 * accumulators.len() + 2);
+        let known = match totals {
+            Totals::Known(k) => &k[..],
+            Totals::Collect(_) => &[],
+        };
+        for d in accumulators.iter().chain(known) {
+            let (lo, hi) = machine::dec_words(*d);
+            input.extend([lo, hi]);
+        }
+        let mut out = vec![0u64; w.fixed + n * (1 + w.stride)];
+        PREPARED.with_borrow_mut(|prepared| {
+            prepared.locals.again = true;
+            // encoding may intern new texts (the interner's write lock): before
+            // the read guard is taken
+            self.prepare_into(visit, prepared);
+            let guard = self.interner.read();
+            let status = SCRATCH.with(|scratch| {
+                scratch.reset();
+                let ctx = self.ctx(&guard, scratch, prepared);
+                machine::call_settle(f, &ctx, &prepared.arena, prepared.at, &input, &mut out)
+            });
+            if status != 0 {
+                return None;
+            }
+            let read = |ty, at: usize| {
+                value_of_words(
+                    ty,
+                    &mut out[at..].iter().copied(),
+                    &guard.texts,
+                    &prepared.locals,
+                )
+            };
+            let skipped = |needed: bool| first_pass && !needed;
+            let mut lines = Vec::with_capacity(n);
+            for i in 0..n {
+                let rec = w.fixed + n + i * w.stride;
+                let mut outputs = Vec::new();
+                for (step, slot) in s.line_steps.iter().zip(&w.line_slots) {
+                    if let (
+                        SettleStep::Bind {
+                            expr, first_pass, ..
+                        },
+                        Some(at),
+                    ) = (step, slot)
+                    {
+                        outputs.push(match skipped(*first_pass) {
+                            true => Value::Absent,
+                            false => read(&expr.ty, rec + at)?,
+                        });
+                    }
+                }
+                lines.push(outputs);
+            }
+            let (mut outputs, mut adds, mut sums) = (Vec::new(), Vec::new(), Vec::new());
+            for (step, slot) in s.visit_steps.iter().zip(&w.visit_slots) {
+                let Some(at) = *slot else { continue };
+                let decimal = || match read(&heng_compiler::types::Type::Decimal, at)? {
+                    Value::Decimal(d) => Some(d),
+                    _ => None,
+                };
+                match step {
+                    SettleStep::Bind {
+                        expr, first_pass, ..
+                    } => outputs.push(match skipped(*first_pass) {
+                        true => Value::Absent,
+                        false => read(&expr.ty, at)?,
+                    }),
+                    SettleStep::Add {
+                        accumulator,
+                        expr,
+                        first_pass,
+                    } if !skipped(*first_pass) => adds.push((*accumulator, decimal()?, expr.span)),
+                    SettleStep::Total { total, expr, .. } if first_pass => {
+                        sums.push((*total, decimal()?, expr.span))
+                    }
+                    _ => {}
+                }
+            }
+            commit(accumulators, totals, adds, sums).ok()?;
+            Some(Settled {
+                visit: outputs,
+                lines,
+            })
+        })
+    }
+}
