@@ -29,6 +29,10 @@ pub struct Table {
     blocks: Box<[OnceLock<Box<[Value]>>]>,
     /// Distinct key lengths in bytes, longest first (for prefix lookups).
     key_lengths: Vec<usize>,
+    /// The first two bytes of every key of two bytes or more, a bit per pair:
+    /// a code that begins like no key (a visit's id, an order number) is looked
+    /// up without hashing.
+    pairs: Box<[u64]>,
     /// For a key held by several rows (tables declared `many`): the indexed first
     /// row → the later rows, in file order.
     more: std::collections::HashMap<u32, Vec<u32>>,
@@ -61,26 +65,42 @@ impl Table {
 
     /// The row whose key equals `key`.
     pub fn get(&self, key: &str) -> Option<u32> {
+        if key.len() >= 2 && !self.begins_like_a_key(key) {
+            return None;
+        }
         self.cells.find(key)
+    }
+
+    /// Whether the first two bytes of `code` (at least two) begin some key.
+    fn begins_like_a_key(&self, code: &str) -> bool {
+        let pair = pair(code.as_bytes());
+        self.pairs
+            .get(pair / 64)
+            .is_some_and(|w| w >> (pair % 64) & 1 == 1)
+    }
+
+    /// The lengths of keys `code` may start with, longest first.
+    fn prefix_lengths<'a>(&'a self, code: &'a str) -> impl Iterator<Item = usize> + 'a {
+        // a code that begins like no key can only start with a one-byte key
+        let longer = code.len() < 2 || self.begins_like_a_key(code);
+        self.key_lengths
+            .iter()
+            .copied()
+            .filter(move |&n| n <= code.len() && code.is_char_boundary(n) && (longer || n < 2))
     }
 
     /// The row with the longest key that `code` starts with. Costs one hash lookup
     /// per distinct key length, whatever the number of rows.
     pub fn prefix(&self, code: &str) -> Option<u32> {
-        self.key_lengths
-            .iter()
-            .filter(|&&n| n <= code.len() && code.is_char_boundary(n))
-            .find_map(|&n| self.cells.find(&code[..n]))
+        self.prefix_lengths(code)
+            .find_map(|n| self.cells.find(&code[..n]))
     }
 
     /// Every row whose key `code` starts with: longest key first, rows of one key in
     /// file order (several rows share a key only in tables declared `many`).
     pub fn all(&self, code: &str) -> Vec<u32> {
         let mut out = Vec::new();
-        for &n in &self.key_lengths {
-            if n > code.len() || !code.is_char_boundary(n) {
-                continue;
-            }
+        for n in self.prefix_lengths(code) {
             if let Some(first) = self.cells.find(&code[..n]) {
                 out.push(first);
                 out.extend(self.more.get(&first).into_iter().flatten());
@@ -288,14 +308,27 @@ impl Cells {
         for &(row, first) in &duplicates {
             more.entry(first).or_default().push(row);
         }
+        let mut pairs = vec![0u64; (1 << 16) / 64].into_boxed_slice();
+        for row in 0..self.rows() {
+            if let Some(key) = self.key_of(row).filter(|k| k.len() >= 2) {
+                let p = pair(key.as_bytes());
+                pairs[p / 64] |= 1 << (p % 64);
+            }
+        }
         let table = Table {
             cells: self,
             blocks,
             key_lengths,
+            pairs,
             more,
         };
         (table, duplicates)
     }
+}
+
+/// The first two bytes of `b` (at least two) as one number.
+fn pair(b: &[u8]) -> usize {
+    usize::from(b[0]) << 8 | usize::from(b[1])
 }
 
 /// Index slots for `rows` keys: a power of two, at most half full.
@@ -406,6 +439,13 @@ mod tests {
         // "中" is 3 bytes: a 1-byte key must not be tried inside it.
         assert_eq!(t.prefix("中药饮片"), Some(3));
         assert_eq!(t.prefix("中"), None);
+        // codes beginning like no key of two bytes or more (a visit's id) still
+        // find a one-byte key, and nothing else
+        assert_eq!(t.prefix("XZ99"), Some(0));
+        assert_eq!(t.all("XZ99"), vec![0, 4]);
+        assert_eq!(t.prefix("MD000101"), None);
+        assert_eq!(t.get("MD000101"), None);
+        assert_eq!(t.get("XK"), None);
         assert_eq!(t.cell(2, 1), &Value::Int(2));
         assert_eq!(t.row(3), &[Value::text("中药"), Value::Int(3)]);
     }
