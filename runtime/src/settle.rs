@@ -12,7 +12,7 @@
 //! [`Settler::with_totals`] settles with their values.
 
 use crate::engine::Engine;
-use crate::eval::{EvalError, Settled, Totals, evidence_json};
+use crate::eval::{EvalError, Evaluator, Settled, Totals, evidence_json};
 use crate::input::Visit;
 use crate::pack::Pack;
 use crate::value::Value;
@@ -172,7 +172,10 @@ impl<'p> Settler<'p> {
             sn: program
                 .fee_line_record()
                 .and_then(|r| program.record(r).field("feedetl_sn")),
-            totals: settlement.totals.is_empty().then(Vec::new),
+            // known without a first pass when each is zero whatever the visits
+            totals: Evaluator::new(program, &pack.params, &pack.tables)
+                .totals_are_zero(settlement)
+                .then(|| vec![Decimal::ZERO; settlement.totals.len()]),
             collected: Mutex::new(vec![Decimal::ZERO; settlement.totals.len()]),
         }))
     }

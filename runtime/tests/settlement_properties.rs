@@ -138,14 +138,16 @@ fn settle_with(
         .map(|(i, l)| read_visit(&schema, i as u64 + 1, l).unwrap())
         .collect();
     let refs: Vec<&Visit> = visits.iter().collect();
-    let settler = Settler::new(pack, StartValues::default()).unwrap().unwrap();
-    for s in settler.settle_part(engine, &refs, sources, Lang::En) {
-        assert!(
-            matches!(s, SettledLine::Skipped),
-            "the first pass writes nothing"
-        );
+    let mut settler = Settler::new(pack, StartValues::default()).unwrap().unwrap();
+    if settler.collecting() {
+        for s in settler.settle_part(engine, &refs, sources, Lang::En) {
+            assert!(
+                matches!(s, SettledLine::Skipped),
+                "the first pass writes nothing"
+            );
+        }
+        settler = settler.with_totals();
     }
-    let settler = settler.with_totals();
     let totals = settler.totals().into_iter().map(|(_, t)| t).collect();
     let settled = settler
         .settle_part(engine, &refs, sources, Lang::En)
@@ -268,6 +270,18 @@ proptest! {
             prop_assert_eq!(native.settlements_interpreted(), 0);
         }
     }
+}
+
+/// Without a DIP budget every case score is none, so DIP's total is zero
+/// whatever the visits: the settlement needs no first pass. With one it does.
+#[test]
+fn without_a_dip_budget_there_is_no_first_pass() {
+    let new =
+        |(pack, _): &'static Loaded| Settler::new(pack, StartValues::default()).unwrap().unwrap();
+    let plain = new(stdlib());
+    assert!(!plain.collecting());
+    assert_eq!(plain.totals(), vec![("dip_scores", Decimal::ZERO)]);
+    assert!(new(with_dip()).collecting());
 }
 
 /// The first pass of the standard settlement (for DIP's batch total) computes only

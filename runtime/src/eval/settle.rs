@@ -15,7 +15,9 @@
 
 use super::{Cx, EvalError, Evaluator, Fault, at, internal, store};
 use crate::value::{Record, Value};
-use heng_compiler::ir::{SETTLED_LINES_LOCAL, SettleStep, Settlement, VISIT_LOCAL};
+use heng_compiler::ir::{
+    BinOp, Expr, ExprKind, SETTLED_LINES_LOCAL, SettleStep, Settlement, VISIT_LOCAL,
+};
 use rust_decimal::Decimal;
 use std::sync::Arc;
 
@@ -97,6 +99,102 @@ impl Evaluator<'_> {
             visit: outputs,
             lines: line_outputs,
         })
+    }
+}
+
+impl Evaluator<'_> {
+    /// Whether every batch total of `s` is zero whatever the visits, given the
+    /// pack's parameters: then no first pass is needed to know them. So the
+    /// standard settlement without a DIP budget (`dip` is false, so each case
+    /// score is none and each total `case_score otherwise 0`) is settled in one
+    /// pass. Decided by folding the visit steps: a value is known when it reads
+    /// only parameters, constants and known values, or when a known part
+    /// decides it (`false and …`, `if` with a known condition, `none otherwise
+    /// …`).
+    pub fn totals_are_zero(&self, s: &Settlement) -> bool {
+        let mut known: Vec<Option<Value>> = vec![None; s.visit_frame as usize];
+        for step in &s.visit_steps {
+            match step {
+                SettleStep::Bind { local, expr, .. } => {
+                    let v = self.fold(expr, &known);
+                    if let Some(slot) = known.get_mut(local.0 as usize) {
+                        *slot = v;
+                    }
+                }
+                SettleStep::Total { local, expr, .. } => {
+                    let zero = match self.fold(expr, &known) {
+                        Some(Value::Int(0)) => true,
+                        Some(Value::Decimal(d)) => d.is_zero(),
+                        _ => false,
+                    };
+                    if !zero {
+                        return false;
+                    }
+                    if let Some(slot) = known.get_mut(local.0 as usize) {
+                        *slot = Some(Value::Decimal(Decimal::ZERO));
+                    }
+                }
+                SettleStep::Add { .. } => {}
+            }
+        }
+        true
+    }
+
+    /// The value of `expr` whatever the visit, when [`Evaluator::totals_are_zero`]
+    /// can tell it; `known` holds the frame's known locals.
+    fn fold(&self, expr: &Expr, known: &[Option<Value>]) -> Option<Value> {
+        let fold = |e: &Expr| self.fold(e, known);
+        let as_bool = |v: Option<Value>| match v {
+            Some(Value::Bool(b)) => Some(b),
+            _ => None,
+        };
+        match &expr.kind {
+            ExprKind::Binary {
+                op: op @ (BinOp::And | BinOp::Or),
+                lhs,
+                rhs,
+            } => {
+                // the operand that decides: false for `and`, true for `or`
+                let decides = *op == BinOp::Or;
+                match (as_bool(fold(lhs)), as_bool(fold(rhs))) {
+                    (Some(b), _) | (_, Some(b)) if b == decides => Some(Value::Bool(decides)),
+                    (Some(_), Some(_)) => Some(Value::Bool(!decides)),
+                    _ => None,
+                }
+            }
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => match as_bool(fold(cond))? {
+                true => fold(then),
+                false => fold(otherwise),
+            },
+            ExprKind::Otherwise { expr, default } => match fold(expr)? {
+                Value::Absent => fold(default),
+                v => Some(v),
+            },
+            _ => {
+                // closed: every local it reads is known
+                let mut closed = true;
+                expr.walk(&mut |e| {
+                    if let ExprKind::Local(l) = &e.kind {
+                        closed &= known.get(l.0 as usize).is_some_and(Option::is_some);
+                    }
+                    closed &= !matches!(e.kind, ExprKind::History { .. });
+                });
+                if !closed {
+                    return None;
+                }
+                let mut frame: Vec<Value> = known
+                    .iter()
+                    .map(|v| v.clone().unwrap_or_default())
+                    .collect();
+                Cx::new(self, &Value::Absent, None)
+                    .eval(expr, &mut frame)
+                    .ok()
+            }
+        }
     }
 }
 
