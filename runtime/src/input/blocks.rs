@@ -232,6 +232,8 @@ impl<R: Read> BlockReader<R> {
 /// begins, by `psn_no`; 0 when all of it is one patient.
 fn patient_cut(text: &[u8]) -> usize {
     let psn_of = |line: &[u8]| {
+        // line 1 may begin with a byte order mark
+        let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
         std::str::from_utf8(line)
             .ok()
             .and_then(|t| super::top_level_strings(t, &["psn_no"]))

@@ -204,6 +204,22 @@ fn blocks_cut_between_patients_hold_whole_patients() {
     }
 }
 
+/// A byte order mark before the first patient does not make its first line a
+/// patient of its own.
+#[test]
+fn a_byte_order_mark_does_not_split_the_first_patient() {
+    let line = |v: &str| format!(r#"{{"psn_no":"P1","mdtrt_id":"{v}"}}"#);
+    let input = format!("\u{feff}{}\n{}\n", line("V1"), line("V2"));
+    let mut reader = BlockReader::new(input.as_bytes())
+        .with_block_bytes(1)
+        .with_patient_boundaries();
+    let Some(Chunk::Block(block)) = reader.next_chunk() else {
+        panic!("a block")
+    };
+    assert_eq!(block.lines().count(), 2, "both visits of P1 in one block");
+    assert!(reader.next_chunk().is_none());
+}
+
 /// A reader that fails after its first line.
 struct Failing(Cursor<Vec<u8>>);
 
