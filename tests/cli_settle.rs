@@ -254,12 +254,18 @@ fn dip_scores_stays_when_a_budget_is_given() {
 fn the_children_city_pack_localises_the_standard_settlement_by_parameters() {
     // its fixtures (scheme year from 1 September, tier shares, pharmacies,
     // transfers, starting accumulators) pass as `heng test` runs them
-    let out = heng(&["test", "examples/children-outpatient"]);
+    let out = heng(&["test", "examples/children-outpatient", "--lang", "en"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
+        "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(
+            "settlement coverage: 1 fixtures check settlement basic_insurance on 8 visits"
+        ),
+        "{stdout}"
     );
     // the same visits under the national pack's 1 January scheme year: the
     // 1 September visit finds the deductible already paid in August

@@ -611,6 +611,11 @@ fn a_city_pack_importing_the_standard_pack_runs() {
     assert_eq!(status, Some(0), "{out}{err}");
     assert!(out.contains("1 fixtures: 1 passed, 0 failed"), "{out}");
     assert!(out.contains("rule coverage: 1/1 rules"), "{out}");
+    // the imported settlement, which no fixture of the city pack compares
+    assert!(
+        out.contains("settlement coverage: no fixture checks settlement basic_insurance"),
+        "{out}"
+    );
 
     folder.write(
         "examples/city/heng.toml",

@@ -119,6 +119,29 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         .filter(|id| !hit.contains(id) && !pack.disabled.iter().any(|d| d == id))
         .collect();
     let total = results.len();
+    // the settlement: how many fixtures compare it, on how many visits
+    let settled: Vec<usize> = results
+        .iter()
+        .filter_map(|r| Some(r.settlement.as_ref()?.actual.len()))
+        .collect();
+    let settlement = pack.program.settlement.as_ref().map(|s| {
+        let visits: usize = settled.iter().sum();
+        match (zh, settled.len()) {
+            (true, 0) => format!(
+                "结算覆盖:没有用例核对结算 {}(为用例添加 NAME.settlement.expected.ndjson)",
+                s.id
+            ),
+            (true, n) => format!("结算覆盖:{n} 个用例核对了结算 {} 的 {visits} 次就诊", s.id),
+            (false, 0) => format!(
+                "settlement coverage: no fixture checks settlement {} (add NAME.settlement.expected.ndjson to one)",
+                s.id
+            ),
+            (false, n) => format!(
+                "settlement coverage: {n} fixtures check settlement {} on {visits} visits",
+                s.id
+            ),
+        }
+    });
     if zh {
         println!("{} 个用例:{} 通过,{} 失败", total, total - failed, failed);
         println!(
@@ -144,6 +167,9 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         if !unexercised.is_empty() {
             println!("rules no fixture exercises: {}", unexercised.join(", "));
         }
+    }
+    if let Some(line) = settlement {
+        println!("{line}");
     }
     if let Some(path) = &args.junit
         && let Err(e) = std::fs::write(path, fixture::junit(&pack.name, &results))
