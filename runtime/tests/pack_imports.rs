@@ -626,3 +626,48 @@ fn a_city_pack_importing_the_standard_pack_runs() {
     assert!(err.contains("examples/city/heng.toml"), "{err}");
     assert!(err.contains("stdlib-rules/params.heng"), "{err}");
 }
+
+/// A settlement with the id of an imported one replaces it, as a rule does; a
+/// settlement with another id is a second settlement (H0082).
+#[test]
+fn a_city_replaces_the_imported_settlement_by_its_id() {
+    let settlement = |id: &str, output: &str| {
+        format!(
+            "settlement {id} \"结算\" {{\n  each visit\n  output {output} = sum(l.det_item_fee_sumamt for l in visit.feedetail)\n}}\n"
+        )
+    };
+    let base = settlement("pay", "base_total");
+    let city = settlement("pay", "city_total");
+    let folder = Folder::new(
+        "settlement_replaced",
+        &[
+            ("base/settle.heng", Some(&base)),
+            ("city/settle.heng", Some(&city)),
+        ],
+    );
+    let loaded = folder.load("city", &[]);
+    let pack = loaded.pack.as_ref().expect("the city pack loads");
+    let s = pack.program.settlement.as_ref().expect("a settlement");
+    let outputs: Vec<&str> = s
+        .visit_steps
+        .iter()
+        .filter_map(|step| match step {
+            heng_compiler::ir::SettleStep::Bind {
+                name, output: true, ..
+            } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!((s.id.as_str(), outputs), ("pay", vec!["city_total"]));
+
+    let other = settlement("city_pay", "city_total");
+    let folder = Folder::new(
+        "settlement_twice",
+        &[
+            ("base/settle.heng", Some(&base)),
+            ("city/settle.heng", Some(&other)),
+        ],
+    );
+    let (codes, out) = folder.report("city");
+    assert_eq!(codes, ["H0082"], "{out}");
+}
