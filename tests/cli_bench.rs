@@ -131,6 +131,16 @@ fn bench_runs_w1_on_a_batch() {
     assert_eq!(w1["findings"], 48);
     assert_eq!(w1["threads"], 2);
     assert!(w1["lines_per_sec"].as_f64().unwrap() > 0.0, "{w1}");
+    // W2 settles the same batch with DIP, W1's time its baseline
+    let w2 = &r["w2"];
+    assert_eq!(
+        (&w2["visits"], &w2["settled"]),
+        (&119.into(), &119.into()),
+        "{w2}"
+    );
+    assert_eq!(w2["identities_failed"], 0, "{w2}");
+    assert_eq!(w2["audit_seconds"], w1["seconds"], "{w2}");
+    assert_eq!(w2["totals"][0][0], "dip_scores", "{w2}");
 }
 
 #[test]
@@ -178,7 +188,11 @@ fn bench_at_a_scale_generates_the_batch_and_runs_every_workload_on_it() {
     let text = String::from_utf8(text.stdout).unwrap();
     assert!(
         text.contains("data (heng gen, scale tiny, seed 1): 1600 visits")
-            && text.contains("identical output"),
+            && text.contains("identical output")
+            && text.contains(
+                "W2 settlement and DIP (the same batch, dip_budget=4000000000): 1600 visits settled"
+            )
+            && text.contains("the identities hold on every visit"),
         "{text}"
     );
 }

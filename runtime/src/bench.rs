@@ -22,6 +22,7 @@ mod handwritten;
     feature = "peer-zen-engine"
 ))]
 mod peers;
+pub mod w2;
 pub mod w7;
 
 use crate::engine::{Engine, Interpreter};
@@ -73,7 +74,7 @@ const W4_VISITS: usize = 2_000;
 /// What to measure on.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Generate a batch of this size and measure on it (W1, W3, W4) instead of
+    /// Generate a batch of this size and measure on it (W1, W2, W3, W4) instead of
     /// the given input.
     pub scale: Option<Scale>,
     /// Seed of the generated batch.
@@ -96,6 +97,8 @@ pub struct Options {
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub w1: Option<W1>,
+    /// With W1, when the pack has a settlement.
+    pub w2: Option<w2::W2>,
     pub w3: W3,
     pub w4: W4,
     pub w5: W5,
@@ -194,9 +197,10 @@ pub fn w1(
 ) -> Result<W1, String> {
     let engine = NativeEngine::new(pack);
     reset_peak_rss();
-    let (summary, seconds) = audit_file(pack, sources, &engine, input, threads, &out.join("n"))?;
+    let (summary, seconds, _) =
+        audit_file(pack, sources, &engine, input, threads, &out.join("n"), None)?;
     let peak_rss_mib = peak_rss_mib();
-    let (_, single) = audit_file(pack, sources, &engine, input, 1, &out.join("1"))?;
+    let (_, single, _) = audit_file(pack, sources, &engine, input, 1, &out.join("1"), None)?;
     let same = |name: &str| -> Result<bool, String> {
         let read = |dir: &str| {
             std::fs::read(out.join(dir).join(name)).map_err(|e| format!("W1: {name}: {e}"))
@@ -218,15 +222,25 @@ pub fn w1(
     })
 }
 
-/// One `heng run` of `input` into the folder `out`: its summary and wall seconds.
-fn audit_file(
+/// One `heng run` of `input` into the folder `out` (with `--settlement` when a
+/// settler is given, two passes if it has batch totals): its summary, wall
+/// seconds and the settler, its totals known.
+fn audit_file<'p>(
     pack: &Pack,
     sources: &heng_compiler::source::SourceMap,
     engine: &NativeEngine,
     input: &Path,
     threads: usize,
     out: &Path,
-) -> Result<(crate::audit::Summary, f64), String> {
+    settler: Option<crate::settle::Settler<'p>>,
+) -> Result<
+    (
+        crate::audit::Summary,
+        f64,
+        Option<crate::settle::Settler<'p>>,
+    ),
+    String,
+> {
     let schema = input::check_schema(&pack.program).map_err(|e| e.en.to_string())?;
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let open = |p: &Path| {
@@ -236,14 +250,8 @@ fn audit_file(
     };
     let mut findings = open(&out.join("findings.ndjson"))?;
     let mut errors = open(&out.join("errors.ndjson"))?;
+    let mut settled = open(&out.join("settlement.ndjson"))?;
     let mut progress = |_: u64| {};
-    let mut sinks = crate::audit::Sinks {
-        findings: &mut findings,
-        errors: &mut errors,
-        lang: heng_compiler::diagnostic::Lang::En,
-        progress: &mut progress,
-        settlement: None,
-    };
     let t = Instant::now();
     // as `heng run` does: grouped by patient first if history rules need it
     let opts = crate::audit::FileRun {
@@ -253,15 +261,34 @@ fn audit_file(
         scratch: out.to_path_buf(),
         history: &crate::history::NoHistory,
     };
-    let summary = crate::audit::run_file(pack, engine, &schema, sources, input, &opts, &mut sinks)
+    let run = |pack: &Pack, engine: &dyn Engine, sinks: &mut crate::audit::Sinks| {
+        crate::audit::run_file(pack, engine, &schema, sources, input, &opts, sinks)
+    };
+    let lang = heng_compiler::diagnostic::Lang::En;
+    let settler = settler
+        .map(|s| crate::settle::first_pass(s, lang, true, run))
+        .transpose()
+        .map_err(|e| format!("the first pass failed: {e}"))?;
+    let mut sinks = crate::audit::Sinks {
+        findings: &mut findings,
+        errors: &mut errors,
+        lang,
+        progress: &mut progress,
+        settlement: settler.as_ref().map(|settler| crate::audit::Settling {
+            settler,
+            out: &mut settled,
+        }),
+    };
+    let summary = run(pack, engine, &mut sinks)
         .and_then(|s| {
             use std::io::Write;
             findings.flush()?;
             errors.flush()?;
+            settled.flush()?;
             Ok(s)
         })
-        .map_err(|e| format!("W1 failed: {e}"))?;
-    Ok((summary, t.elapsed().as_secs_f64()))
+        .map_err(|e| format!("the run failed: {e}"))?;
+    Ok((summary, t.elapsed().as_secs_f64(), settler))
 }
 
 /// Removes a folder when dropped.
@@ -374,10 +401,23 @@ pub fn run(
             ));
             let mut w1 = w1(pack, &loaded.sources, path, opts.threads, &scratch)?;
             w1.generated = generated;
-            Some(w1)
+            Some((w1, path))
         }
         None => None,
     };
+    let w2 = match &w1 {
+        Some((w1, path)) if pack.program.settlement.is_some() => {
+            progress(&format!(
+                "W2: settle the batch with DIP (dip_budget={}) on {} threads",
+                w2::DIP_BUDGET,
+                opts.threads
+            ));
+            let out = scratch.join("w2");
+            Some(w2::w2(dir, path, opts.threads, &out, w1.seconds)?)
+        }
+        _ => None,
+    };
+    let w1 = w1.map(|(w1, _)| w1);
     let visits = read_visits(pack, input, copies, limit)?;
     progress("W5: compile the pack");
     let t = Instant::now();
@@ -436,6 +476,7 @@ pub fn run(
     let (w7, w7_note) = (None, Some(W7_NEEDS_PEERS.to_string()));
     Ok(Report {
         w1,
+        w2,
         w3,
         w4,
         w5,

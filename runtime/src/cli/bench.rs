@@ -11,7 +11,7 @@ use std::process::ExitCode;
 pub struct Args {
     /// Generate a batch with `heng gen` (tiny: 1,600 visits; small: 16,000;
     /// month: 1,600,000, about 12 million fee lines and 5 GB in the system's
-    /// temporary folder) and measure on it: W1 over all of it, W3 and W4 over its
+    /// temporary folder) and measure on it: W1 and W2 over all of it, W3 and W4 over its
     /// first visits. Without it, W3 and W4 use --input.
     #[arg(long, value_enum)]
     scale: Option<Scale>,
@@ -76,10 +76,17 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
             } else {
                 print!("{}", table(&report, lang));
             }
-            // runs on one thread and on many must write the same bytes
-            match &report.w1 {
-                Some(w1) if !w1.identical => ExitCode::from(1),
-                _ => ExitCode::SUCCESS,
+            // runs on one thread and on many must write the same bytes, and the
+            // settlement's money must add up
+            let differs = report.w1.as_ref().is_some_and(|w1| !w1.identical);
+            let unbalanced = report
+                .w2
+                .as_ref()
+                .is_some_and(|w2| w2.identities_failed > 0);
+            if differs || unbalanced {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
             }
         }
         Err(e) => {
@@ -134,6 +141,34 @@ fn table(r: &Report, lang: Lang) -> String {
                 "W1 whole pack (NDJSON in, findings out): {} visits, {} fee lines, {} findings\n    {} threads {:.2} s, {:.0} lines/s (target ≥ 600000), peak RSS {}\n    one thread {:.2} s (baseline), speedup {:.2}×, {}\n",
                 w1.visits, w1.fee_lines, w1.findings, w1.threads, w1.seconds, w1.lines_per_sec,
                 rss.unwrap_or_else(|| "n/a".into()), w1.single_thread_seconds, w1.speedup, same
+            )
+        });
+    }
+    if let Some(w2) = &r.w2 {
+        let totals: Vec<String> = w2
+            .totals
+            .iter()
+            .map(|(n, t)| format!("{n} = {t}"))
+            .collect();
+        let sums = match (zh, w2.identities_failed) {
+            (true, 0) => "每次就诊金额恒等式均成立".to_string(),
+            (true, n) => format!("{n} 次就诊金额恒等式不成立!"),
+            (false, 0) => "the identities hold on every visit".to_string(),
+            (false, n) => format!("IDENTITIES FAIL ON {n} VISITS"),
+        };
+        out.push_str(&if zh {
+            format!(
+                "W2 待遇结算与 DIP(同一批数据,dip_budget={}):{} 次就诊结算,{}
+    {} 线程 {:.2} 秒(目标:整月 ≤ 10 秒),每秒 {:.0} 次就诊;同批 W1 {:.2} 秒(基线),W2/W1 = {:.2};{}
+",
+                heng_runtime::bench::w2::DIP_BUDGET, w2.settled, totals.join(", "), w2.threads,
+                w2.seconds, w2.visits_per_sec, w2.audit_seconds, w2.ratio_to_audit, sums
+            )
+        } else {
+            format!(
+                "W2 settlement and DIP (the same batch, dip_budget={}): {} visits settled, {}\n    {} threads {:.2} s (target: the month ≤ 10 s), {:.0} visits/s; W1 on the batch {:.2} s (baseline), W2/W1 = {:.2}; {}\n",
+                heng_runtime::bench::w2::DIP_BUDGET, w2.settled, totals.join(", "), w2.threads,
+                w2.seconds, w2.visits_per_sec, w2.audit_seconds, w2.ratio_to_audit, sums
             )
         });
     }
