@@ -579,6 +579,131 @@ fn csv_problems_are_reported_without_losing_the_rest() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--fee-lines"));
 }
 
+/// The visits of an NDJSON file as the CSV files of records.md in `dir`: the
+/// visits' scalar fields in visits.csv, each list in its own file joined on
+/// mdtrt_id. Returns the `heng run` arguments naming them.
+fn ndjson_to_csv(ndjson: &Path, dir: &Path) -> Vec<String> {
+    let lists = [
+        ("feedetail", "fee-lines", "--fee-lines"),
+        ("diseinfo", "diagnoses", "--diagnoses"),
+        ("oprninfo", "operations", "--operations"),
+        ("orders", "orders", "--orders"),
+    ];
+    let visits: Vec<serde_json::Map<String, serde_json::Value>> = std::fs::read_to_string(ndjson)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let cell = |v: Option<&serde_json::Value>| match v {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+    };
+    let columns = |rows: &mut dyn Iterator<Item = &serde_json::Map<String, serde_json::Value>>| {
+        let mut names: Vec<String> = Vec::new();
+        for row in rows {
+            for k in row.keys() {
+                if !names.contains(k) && !lists.iter().any(|(l, ..)| l == k) {
+                    names.push(k.clone());
+                }
+            }
+        }
+        names
+    };
+    let write = |name: &str, header: &[String], rows: Vec<Vec<String>>| {
+        let mut w = csv::Writer::from_path(dir.join(format!("{name}.csv"))).unwrap();
+        w.write_record(header).unwrap();
+        for r in rows {
+            w.write_record(&r).unwrap();
+        }
+        w.flush().unwrap();
+    };
+    let header = columns(&mut visits.iter());
+    let rows = visits
+        .iter()
+        .map(|v| header.iter().map(|c| cell(v.get(c))).collect())
+        .collect();
+    write("visits", &header, rows);
+    let mut args = vec![
+        "--input".to_string(),
+        dir.join("visits.csv").display().to_string(),
+    ];
+    for (list, name, flag) in lists {
+        let children = |v: &serde_json::Map<String, serde_json::Value>| {
+            v.get(list)
+                .and_then(|l| l.as_array())
+                .map(|a| a.iter().filter_map(|r| r.as_object()).cloned().collect())
+                .unwrap_or_default()
+        };
+        let all: Vec<_> = visits.iter().flat_map(children).collect();
+        let mut header = vec!["mdtrt_id".to_string()];
+        header.extend(columns(&mut all.iter()));
+        let rows = visits
+            .iter()
+            .flat_map(|v| {
+                let id = cell(v.get("mdtrt_id"));
+                let header = &header;
+                children(v).into_iter().map(move |r| {
+                    std::iter::once(id.clone())
+                        .chain(header[1..].iter().map(|c| cell(r.get(c))))
+                        .collect()
+                })
+            })
+            .collect();
+        write(name, &header, rows);
+        args.extend([
+            flag.to_string(),
+            dir.join(format!("{name}.csv")).display().to_string(),
+        ]);
+    }
+    args
+}
+
+/// A CSV batch larger than a worker's share (3,000 generated visits) gives byte
+/// for byte the findings and the settlement (with DIP's two passes) of the same
+/// visits as NDJSON: CSV runs as the NDJSON its rows make, so history rules and
+/// accumulators see each patient's visits together.
+#[test]
+fn a_large_csv_batch_gives_the_findings_and_settlement_of_the_same_ndjson() {
+    let dir = out_dir("csv-large");
+    let batch = dir.join("batch.ndjson");
+    let out = heng(&["gen", "--visits", "3000", "--out", batch.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv_args = ndjson_to_csv(&batch, &dir);
+    let run = |input: &[String], name: &str| {
+        let (findings, settled) = (dir.join(format!("{name}.f")), dir.join(format!("{name}.s")));
+        let mut args: Vec<String> = ["run", "stdlib-rules", "--param", "dip_budget=1000000"]
+            .map(String::from)
+            .to_vec();
+        args.extend(input.iter().cloned());
+        args.extend([
+            "--findings".into(),
+            findings.display().to_string(),
+            "--settlement".into(),
+            settled.display().to_string(),
+        ]);
+        let out = heng(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            std::fs::read_to_string(findings).unwrap(),
+            std::fs::read_to_string(settled).unwrap(),
+        )
+    };
+    let from_csv = run(&csv_args, "csv");
+    let from_ndjson = run(&["--input".into(), batch.display().to_string()], "ndjson");
+    assert_eq!(from_csv.1.lines().count(), 3000);
+    assert!(from_csv.0.contains(r#""rule":"freq_limit""#));
+    assert!(from_csv == from_ndjson, "CSV and NDJSON differ");
+}
+
 /// `--history FILE`: earlier visits count as history but are not audited. The
 /// sample's P018 reaches the yearly limit of 促红素 with its second visit; with the
 /// first visit moved to a history file, the second still carries the excess, and

@@ -3,12 +3,12 @@
 //! the batch driver that streams a whole input through it on several threads.
 
 mod batch;
+mod csv;
 mod file;
 mod groups;
 
-pub use batch::{
-    Lines, Order, Part, Settling, Sinks, Source, run_batch, run_lines, run_source, write_reordered,
-};
+pub use batch::{Order, Part, Settling, Sinks, Source, run_batch, run_source, write_reordered};
+pub use csv::CsvAsNdjson;
 pub use file::{FileRun, run_file};
 pub use groups::Groups;
 

@@ -56,9 +56,6 @@ pub struct Order<'a> {
     pub stop_if_ungrouped: bool,
 }
 
-/// Visits handed to a worker at a time from a [`Lines`] source.
-const PART_LINES: usize = 256;
-
 /// Parts read ahead of the one being written, per worker.
 const AHEAD: usize = 4;
 
@@ -66,8 +63,8 @@ const AHEAD: usize = 4;
 pub enum Part {
     /// Whole NDJSON lines.
     Block(Block),
-    /// Visits as text with their line numbers, or why a line has none.
-    Lines(Vec<Result<(u64, String), InputError>>),
+    /// A line that cannot be read (too long, or cut short by an I/O error).
+    Unread(InputError),
 }
 
 impl Part {
@@ -75,10 +72,7 @@ impl Part {
     fn lines(&self) -> Box<dyn Iterator<Item = Result<(u64, &str), InputError>> + '_> {
         match self {
             Part::Block(block) => Box::new(block.lines()),
-            Part::Lines(lines) => Box::new(lines.iter().map(|l| match l {
-                Ok((n, text)) => Ok((*n, text.as_str())),
-                Err(e) => Err(e.clone()),
-            })),
+            Part::Unread(e) => Box::new(std::iter::once(Err(e.clone()))),
         }
     }
 }
@@ -97,7 +91,7 @@ impl<R: Read> Source for BlockReader<R> {
     fn next_part(&mut self) -> Option<Part> {
         Some(match self.next_chunk()? {
             Chunk::Block(block) => Part::Block(block),
-            Chunk::Error(e) => Part::Lines(vec![Err(e)]),
+            Chunk::Error(e) => Part::Unread(e),
         })
     }
     fn bytes_read(&self) -> u64 {
@@ -105,47 +99,6 @@ impl<R: Read> Source for BlockReader<R> {
     }
     fn io_error(&self) -> Option<&std::io::Error> {
         BlockReader::io_error(self)
-    }
-}
-
-/// Where a batch's visits come from one at a time: one line of text per visit (the
-/// JSON object a CSV row and its child rows make), with its line number.
-pub trait Lines {
-    /// The next visit's text, or the reason it has none; `None` at the end.
-    fn next_line(&mut self) -> Option<Result<(u64, String), InputError>>;
-    /// Input bytes consumed so far, for progress.
-    fn bytes_read(&self) -> u64;
-    /// The I/O error that ended the input, if one did.
-    fn io_error(&self) -> Option<&std::io::Error>;
-}
-
-impl Lines for crate::input::CsvVisits {
-    fn next_line(&mut self) -> Option<Result<(u64, String), InputError>> {
-        crate::input::CsvVisits::next_line(self)
-    }
-    fn bytes_read(&self) -> u64 {
-        crate::input::CsvVisits::bytes_read(self)
-    }
-    fn io_error(&self) -> Option<&std::io::Error> {
-        crate::input::CsvVisits::io_error(self)
-    }
-}
-
-/// A [`Lines`] source read `PART_LINES` visits at a time.
-struct LineParts<'l>(&'l mut dyn Lines);
-
-impl Source for LineParts<'_> {
-    fn next_part(&mut self) -> Option<Part> {
-        let lines: Vec<_> = std::iter::from_fn(|| self.0.next_line())
-            .take(PART_LINES)
-            .collect();
-        (!lines.is_empty()).then_some(Part::Lines(lines))
-    }
-    fn bytes_read(&self) -> u64 {
-        self.0.bytes_read()
-    }
-    fn io_error(&self) -> Option<&std::io::Error> {
-        self.0.io_error()
     }
 }
 
@@ -167,33 +120,6 @@ pub fn run_batch<R: Read>(
         sources,
         &NoHistory,
         &mut blocks,
-        threads,
-        Order::default(),
-        sinks,
-    )
-}
-
-/// Runs the pack over visits from any [`Lines`]. Output order does not depend on
-/// `threads`.
-#[allow(clippy::too_many_arguments)]
-pub fn run_lines(
-    pack: &Pack,
-    engine: &dyn Engine,
-    schema: &Schema,
-    sources: &SourceMap,
-    history: &dyn HistorySource,
-    reader: &mut dyn Lines,
-    threads: usize,
-    sinks: &mut Sinks,
-) -> std::io::Result<Summary> {
-    let mut parts = LineParts(reader);
-    run_source(
-        pack,
-        engine,
-        schema,
-        sources,
-        history,
-        &mut parts,
         threads,
         Order::default(),
         sinks,

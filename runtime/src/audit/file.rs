@@ -36,10 +36,10 @@ pub struct FileRun<'a> {
 }
 
 /// A scratch folder of one run, removed when dropped.
-struct Scratch(PathBuf);
+pub(super) struct Scratch(pub(super) PathBuf);
 
 impl Scratch {
-    fn new(parent: &Path) -> io::Result<Scratch> {
+    pub(super) fn new(parent: &Path) -> io::Result<Scratch> {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = parent.join(format!("heng-run-{}-{n}", std::process::id()));

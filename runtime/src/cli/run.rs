@@ -2,7 +2,7 @@
 //! errors and a summary.
 
 use heng_compiler::diagnostic::Lang;
-use heng_runtime::audit::{FileRun, Sinks, Summary, money, run_file, run_lines, severity_name};
+use heng_runtime::audit::{CsvAsNdjson, FileRun, Sinks, Summary, money, run_file, severity_name};
 use heng_runtime::history::HistoryFile;
 use heng_runtime::pack::Pack;
 use std::fs::File;
@@ -140,7 +140,6 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     let mut csv = None;
-    let mut ndjson = None;
     if csv_input {
         let Some(fee_lines) = &args.fee_lines else {
             return fail(format!(
@@ -162,16 +161,11 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
             Ok(c) => csv = Some(c),
             Err(e) => return fail(e),
         }
-    } else {
-        match File::open(&args.input) {
-            Ok(f) => ndjson = Some(f),
-            Err(e) => {
-                return fail(match lang {
-                    Lang::Zh => format!("无法读取输入 {}:{e}", args.input.display()),
-                    Lang::En => format!("cannot read input {}: {e}", args.input.display()),
-                });
-            }
-        }
+    } else if let Err(e) = File::open(&args.input) {
+        return fail(match lang {
+            Lang::Zh => format!("无法读取输入 {}:{e}", args.input.display()),
+            Lang::En => format!("cannot read input {}: {e}", args.input.display()),
+        });
     }
     let history = match &args.history {
         None => HistoryFile::default(),
@@ -222,7 +216,15 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
             }
         },
     };
-    let total_bytes = std::fs::metadata(&args.input).map(|m| m.len()).unwrap_or(0);
+    // CSV input runs as the NDJSON its visits make (see `CsvAsNdjson`)
+    let scratch = args.scratch.clone().unwrap_or_else(std::env::temp_dir);
+    let converted = match csv.as_mut().map(|c| CsvAsNdjson::write(c, &scratch, lang)) {
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => return fail(e.to_string()),
+        None => None,
+    };
+    let input: &Path = converted.as_ref().map_or(&args.input, |c| &c.visits);
+    let total_bytes = std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
     let mut findings: Box<dyn Write> = match &args.findings {
         Some(p) => match create(p, lang) {
             Ok(w) => w,
@@ -272,31 +274,18 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         },
         _ => None,
     };
-    if csv.is_some() && settler.is_some() {
-        return fail(
-            "--settlement reads NDJSON input for now (CSV input is not settled yet)".into(),
-        );
-    }
     let file_run = FileRun {
         threads,
         block_bytes: args.block_kib as usize * 1024,
         memory_budget: args.memory_budget,
-        scratch: args.scratch.clone().unwrap_or_else(std::env::temp_dir),
+        scratch,
         history: &history,
     };
     // batch totals (DIP's point value) need a first pass over the input
     let native = matches!(args.engine, super::EngineChoice::Jit);
     let settler = match settler.map(|s| {
         heng_runtime::settle::first_pass(s, lang, native, |pack, engine, sinks| {
-            run_file(
-                pack,
-                engine,
-                &schema,
-                &sources,
-                &args.input,
-                &file_run,
-                sinks,
-            )
+            run_file(pack, engine, &schema, &sources, input, &file_run, sinks)
         })
     }) {
         Some(Ok(s)) => Some(s),
@@ -317,25 +306,16 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         },
     };
     let engine = super::engine(args.engine, &pack, lang, settler.is_some());
-    let result = match (ndjson, &mut csv) {
-        (Some(_), _) => run_file(
-            &pack,
-            &*engine,
-            &schema,
-            &sources,
-            &args.input,
-            &file_run,
-            &mut sinks,
-        ),
-        (None, Some(csv)) => run_lines(
-            &pack, &*engine, &schema, &sources, &history, csv, threads, &mut sinks,
-        ),
-        (None, None) => Err(std::io::Error::other("no input")),
-    };
+    let result = run_file(
+        &pack, &*engine, &schema, &sources, input, &file_run, &mut sinks,
+    );
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let flushed = |s| {
+    let flushed = |mut s| {
+        if let Some(c) = &converted {
+            c.finish(&mut errors, &mut s)?;
+        }
         findings.flush()?;
         errors.flush()?;
         if let Some(out) = settlement_out.as_mut() {
