@@ -632,7 +632,12 @@ fn ndjson_to_csv(ndjson: &Path, dir: &Path) -> Vec<String> {
         let children = |v: &serde_json::Map<String, serde_json::Value>| {
             v.get(list)
                 .and_then(|l| l.as_array())
-                .map(|a| a.iter().filter_map(|r| r.as_object()).cloned().collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|r| r.as_object())
+                        .cloned()
+                        .collect::<Vec<_>>()
+                })
                 .unwrap_or_default()
         };
         let all: Vec<_> = visits.iter().flat_map(children).collect();
