@@ -517,3 +517,71 @@ rule for_rows "逐行" {
         "each rule fires somewhere: {fires:?}"
     );
 }
+
+/// A settlement native code settles except where it meets a fault (a division
+/// by zero on one visit): that visit goes to the interpreter, which words the
+/// error, and the accumulators carry on from the visits settled, so both
+/// engines write the same lines. A settlement native code cannot compile
+/// (`left`) runs interpreted, with the same bytes, and says so.
+#[test]
+fn settlement_faults_and_fallbacks_agree() {
+    use heng_runtime::settle::{SettledLine, Settler, StartValues};
+    let settlement = |extra: &str| {
+        format!(
+            r#"settlement pay "结算" {{
+  accumulator paid "已付"
+  each line
+  output share = line.det_item_fee_sumamt / (line.cnt - 1)
+  each visit
+  output total = sum(l.share for l in settled_lines)
+  output before = paid{extra}
+  add total to paid
+}}
+"#
+        )
+    };
+    let visits = [
+        // cnt 2, 3: shares 12 and 0.5; cnt 1: a division by zero
+        r#"{"mdtrt_id":"V1","psn_no":"P1","brdy":"1980-01-01","med_type":"11","begntime":"2026-10-01T08:00:00","feedetail":[{"feedetl_sn":"1","fee_ocur_time":"2026-10-01T09:00:00","med_list_codg":"X1","hilist_name":"甲","cnt":"2","pric":"6","det_item_fee_sumamt":"12.00"}]}"#,
+        r#"{"mdtrt_id":"V2","psn_no":"P1","brdy":"1980-01-01","med_type":"11","begntime":"2026-10-02T08:00:00","feedetail":[{"feedetl_sn":"1","fee_ocur_time":"2026-10-02T09:00:00","med_list_codg":"X1","hilist_name":"甲","cnt":"1","pric":"6","det_item_fee_sumamt":"6.00"}]}"#,
+        r#"{"mdtrt_id":"V3","psn_no":"P1","brdy":"1980-01-01","med_type":"11","begntime":"2026-10-03T08:00:00","feedetail":[{"feedetl_sn":"1","fee_ocur_time":"2026-10-03T09:00:00","med_list_codg":"X1","hilist_name":"甲","cnt":"3","pric":"0.5","det_item_fee_sumamt":"1.00"}]}"#,
+    ];
+    for (name, extra, compiles) in [
+        ("settle_fault", "", true),
+        (
+            "settle_left",
+            "\n  output id = left(visit.mdtrt_id, 1)",
+            false,
+        ),
+    ] {
+        let loaded = load_rules(name, &settlement(extra));
+        let pack = checked(&loaded);
+        let schema = input::check_schema(&pack.program).unwrap();
+        let parsed: Vec<_> = visits
+            .iter()
+            .enumerate()
+            .map(|(i, t)| input::read_visit(&schema, i as u64 + 1, t).unwrap())
+            .collect();
+        let refs: Vec<_> = parsed.iter().collect();
+        let settle = |engine: &dyn Engine| -> Vec<String> {
+            let settler = Settler::new(pack, StartValues::default()).unwrap().unwrap();
+            settler
+                .settle_part(engine, &refs, &loaded.sources, Lang::En)
+                .into_iter()
+                .map(|s| match s {
+                    SettledLine::Ok(l) | SettledLine::Failed(l) => l,
+                    SettledLine::Skipped => "skipped".into(),
+                })
+                .collect()
+        };
+        let native = NativeEngine::with_settlement(pack);
+        assert_eq!(native.report.interpreted.is_empty(), compiles, "{name}");
+        let (a, b) = (settle(&Interpreter::new(pack)), settle(&native));
+        assert_eq!(a, b, "{name}");
+        assert!(a[1].contains("division by zero"), "{name}: {}", a[1]);
+        // V3 sees only V1's payment: the failed V2 added nothing
+        assert!(a[2].contains(r#""before":"12.00""#), "{name}: {}", a[2]);
+        let interpreted = if compiles { 1 } else { 3 };
+        assert_eq!(native.settlements_interpreted(), interpreted, "{name}");
+    }
+}

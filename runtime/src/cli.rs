@@ -163,11 +163,16 @@ fn engine<'p>(
                 true => heng_runtime::native::NativeEngine::with_settlement(pack),
                 false => heng_runtime::native::NativeEngine::new(pack),
             };
+            let settlement = pack.program.settlement.as_ref().map(|s| s.id.as_str());
             for (id, why) in &native.report.interpreted {
+                let (zh, en) = match settlement == Some(id.as_str()) {
+                    true => ("结算", "settlement"),
+                    false => ("规则", "rule"),
+                };
                 match lang {
-                    Lang::Zh => eprintln!("警告:规则 {id} 未编译为本机代码,改用解释执行:{why}"),
+                    Lang::Zh => eprintln!("警告:{zh} {id} 未编译为本机代码,改用解释执行:{why}"),
                     Lang::En => {
-                        eprintln!("warning: rule {id} runs interpreted, not as native code: {why}")
+                        eprintln!("warning: {en} {id} runs interpreted, not as native code: {why}")
                     }
                 }
             }
