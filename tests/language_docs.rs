@@ -170,11 +170,11 @@ fn run_example(ex: &Example) -> Result<(), String> {
     let schema = check_schema(&pack.program).map_err(|e| e.en)?;
     let settler = match Settler::new(pack, StartValues::default())? {
         Some(s) => Some(
-            first_pass(s, Lang::En, false, |pack, engine, sinks| {
+            first_pass(s, Lang::En, false, |pack, schema, engine, sinks| {
                 run_batch(
                     pack,
                     engine,
-                    &schema,
+                    schema,
                     &loaded.sources,
                     visits.text.as_bytes(),
                     1,

@@ -261,8 +261,11 @@ fn audit_file<'p>(
         scratch: out.to_path_buf(),
         history: &crate::history::NoHistory,
     };
-    let run = |pack: &Pack, engine: &dyn Engine, sinks: &mut crate::audit::Sinks| {
-        crate::audit::run_file(pack, engine, &schema, sources, input, &opts, sinks)
+    let run = |pack: &Pack,
+               schema: &input::Schema,
+               engine: &dyn Engine,
+               sinks: &mut crate::audit::Sinks| {
+        crate::audit::run_file(pack, engine, schema, sources, input, &opts, sinks)
     };
     let lang = heng_compiler::diagnostic::Lang::En;
     let settler = settler
@@ -279,7 +282,7 @@ fn audit_file<'p>(
             out: &mut settled,
         }),
     };
-    let summary = run(pack, engine, &mut sinks)
+    let summary = run(pack, &schema, engine, &mut sinks)
         .and_then(|s| {
             use std::io::Write;
             findings.flush()?;

@@ -147,7 +147,7 @@ pub fn run_fixture(
                     s,
                     Lang::En,
                     engine.is_native(),
-                    |pack, engine, sinks| {
+                    |pack, schema, engine, sinks| {
                         run_batch(pack, engine, schema, sources, text.as_slice(), 1, sinks)
                     },
                 )?),

@@ -123,6 +123,9 @@ struct FieldReader {
     quoted: Box<[u8]>,
     kind: Kind,
     optional: bool,
+    /// Whether the value is kept; otherwise the fast reader only checks it (as
+    /// strictly) and leaves it absent (see [`check_schema_keeping`]).
+    keep: bool,
 }
 
 /// How to read one JSON value.
@@ -150,6 +153,18 @@ impl Schema {
 /// every field of every record type reachable from the visit. The error names the
 /// missing or mistyped field.
 pub fn check_schema(program: &Program) -> Result<Schema, Text> {
+    check_schema_keeping(program, &|_, _| true)
+}
+
+/// [`check_schema`], keeping only the values of the fields `keep` (record type,
+/// field index) names and those the runtime itself reads (ids, fee lines,
+/// refunds' fields, times); the others are checked as strictly but left absent,
+/// for a pass that reads only some fields (a settlement's first pass). A record
+/// is rejected exactly when it would be with every field kept.
+pub fn check_schema_keeping(
+    program: &Program,
+    keep: &dyn Fn(RecordId, usize) -> bool,
+) -> Result<Schema, Text> {
     let visit = program.visit.ok_or_else(|| {
         text!(
             "包中没有声明就诊记录类型(每行输入一条的 record)",
@@ -186,6 +201,12 @@ pub fn check_schema(program: &Program) -> Result<Schema, Text> {
     let (det_item_fee_sumamt, ()) =
         national_field(program, line_decl, DET_ITEM_FEE_SUMAMT, "Decimal", decimal)?;
 
+    let runtime = |r: RecordId, i: usize| {
+        (r == visit && [mdtrt_id, psn_no, feedetail].contains(&i))
+            || (r == fee_line
+                && [feedetl_sn, init_feedetl_sn, cnt, det_item_fee_sumamt].contains(&i))
+            || ["begntime", "fee_ocur_time"].contains(&program.record(r).fields[i].name.as_str())
+    };
     let mut records: Vec<Option<RecordReader>> = program.records.iter().map(|_| None).collect();
     let mut todo = vec![visit];
     while let Some(id) = todo.pop() {
@@ -197,7 +218,7 @@ pub fn check_schema(program: &Program) -> Result<Schema, Text> {
         // Reserve the slot first so recursive record types terminate.
         records[index] = Some(RecordReader { fields: Vec::new() });
         let mut fields = Vec::with_capacity(decl.fields.len());
-        for field in &decl.fields {
+        for (i, field) in decl.fields.iter().enumerate() {
             let kind = kind_of(field.value_type(), &mut todo).ok_or_else(|| {
                 text!(
                     "输入记录 {}.{} 的类型 {} 无法从 JSON 读取",
@@ -212,6 +233,7 @@ pub fn check_schema(program: &Program) -> Result<Schema, Text> {
                 quoted: format!("\"{}\"", field.name).into_bytes().into(),
                 kind,
                 optional: field.optional(),
+                keep: keep(id, i) || runtime(id, i),
             });
         }
         records[index] = Some(RecordReader { fields });

@@ -407,6 +407,7 @@ pub fn first_pass<'p>(
     native: bool,
     run: impl FnOnce(
         &Pack,
+        &crate::input::Schema,
         &dyn crate::engine::Engine,
         &mut crate::audit::Sinks,
     ) -> std::io::Result<crate::audit::Summary>,
@@ -415,6 +416,11 @@ pub fn first_pass<'p>(
         return Ok(settler);
     }
     let quiet = settler.pack.only(|_| false);
+    // the input read for only what the first pass needs
+    let fields = first_pass_fields(&quiet.program, settler.settlement);
+    let schema =
+        crate::input::check_schema_keeping(&quiet.program, &|r, i| fields.contains(&(r, i)))
+            .map_err(|e| std::io::Error::other(e.en))?;
     let engine: Box<dyn Engine> = match native {
         true => Box::new(crate::native::NativeEngine::with_settlement(&quiet)),
         false => Box::new(crate::engine::Interpreter::new(&quiet)),
@@ -431,6 +437,46 @@ pub fn first_pass<'p>(
             out: &mut settled,
         }),
     };
-    run(&quiet, &*engine, &mut sinks)?;
+    run(&quiet, &schema, &*engine, &mut sinks)?;
     Ok(settler.with_totals())
+}
+
+/// The input fields (record type, field index) a settlement's first pass reads:
+/// those of its `total`s and of the steps they depend on (see
+/// `SettleStep::Bind::first_pass`), and of the functions those call.
+fn first_pass_fields(
+    program: &heng_compiler::ir::Program,
+    s: &Settlement,
+) -> std::collections::HashSet<(heng_compiler::types::RecordId, usize)> {
+    use heng_compiler::ir::{ExprKind, SettleStep};
+    use heng_compiler::types::Type;
+    let exprs = s
+        .line_steps
+        .iter()
+        .chain(&s.visit_steps)
+        .filter(|step| match step {
+            SettleStep::Bind { first_pass, .. } | SettleStep::Add { first_pass, .. } => *first_pass,
+            SettleStep::Total { .. } => true,
+        })
+        .map(SettleStep::expr)
+        .chain(&s.year_start);
+    let mut fields = std::collections::HashSet::new();
+    let mut todo: Vec<&heng_compiler::ir::Expr> = exprs.collect();
+    let mut called = std::collections::HashSet::new();
+    while let Some(e) = todo.pop() {
+        e.walk(&mut |x| match &x.kind {
+            ExprKind::Field { base, index } => {
+                if let Type::Record(r) = &base.ty {
+                    fields.insert((*r, *index as usize));
+                }
+            }
+            ExprKind::Call { func, .. } if called.insert(func.0) => {
+                if let Some(f) = program.functions.get(func.0 as usize) {
+                    todo.push(&f.body);
+                }
+            }
+            _ => {}
+        });
+    }
+    fields
 }

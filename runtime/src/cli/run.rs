@@ -284,8 +284,8 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
     // batch totals (DIP's point value) need a first pass over the input
     let native = matches!(args.engine, super::EngineChoice::Jit);
     let settler = match settler.map(|s| {
-        heng_runtime::settle::first_pass(s, lang, native, |pack, engine, sinks| {
-            run_file(pack, engine, &schema, &sources, input, &file_run, sinks)
+        heng_runtime::settle::first_pass(s, lang, native, |pack, schema, engine, sinks| {
+            run_file(pack, engine, schema, &sources, input, &file_run, sinks)
         })
     }) {
         Some(Ok(s)) => Some(s),

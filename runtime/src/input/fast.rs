@@ -242,8 +242,15 @@ impl<'t> Parser<'t, '_> {
                         let f = &reader.fields[i];
                         if self.peek()? == b'n' {
                             self.literal(b"null")?;
+                        } else if !f.keep && matches!(f.kind, Kind::Text | Kind::Code) {
+                            // checked as `value` checks a text, not kept
+                            self.string()?;
+                            given |= 1 << i;
                         } else {
-                            fields[i] = self.value(s, &f.kind, f.optional)?;
+                            let v = self.value(s, &f.kind, f.optional)?;
+                            if f.keep {
+                                fields[i] = v;
+                            }
                             given |= 1 << i;
                         }
                     }

@@ -89,3 +89,60 @@ fn the_fast_path_defers_on_anything_unusual_and_errors_stay_the_same() {
         assert!(!fast_agrees(text), "the fast path answered {text}");
     }
 }
+
+/// A schema keeping only some fields (a settlement's first pass) accepts and
+/// rejects exactly what the full one does, with the same errors, and leaves the
+/// other fields absent but for those the runtime reads (ids, fee lines, times).
+#[test]
+fn a_schema_keeping_some_fields_reads_as_strictly() {
+    let program = program();
+    let full = check_schema(&program).unwrap();
+    let visit = program.visit.unwrap();
+    let decl = program.record(visit);
+    let gend = decl.field("gend").unwrap();
+    let pruned = check_schema_keeping(&program, &|r, i| r == visit && i == gend).unwrap();
+    let lines = [
+        line_of(&example()),
+        edited("肺炎", r"\u80ba\u708e"),
+        edited("肺炎", "肺\t炎"),
+        edited("肺炎", r"\x"),
+        edited(r#""gend":"2""#, r#""gend":5"#),
+        edited(r#""cont_years":7"#, r#""cont_years":7.5"#),
+        edited(
+            r#""endtime":"2026-10-05T10:00:00""#,
+            r#""endtime":"2026-10-05""#,
+        ),
+        edited(r#""diag_name":"肺炎""#, r#""diag_name":3"#),
+        edited(r#""cnt":"2""#, r#""cnt":"two""#),
+        edited(r#""brdy":"2019-03-14""#, r#""brdy":"2019-02-30""#),
+        edited(r#""psn_no":"P000123","#, ""),
+        edited(r#""hilist_name":"头孢曲松钠注射剂","#, ""),
+    ];
+    for text in &lines {
+        let (a, b) = (read_visit(&full, 1, text), read_visit(&pruned, 1, text));
+        match (&a, &b) {
+            (Err(x), Err(y)) => assert_eq!(x, y, "{text}"),
+            (Ok(x), Ok(y)) => {
+                for (i, (f, (kept, all))) in decl
+                    .fields
+                    .iter()
+                    .zip(y.record.fields.iter().zip(&x.record.fields))
+                    .enumerate()
+                {
+                    match f.name.as_str() {
+                        "gend" | "mdtrt_id" | "psn_no" | "begntime" => {
+                            assert_eq!(kept, all, "{}", f.name)
+                        }
+                        "feedetail" => assert_eq!(kept.as_list().len(), all.as_list().len()),
+                        _ => assert!(
+                            matches!(kept, Value::Absent | Value::List(_)) || i == gend,
+                            "{} kept: {kept:?}",
+                            f.name
+                        ),
+                    }
+                }
+            }
+            _ => panic!("{text}: {a:?} against {b:?}"),
+        }
+    }
+}
