@@ -130,6 +130,20 @@ fn settlement_does_not_depend_on_grouping_blocks_or_threads() {
     a.sort_unstable();
     b.sort_unstable();
     assert_eq!(a, b);
+    // with DIP's first pass, which also finds whether the input is grouped (the
+    // sample is not, its grouped copy is): the same lines either way
+    let dip = ["--param", "dip_budget=1000000"];
+    let sorted = |text: String| {
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        lines.sort_unstable();
+        lines
+    };
+    let ungrouped = settle(&dir, "examples/sample-batch.ndjson", &dip).unwrap();
+    assert!(ungrouped.contains("point_value"), "{ungrouped}");
+    assert_eq!(
+        sorted(settle(&dir, grouped.to_str().unwrap(), &dip).unwrap()),
+        sorted(ungrouped)
+    );
 }
 
 #[test]

@@ -126,6 +126,9 @@ pub struct Settler<'p> {
     totals: Option<Vec<Decimal>>,
     /// The sums of a first pass so far.
     collected: Mutex<Vec<Decimal>>,
+    /// Whether a first pass found the input grouped by patient (so the second
+    /// can write its results as they come, without holding them).
+    grouped: bool,
 }
 
 /// One visit's settlement: its NDJSON line, the evaluation error as an NDJSON
@@ -177,6 +180,7 @@ impl<'p> Settler<'p> {
                 .totals_are_zero(settlement)
                 .then(|| vec![Decimal::ZERO; settlement.totals.len()]),
             collected: Mutex::new(vec![Decimal::ZERO; settlement.totals.len()]),
+            grouped: false,
         }))
     }
 
@@ -186,6 +190,14 @@ impl<'p> Settler<'p> {
         self.totals.is_none()
     }
 
+    /// Forgets the sums a first pass collected so far (a run over the input
+    /// abandoned for one over it grouped by patient).
+    pub fn forget_collected(&self) {
+        if let Ok(mut c) = self.collected.lock() {
+            c.iter_mut().for_each(|t| *t = Decimal::ZERO);
+        }
+    }
+
     /// After the first pass: a settler that settles with the totals collected.
     pub fn with_totals(self) -> Settler<'p> {
         let collected = self.collected.lock().map(|c| c.clone()).unwrap_or_default();
@@ -193,6 +205,11 @@ impl<'p> Settler<'p> {
             totals: Some(collected),
             ..self
         }
+    }
+
+    /// Whether a first pass over the input found it grouped by patient.
+    pub fn input_grouped(&self) -> bool {
+        self.grouped
     }
 
     /// The batch totals by name, once known.
@@ -437,8 +454,11 @@ pub fn first_pass<'p>(
             out: &mut settled,
         }),
     };
-    run(&quiet, &schema, &*engine, &mut sinks)?;
-    Ok(settler.with_totals())
+    let summary = run(&quiet, &schema, &*engine, &mut sinks)?;
+    Ok(Settler {
+        grouped: summary.not_grouped.is_none(),
+        ..settler.with_totals()
+    })
 }
 
 /// The input fields (record type, field index) a settlement's first pass reads:

@@ -87,7 +87,12 @@ pub fn run_file(
     let reads_history = pack
         .active_rules()
         .any(|(_, r)| pack.program.reads_history(r));
-    if !reads_history && sinks.settlement.is_none() {
+    // a first pass of the settlement may have found the input grouped already
+    let grouped = sinks
+        .settlement
+        .as_ref()
+        .is_some_and(|s| s.settler.input_grouped());
+    if (!reads_history && sinks.settlement.is_none()) || grouped {
         return run(&mut blocks(path)?, Order::default(), sinks);
     }
 
@@ -131,7 +136,11 @@ pub fn run_file(
         return Ok(first);
     }
 
-    // Not grouped: group it, keeping each visit's input line number.
+    // Not grouped: group it, keeping each visit's input line number. What the
+    // abandoned run added to a first pass's batch totals is forgotten first.
+    if let Some(t) = &sinks.settlement {
+        t.settler.forget_collected();
+    }
     let grouped_path = scratch.0.join("grouped.ndjson");
     let mut numbers: Vec<u64> = Vec::new();
     let mut rejected = Vec::new();
