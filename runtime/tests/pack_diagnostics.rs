@@ -2,6 +2,9 @@
 //! folder with one thing broken (a table cell, a CSV header, heng.toml, a parameter
 //! override), snapshotted as the Chinese and English terminal rendering.
 
+#[path = "../../compiler/tests/support/assert_reported.rs"]
+mod assert_reported;
+
 use heng_compiler::diagnostic::{Lang, render};
 use heng_runtime::pack::load;
 use std::path::{Path, PathBuf};
@@ -111,17 +114,9 @@ fn strip(text: &str, dir: &Path) -> String {
 /// `assert_pack_diagnostic!(CODE, pack, overrides)`: asserts `CODE` is reported and
 /// snapshots the rendering under the test's name.
 macro_rules! assert_pack_diagnostic {
-    ($code:literal, $pack:expr, $overrides:expr) => {{
-        let (codes, out) = $pack.report($overrides);
-        assert!(
-            codes.contains(&$code),
-            "expected {} among {:?}\n{}",
-            $code,
-            codes,
-            out
-        );
-        insta::assert_snapshot!(out);
-    }};
+    ($code:literal, $pack:expr, $overrides:expr) => {
+        crate::assert_reported!($code, $pack.report($overrides))
+    };
 }
 
 #[test]

@@ -5,6 +5,9 @@
 //! as `examples/<name>/` beside a copy of the standard pack and runs the `heng`
 //! command on it.
 
+#[path = "../../compiler/tests/support/assert_reported.rs"]
+mod assert_reported;
+
 use heng_compiler::diagnostic::{Lang, render};
 use heng_runtime::audit::{Sinks, run_batch};
 use heng_runtime::engine::Interpreter;
@@ -212,17 +215,9 @@ fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
 /// `assert_imports_diagnostic!(CODE, folder, pack)`: `CODE` is reported when
 /// loading `pack`; the rendering is snapshotted under the test's name.
 macro_rules! assert_imports_diagnostic {
-    ($code:literal, $folder:expr, $pack:literal) => {{
-        let (codes, out) = $folder.report($pack);
-        assert!(
-            codes.contains(&$code),
-            "expected {} among {:?}\n{}",
-            $code,
-            codes,
-            out
-        );
-        insta::assert_snapshot!(out);
-    }};
+    ($code:literal, $folder:expr, $pack:literal) => {
+        crate::assert_reported!($code, $folder.report($pack))
+    };
 }
 
 #[test]

@@ -7,6 +7,9 @@ use heng_compiler::diagnostic::render::terminal;
 use heng_compiler::diagnostic::{Diagnostic, Lang};
 use heng_compiler::source::{FileId, SourceMap};
 
+#[path = "assert_reported.rs"]
+mod assert_reported;
+
 /// The standard pack's declarations every example is checked against.
 const DECLARATIONS: [(&str, &str); 4] = [
     (
@@ -75,15 +78,7 @@ fn in_declarations(d: &Diagnostic, example: FileId) -> bool {
 /// diagnostics and snapshots the source with its renderings under the test's name.
 #[macro_export]
 macro_rules! assert_diagnostic {
-    ($code:literal, $src:expr) => {{
-        let (codes, out) = $crate::report::report($src);
-        assert!(
-            codes.contains(&$code),
-            "expected {} among {:?}\n{}",
-            $code,
-            codes,
-            out
-        );
-        insta::assert_snapshot!(out);
-    }};
+    ($code:literal, $src:expr) => {
+        $crate::assert_reported!($code, $crate::report::report($src))
+    };
 }
