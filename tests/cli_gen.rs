@@ -15,9 +15,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 fn out_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("heng-cli-gen-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    heng_bin::out_dir("gen", name)
 }
 
 /// Runs `heng gen` and returns the batch and its manifest.

@@ -11,9 +11,7 @@ use rust_decimal::Decimal;
 use std::path::PathBuf;
 
 fn out_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("heng-cli-settle-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    heng_bin::out_dir("settle", name)
 }
 
 /// `heng run stdlib-rules --input INPUT --settlement OUT EXTRA…`: the settlement
