@@ -10,6 +10,7 @@ pub mod r#gen;
 pub mod group;
 pub mod history;
 pub mod input;
+mod json_text;
 pub mod native;
 pub mod pack;
 pub mod settle;

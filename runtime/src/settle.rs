@@ -14,6 +14,7 @@
 use crate::engine::Engine;
 use crate::eval::{EvalError, Evaluator, Settled, Totals, evidence_json};
 use crate::input::Visit;
+use crate::json_text;
 use crate::pack::Pack;
 use crate::value::Value;
 use chrono::Datelike;
@@ -129,6 +130,9 @@ pub struct Settler<'p> {
     /// Whether a first pass found the input grouped by patient (so the second
     /// can write its results as they come, without holding them).
     grouped: bool,
+    /// The `,"name":` and type of each visit output and line output.
+    visit_outputs: Vec<(String, Type)>,
+    line_outputs: Vec<(String, Type)>,
 }
 
 /// One visit's settlement: its NDJSON line, the evaluation error as an NDJSON
@@ -181,6 +185,20 @@ impl<'p> Settler<'p> {
                 .then(|| vec![Decimal::ZERO; settlement.totals.len()]),
             collected: Mutex::new(vec![Decimal::ZERO; settlement.totals.len()]),
             grouped: false,
+            visit_outputs: output_keys(settlement.visit_steps.iter().filter_map(|s| match s {
+                SettleStep::Bind {
+                    name,
+                    expr,
+                    output: true,
+                    ..
+                } => Some((name.as_str(), &expr.ty)),
+                _ => None,
+            })),
+            line_outputs: output_keys(
+                program.record(settlement.line_record).fields[1..]
+                    .iter()
+                    .map(|f| (f.name.as_str(), &f.ty)),
+            ),
         }))
     }
 
@@ -312,40 +330,27 @@ impl<'p> Settler<'p> {
     /// out; amounts have at least two decimals.
     fn json(&self, visit: &Visit, s: &Settled) -> String {
         let program = &self.pack.program;
-        let mut out = String::with_capacity(256 + 128 * s.lines.len());
-        out.push('{');
-        field(&mut out, "mdtrt_id", &visit.mdtrt_id.as_str().into());
-        field(&mut out, "psn_no", &visit.psn_no.as_str().into());
-        let outputs = self.settlement.visit_steps.iter().filter_map(|s| match s {
-            SettleStep::Bind {
-                name,
-                expr,
-                output: true,
-                ..
-            } => Some((name, &expr.ty)),
-            _ => None,
-        });
-        for ((name, ty), value) in outputs.zip(&s.visit) {
-            if let Some(v) = output_json(value, ty, program) {
-                field(&mut out, name, &v);
-            }
+        let mut out = String::with_capacity(256 + 160 * s.lines.len());
+        out.push_str("{\"mdtrt_id\":");
+        json_text::push_string(&mut out, &visit.mdtrt_id);
+        out.push_str(",\"psn_no\":");
+        json_text::push_string(&mut out, &visit.psn_no);
+        for ((key, ty), value) in self.visit_outputs.iter().zip(&s.visit) {
+            push_output(&mut out, key, value, ty, program);
         }
         out.push_str(",\"feedetail\":[");
-        let line_fields = &program.record(self.settlement.line_record).fields;
         let lines = visit.record.fields[self.pack.feedetail].as_list();
         for (i, (line, outs)) in lines.iter().zip(&s.lines).enumerate() {
             if i > 0 {
                 out.push(',');
             }
-            out.push('{');
+            out.push_str("{\"feedetl_sn\":");
             let sn = line
                 .as_record()
-                .and_then(|r| r.fields.get(self.sn?)?.as_str().map(str::to_string));
-            field(&mut out, "feedetl_sn", &sn.unwrap_or_default().into());
-            for (f, value) in line_fields[1..].iter().zip(outs) {
-                if let Some(v) = output_json(value, &f.ty, program) {
-                    field(&mut out, &f.name, &v);
-                }
+                .and_then(|r| r.fields.get(self.sn?)?.as_str());
+            json_text::push_string(&mut out, sn.unwrap_or_default());
+            for ((key, ty), value) in self.line_outputs.iter().zip(outs) {
+                push_output(&mut out, key, value, ty, program);
             }
             out.push('}');
         }
@@ -382,36 +387,48 @@ impl<'p> Settler<'p> {
     }
 }
 
-/// Appends `"name":value` to a JSON object being written (with a comma after the
-/// opening brace's first field).
-fn field(out: &mut String, name: &str, value: &serde_json::Value) {
-    if !out.ends_with('{') {
-        out.push(',');
-    }
-    out.push_str(&serde_json::Value::from(name).to_string());
-    out.push(':');
-    out.push_str(&value.to_string());
-}
-
-/// An output value as JSON: `None` when absent; decimals as strings with at least
-/// two decimal places (money is "0.00"; a value rounded to 0.0001 keeps four).
-fn output_json(
+/// Appends `,"name":value` for an output (`key` is `,"name":`), nothing when it
+/// is absent; decimals as strings with at least two decimal places (money is
+/// "0.00"; a value rounded to 0.0001 keeps four).
+fn push_output(
+    out: &mut String,
+    key: &str,
     value: &Value,
     ty: &Type,
     program: &heng_compiler::ir::Program,
-) -> Option<serde_json::Value> {
+) {
     match value {
-        Value::Absent => None,
+        Value::Absent => return,
+        _ => out.push_str(key),
+    }
+    match value {
         Value::Decimal(d) => {
             let mut d = *d;
             if d.scale() < 2 {
                 d.rescale(2);
             }
-            Some(d.to_string().into())
+            out.push('"');
+            json_text::push_decimal(out, d);
+            out.push('"');
         }
-        Value::Int(i) if matches!(ty, Type::Decimal) => Some(format!("{i}.00").into()),
-        v => Some(evidence_json(v, ty, program)),
+        Value::Int(i) if matches!(ty, Type::Decimal) => {
+            out.push_str(&format!("\"{i}.00\""));
+        }
+        Value::Text(t) => json_text::push_string(out, t),
+        v => out.push_str(&evidence_json(v, ty, program).to_string()),
     }
+}
+
+/// The `,"name":` of each output, with its type.
+fn output_keys<'a>(outputs: impl Iterator<Item = (&'a str, &'a Type)>) -> Vec<(String, Type)> {
+    outputs
+        .map(|(name, ty)| {
+            let mut key = String::from(",");
+            json_text::push_string(&mut key, name);
+            key.push(':');
+            (key, ty.clone())
+        })
+        .collect()
 }
 
 /// The first pass of a settlement with batch totals: `run` goes once over the
