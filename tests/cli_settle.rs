@@ -347,3 +347,31 @@ fn a_repeated_visit_is_rejected_and_does_not_move_the_accumulators() {
     .unwrap();
     assert_eq!(std::fs::read_to_string(out).unwrap(), expected);
 }
+
+#[test]
+fn settling_without_auditing_settles_the_same_and_finds_nothing() {
+    let dir = out_dir("no-audit");
+    let sample = "examples/sample-batch.ndjson";
+    for dip in [&[][..], &["--param", "dip_budget=1000000"][..]] {
+        let audited = settle(&dir, sample, dip).unwrap();
+        assert_ne!(
+            std::fs::read_to_string(dir.join("findings.ndjson")).unwrap(),
+            ""
+        );
+        let only = settle(&dir, sample, &[dip, &["--no-audit"]].concat()).unwrap();
+        assert_eq!(only, audited, "{dip:?}");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("findings.ndjson")).unwrap(),
+            "",
+            "no rule ran"
+        );
+    }
+    // it settles: without --settlement there is nothing to do
+    let o = heng(&["run", "stdlib-rules", "--input", sample, "--no-audit"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--settlement"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -72,6 +72,37 @@ impl Program {
         found
     }
 
+    /// The input fields (record type, field index) that `exprs`, or the functions
+    /// they call, read.
+    pub fn fields_read<'e>(
+        &'e self,
+        exprs: impl IntoIterator<Item = &'e Expr>,
+    ) -> std::collections::HashSet<(RecordId, usize)> {
+        let mut fields = std::collections::HashSet::new();
+        let mut todo: Vec<&Expr> = exprs.into_iter().collect();
+        let mut called = std::collections::HashSet::new();
+        while let Some(e) = todo.pop() {
+            e.walk(&mut |x| match &x.kind {
+                ExprKind::Field { base, index } => {
+                    let ty = match &base.ty {
+                        Type::Option(t) => &**t,
+                        t => t,
+                    };
+                    if let Type::Record(r) = ty {
+                        fields.insert((*r, *index as usize));
+                    }
+                }
+                ExprKind::Call { func, .. } if called.insert(func.0) => {
+                    if let Some(f) = self.functions.get(func.0 as usize) {
+                        todo.push(&f.body);
+                    }
+                }
+                _ => {}
+            });
+        }
+        fields
+    }
+
     /// Whether a rule reads the patient's history (directly or through a function),
     /// so that its findings on a visit depend on the patient's other visits.
     pub fn reads_history(&self, rule: &Rule) -> bool {

@@ -241,7 +241,9 @@ fn audit_file<'p>(
     ),
     String,
 > {
-    let schema = input::check_schema(&pack.program).map_err(|e| e.en.to_string())?;
+    let schema = pack
+        .input_schema(settler.is_some())
+        .map_err(|e| e.en.to_string())?;
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let open = |p: &Path| {
         std::fs::File::create(p)

@@ -431,6 +431,26 @@ pub fn load(dir: &Path, overrides: &[(String, String)]) -> Loaded {
 }
 
 impl Pack {
+    /// The input schema of a run of this pack: the values of the fields that its
+    /// active rules, and when `settling` its settlement, read are kept; the others
+    /// are checked as strictly and left absent (see
+    /// [`crate::input::check_schema_keeping`]), so a run builds no value nothing
+    /// reads.
+    pub fn input_schema(
+        &self,
+        settling: bool,
+    ) -> Result<crate::input::Schema, heng_compiler::diagnostic::Text> {
+        let program = &self.program;
+        let rules = self.active_rules().flat_map(|(_, r)| r.exprs());
+        let settlement = program
+            .settlement
+            .iter()
+            .filter(|_| settling)
+            .flat_map(|s| s.exprs());
+        let read = program.fields_read(rules.chain(settlement));
+        crate::input::check_schema_keeping(program, &|r, i| read.contains(&(r, i)))
+    }
+
     /// The same pack with only the active rules `keep` accepts left active.
     pub fn only(&self, keep: impl Fn(&heng_compiler::ir::Rule) -> bool) -> Pack {
         let mut pack = self.clone();

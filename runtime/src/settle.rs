@@ -485,8 +485,6 @@ fn first_pass_fields(
     program: &heng_compiler::ir::Program,
     s: &Settlement,
 ) -> std::collections::HashSet<(heng_compiler::types::RecordId, usize)> {
-    use heng_compiler::ir::{ExprKind, SettleStep};
-    use heng_compiler::types::Type;
     let exprs = s
         .line_steps
         .iter()
@@ -497,23 +495,5 @@ fn first_pass_fields(
         })
         .map(SettleStep::expr)
         .chain(&s.year_start);
-    let mut fields = std::collections::HashSet::new();
-    let mut todo: Vec<&heng_compiler::ir::Expr> = exprs.collect();
-    let mut called = std::collections::HashSet::new();
-    while let Some(e) = todo.pop() {
-        e.walk(&mut |x| match &x.kind {
-            ExprKind::Field { base, index } => {
-                if let Type::Record(r) = &base.ty {
-                    fields.insert((*r, *index as usize));
-                }
-            }
-            ExprKind::Call { func, .. } if called.insert(func.0) => {
-                if let Some(f) = program.functions.get(func.0 as usize) {
-                    todo.push(&f.body);
-                }
-            }
-            _ => {}
-        });
-    }
-    fields
+    program.fields_read(exprs)
 }

@@ -1,7 +1,7 @@
 //! W2 (performance.md): the pack's settlement with accumulators and DIP over the
-//! batch W1 audits, as `heng run --settlement FILE --param dip_budget=…` does it
-//! (a first pass for DIP's batch total, then the audit and the settlement), on
-//! every thread. Its baseline is W1 on the same batch in the same process. The
+//! batch W1 audits, as `heng run --no-audit --settlement FILE --param
+//! dip_budget=…` does it (a first pass for DIP's batch total, then the
+//! settlement; no audit rule runs), on every thread. Its baseline is W1 on the same batch in the same process. The
 //! identities of records.md are checked on every visit settled.
 
 use super::audit_file;
@@ -43,11 +43,12 @@ pub fn w2(
     audit_seconds: f64,
 ) -> Result<W2, String> {
     let loaded = pack::load(dir, &[("dip_budget".into(), DIP_BUDGET.into())]);
-    let pack = loaded
+    let pack = &loaded
         .pack
         .as_ref()
         .filter(|_| !loaded.has_errors())
-        .ok_or("W2: the pack does not check with a DIP budget")?;
+        .ok_or("W2: the pack does not check with a DIP budget")?
+        .only(|_| false);
     let settler =
         Settler::new(pack, StartValues::default())?.ok_or("W2: the pack has no settlement")?;
     let engine = NativeEngine::with_settlement(pack);

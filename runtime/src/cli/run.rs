@@ -53,6 +53,10 @@ pub struct Args {
     /// psn_no, year, then the settlement's accumulators); others start at zero.
     #[arg(long, value_name = "CSV", requires = "settlement")]
     accumulators: Option<PathBuf>,
+    /// Settle only: run none of the pack's audit rules (the findings file stays
+    /// empty; rejected records are still reported).
+    #[arg(long, requires = "settlement")]
+    no_audit: bool,
     /// Override a pack parameter, e.g. --param discharge_max_days=10.
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
     params: Vec<(String, String)>,
@@ -123,7 +127,8 @@ fn create(path: &Path, lang: Lang) -> Result<Box<dyn Write>, ExitCode> {
 }
 
 pub fn run(args: Args, lang: Lang) -> ExitCode {
-    let (pack, sources, schema) = match super::load_pack(&args.pack, &args.params, lang) {
+    let (pack, sources, _) = match super::load_pack(&args.pack, &args.params, lang) {
+        Ok((pack, sources, schema)) if args.no_audit => (pack.only(|_| false), sources, schema),
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
@@ -133,6 +138,11 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
             Lang::En => eprintln!("error: {e}"),
         }
         ExitCode::from(2)
+    };
+    // only the fields the run reads are built
+    let schema = match pack.input_schema(args.settlement.is_some()) {
+        Ok(s) => s,
+        Err(e) => return fail(e.get(lang).to_string()),
     };
     let csv_input = args.fee_lines.is_some()
         || args
