@@ -77,9 +77,6 @@ pub fn audit_visit(
     visit: &Visit,
     patient: Option<&Patient>,
 ) -> (Vec<Finding>, Vec<EvalFailure>) {
-    if pack.visit_rules().next().is_none() {
-        return (Vec::new(), Vec::new());
-    }
     let fields = schema.fields();
     let record = Value::Record(visit.record.clone());
     let lines = visit.record.fields[fields.feedetail].as_list();

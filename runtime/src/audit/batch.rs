@@ -160,6 +160,7 @@ pub fn run_source(
         .then_some(history);
     let task = Job {
         group_rules: pack.group_rules().map(|(i, _)| i).collect(),
+        audits: pack.visit_rules().next().is_some(),
         pack,
         engine,
         schema,
@@ -308,6 +309,8 @@ struct Job<'a> {
     pack: &'a Pack,
     /// The `each group` rules, whose keys and totals the engine computes per visit.
     group_rules: Vec<usize>,
+    /// Whether the pack has rules evaluated visit by visit.
+    audits: bool,
     engine: &'a dyn Engine,
     schema: &'a Schema,
     sources: &'a SourceMap,
@@ -349,8 +352,12 @@ impl Job<'_> {
                         Err(e) => return Done::Rejected(e),
                     };
                     let patient = patients.get(visit.psn_no.as_str());
-                    let (found, mut failed) =
-                        audit_visit(pack, self.engine, schema, self.sources, &visit, patient);
+                    let (found, mut failed) = match self.audits {
+                        true => {
+                            audit_visit(pack, self.engine, schema, self.sources, &visit, patient)
+                        }
+                        false => Default::default(),
+                    };
                     let record = crate::value::Value::Record(visit.record.clone());
                     let mut groups = Vec::new();
                     for &r in &self.group_rules {
