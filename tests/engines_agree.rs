@@ -585,3 +585,122 @@ fn settlement_faults_and_fallbacks_agree() {
         assert_eq!(native.settlements_interpreted(), interpreted, "{name}");
     }
 }
+
+/// A settlement whose outputs after a batch total read only the total and
+/// values saved with the visit is settled in one pass, those outputs filled in
+/// at the end; one whose outputs after the total read the visit too needs a
+/// first pass. Both give the same lines with both engines, and a fault after the
+/// total (a division by a zero total) is the visit's evaluation error either way.
+#[test]
+fn settlements_with_totals_in_one_pass_and_in_two_agree() {
+    use heng_runtime::settle::{SettledLine, Settler, StartValues};
+    let settlement = |share: &str| {
+        format!(
+            r#"settlement share "份额" {{
+  each line
+  output amount = line.det_item_fee_sumamt
+  each visit
+  let fee = sum(l.amount for l in settled_lines)
+  output fee_out = fee
+  total fees = fee
+  output share = {share}
+  output half = round(fee / fees / 2, 0.0001)
+}}
+"#
+        )
+    };
+    let visit = |id: &str, fee: &str| {
+        format!(
+            r#"{{"mdtrt_id":"{id}","psn_no":"P{id}","brdy":"1980-01-01","med_type":"11","begntime":"2026-10-01T08:00:00","feedetail":[{{"feedetl_sn":"1","fee_ocur_time":"2026-10-01T09:00:00","med_list_codg":"X1","hilist_name":"甲","cnt":"1","pric":"{fee}","det_item_fee_sumamt":"{fee}"}}]}}"#
+        )
+    };
+    let one = "round(fee / fees, 0.0001)";
+    let two = r#"if visit.med_type == "" then none else round(fee / fees, 0.0001)"#;
+    let mut results = Vec::new();
+    for (name, share, single) in [("one_pass", one, true), ("two_passes", two, false)] {
+        let loaded = load_rules(name, &settlement(share));
+        let pack = checked(&loaded);
+        assert_eq!(
+            pack.program.settlement.as_ref().unwrap().single_pass,
+            single,
+            "{name}"
+        );
+        let schema = input::check_schema(&pack.program).unwrap();
+        for fees in [["12.00", "6.00", "2.00"], ["0.00", "0.00", "0.00"]] {
+            let parsed: Vec<_> = fees
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    input::read_visit(&schema, i as u64 + 1, &visit(&format!("V{i}"), f)).unwrap()
+                })
+                .collect();
+            let refs: Vec<_> = parsed.iter().collect();
+            let settle = |engine: &dyn Engine| -> (String, Vec<String>) {
+                let mut settler = Settler::new(pack, StartValues::default()).unwrap().unwrap();
+                if settler.collecting() {
+                    settler.settle_part(engine, &refs, &loaded.sources, Lang::En);
+                    settler = settler.with_totals();
+                }
+                assert_eq!(settler.deferring(), single, "{name}");
+                let (mut text, mut errors) = (String::new(), Vec::new());
+                for s in settler.settle_part(engine, &refs, &loaded.sources, Lang::En) {
+                    match s {
+                        SettledLine::Ok(l) => text.extend([l, "\n".into()]),
+                        SettledLine::Failed(e) => errors.push(e),
+                        SettledLine::Skipped => panic!("skipped"),
+                    }
+                }
+                if settler.deferring() {
+                    let (mut resolved, mut late) = (Vec::new(), Vec::new());
+                    let mut summary = heng_runtime::audit::Summary {
+                        settled: refs.len() as u64,
+                        ..Default::default()
+                    };
+                    settler
+                        .resolve(
+                            &mut text.as_bytes(),
+                            &mut resolved,
+                            &mut late,
+                            &loaded.sources,
+                            Lang::En,
+                            &mut summary,
+                        )
+                        .unwrap();
+                    text = String::from_utf8(resolved).unwrap();
+                    errors.extend(String::from_utf8(late).unwrap().lines().map(str::to_string));
+                    assert_eq!(summary.eval_errors as usize, errors.len());
+                    assert_eq!(summary.settled as usize, text.lines().count());
+                }
+                // where the fault is differs between the two settlements
+                let errors = errors
+                    .iter()
+                    .map(|e| {
+                        let v: serde_json::Value = serde_json::from_str(e).unwrap();
+                        format!("{} {} {}", v["line"], v["mdtrt_id"], v["reason"])
+                    })
+                    .collect();
+                (text, errors)
+            };
+            let native = NativeEngine::with_settlement(pack);
+            assert!(native.report.interpreted.is_empty(), "{name}");
+            let interpreted = settle(&Interpreter::new(pack));
+            assert_eq!(settle(&native), interpreted, "{name}");
+            results.push(interpreted);
+        }
+    }
+    assert_eq!(
+        results[0], results[2],
+        "the same lines in one pass and in two"
+    );
+    assert_eq!(results[1], results[3]);
+    let (text, errors) = &results[0];
+    assert!(
+        text.contains(r#""fee_out":"12.00","share":"0.6000","half":"0.3000""#),
+        "{text}"
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    let (text, errors) = &results[1];
+    assert_eq!(text, "");
+    assert_eq!(errors.len(), 3);
+    assert!(errors[0].contains("division by zero"), "{errors:?}");
+}

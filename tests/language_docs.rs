@@ -168,22 +168,24 @@ fn run_example(ex: &Example) -> Result<(), String> {
         }
     };
     let schema = check_schema(&pack.program).map_err(|e| e.en)?;
-    let settler = match Settler::new(pack, StartValues::default())? {
-        Some(s) => Some(
-            first_pass(s, Lang::En, false, |pack, schema, engine, sinks| {
-                run_batch(
-                    pack,
-                    engine,
-                    schema,
-                    &loaded.sources,
-                    visits.text.as_bytes(),
-                    1,
-                    sinks,
-                )
-            })
-            .map_err(|e| e.to_string())?,
-        ),
-        None => None,
+    // a settler per engine: settling sums its batch totals
+    let settler = || -> Result<Option<Settler>, String> {
+        let Some(s) = Settler::new(pack, StartValues::default())? else {
+            return Ok(None);
+        };
+        first_pass(s, Lang::En, false, |pack, schema, engine, sinks| {
+            run_batch(
+                pack,
+                engine,
+                schema,
+                &loaded.sources,
+                visits.text.as_bytes(),
+                1,
+                sinks,
+            )
+        })
+        .map(Some)
+        .map_err(|e| e.to_string())
     };
     let mut settled_lines = Vec::new();
     let native = NativeEngine::with_settlement(pack);
@@ -196,6 +198,7 @@ fn run_example(ex: &Example) -> Result<(), String> {
         // as `heng run` does: patient by patient, so that history rules see history
         let (mut found, mut errors) = (Vec::new(), Vec::new());
         settled_lines.clear();
+        let settler = settler()?;
         let mut sinks = Sinks {
             findings: &mut found,
             errors: &mut errors,
@@ -208,7 +211,7 @@ fn run_example(ex: &Example) -> Result<(), String> {
                     out: &mut settled_lines,
                 }),
         };
-        let summary = run_batch(
+        let mut summary = run_batch(
             pack,
             engine,
             &schema,
@@ -218,6 +221,12 @@ fn run_example(ex: &Example) -> Result<(), String> {
             &mut sinks,
         )
         .map_err(|e| e.to_string())?;
+        if let Some(settler) = &settler {
+            let lines = std::mem::take(&mut settled_lines);
+            settled_lines = settler
+                .resolved(lines, &mut errors, &loaded.sources, Lang::En, &mut summary)
+                .map_err(|e| e.to_string())?;
+        }
         if summary.rejected > 0 || !errors.is_empty() {
             return Err(format!(
                 "{engine_name}: errors: {}",

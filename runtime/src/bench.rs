@@ -274,6 +274,11 @@ fn audit_file<'p>(
         .map(|s| crate::settle::first_pass(s, lang, true, run))
         .transpose()
         .map_err(|e| format!("the first pass failed: {e}"))?;
+    // as `heng run` does: one pass, the holes filled at the end, when it can
+    let mut held = match settler.as_ref().filter(|s| s.deferring()) {
+        Some(_) => Some(crate::settle::Held::new(out).map_err(|e| e.to_string())?),
+        None => None,
+    };
     let mut sinks = crate::audit::Sinks {
         findings: &mut findings,
         errors: &mut errors,
@@ -281,18 +286,32 @@ fn audit_file<'p>(
         progress: &mut progress,
         settlement: settler.as_ref().map(|settler| crate::audit::Settling {
             settler,
-            out: &mut settled,
+            out: match held.as_mut() {
+                Some(h) => h.writer(),
+                None => &mut settled,
+            },
         }),
     };
     let summary = run(pack, &schema, engine, &mut sinks)
-        .and_then(|s| {
+        .and_then(|mut s| {
             use std::io::Write;
+            if let (Some(mut h), Some(settler)) = (held.take(), &settler) {
+                settler.resolve(
+                    &mut h.reader()?,
+                    &mut settled,
+                    &mut errors,
+                    sources,
+                    lang,
+                    &mut s,
+                )?;
+            }
             findings.flush()?;
             errors.flush()?;
             settled.flush()?;
             Ok(s)
         })
         .map_err(|e| format!("the run failed: {e}"))?;
+    let settler = settler.map(crate::settle::Settler::finished);
     Ok((summary, t.elapsed().as_secs_f64(), settler))
 }
 

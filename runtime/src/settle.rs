@@ -7,7 +7,12 @@
 //! driver groups the input by patient first when it is not). Accumulators start
 //! from the values of an accumulators CSV ([`StartValues`]) or zero.
 //!
-//! A settlement with batch totals (`total`) needs two passes: a new settler is
+//! A settlement with batch totals (`total`) whose later steps read only the
+//! totals and a few saved values (`Settlement::single_pass`, as DIP's point value
+//! and payments) is settled in one pass: the settler is [`Settler::deferring`]:
+//! each line is written with a hole where those outputs go, holding the values
+//! they read, and [`Settler::resolve`] fills the holes once the totals are
+//! known. Other settlements with totals need two passes: a new settler is then
 //! [`Settler::collecting`]: it sums them over a first pass, writing nothing; then
 //! [`Settler::with_totals`] settles with their values.
 
@@ -133,10 +138,17 @@ pub struct Settler<'p> {
     /// The `,"name":` and type of each visit output and line output.
     visit_outputs: Vec<(String, Type)>,
     line_outputs: Vec<(String, Type)>,
+    /// Per visit output, whether it comes after the totals (`after_totals`).
+    after_totals: Vec<bool>,
 }
 
+/// What marks a hole in a deferring settler's lines: a control character, which
+/// JSON text never holds raw (and not NUL, which separates held results).
+const HOLE: char = '\u{1}';
+
 /// One visit's settlement: its NDJSON line, the evaluation error as an NDJSON
-/// error line, or nothing (in a first pass).
+/// error line, or nothing (in a first pass). A deferring settler's lines hold
+/// holes ([`HOLE`]) that [`Settler::resolve`] fills.
 pub enum SettledLine {
     Ok(String),
     Failed(String),
@@ -199,13 +211,31 @@ impl<'p> Settler<'p> {
                     .iter()
                     .map(|f| (f.name.as_str(), &f.ty)),
             ),
+            after_totals: settlement
+                .visit_steps
+                .iter()
+                .filter_map(|s| match s {
+                    SettleStep::Bind {
+                        output: true,
+                        after_totals,
+                        ..
+                    } => Some(*after_totals),
+                    _ => None,
+                })
+                .collect(),
         }))
     }
 
     /// Whether this settler is collecting batch totals (a first pass) and
     /// writes nothing.
     pub fn collecting(&self) -> bool {
-        self.totals.is_none()
+        self.totals.is_none() && !self.settlement.single_pass
+    }
+
+    /// Whether this settler settles in one pass, summing the batch totals as it
+    /// goes and leaving holes for the outputs that read them ([`Settler::resolve`]).
+    pub fn deferring(&self) -> bool {
+        self.totals.is_none() && self.settlement.single_pass
     }
 
     /// Forgets the sums a first pass collected so far (a run over the input
@@ -222,6 +252,15 @@ impl<'p> Settler<'p> {
         Settler {
             totals: Some(collected),
             ..self
+        }
+    }
+
+    /// The settler once its run is over: a deferring one with the totals it
+    /// summed known.
+    pub fn finished(self) -> Settler<'p> {
+        match self.deferring() {
+            true => self.with_totals(),
+            false => self,
         }
     }
 
@@ -303,6 +342,7 @@ impl<'p> Settler<'p> {
                 let record = Value::Record(visit.record.clone());
                 let totals = match &self.totals {
                     Some(known) => Totals::Known(known),
+                    None if self.settlement.single_pass => Totals::Single(&mut sums),
                     None => Totals::Collect(&mut sums),
                 };
                 let settled = engine.settle(self.settlement, &record, acc, totals);
@@ -312,7 +352,7 @@ impl<'p> Settler<'p> {
                     Err(e) => SettledLine::Failed(self.failure_json(visit, &e, sources, lang)),
                 });
             }
-            if self.collecting()
+            if self.totals.is_none()
                 && let Ok(mut into) = self.collected.lock()
             {
                 for (t, s) in into.iter_mut().zip(sums) {
@@ -335,8 +375,24 @@ impl<'p> Settler<'p> {
         json_text::push_string(&mut out, &visit.mdtrt_id);
         out.push_str(",\"psn_no\":");
         json_text::push_string(&mut out, &visit.psn_no);
-        for ((key, ty), value) in self.visit_outputs.iter().zip(&s.visit) {
-            push_output(&mut out, key, value, ty, program);
+        let mut holes = 0;
+        for (((key, ty), value), after) in self
+            .visit_outputs
+            .iter()
+            .zip(&s.visit)
+            .zip(&self.after_totals)
+        {
+            match self.deferring() && *after {
+                true => {
+                    out.push(HOLE);
+                    if holes == 0 {
+                        self.push_saved(&mut out, visit, &s.saved);
+                    }
+                    out.push(HOLE);
+                    holes += 1;
+                }
+                false => push_output(&mut out, key, value, ty, program),
+            }
         }
         out.push_str(",\"feedetail\":[");
         let lines = visit.record.fields[self.pack.feedetail].as_list();
@@ -365,7 +421,6 @@ impl<'p> Settler<'p> {
         sources: &SourceMap,
         lang: Lang,
     ) -> String {
-        let (l, c) = sources.line_col(e.span.file, e.span.start);
         let sn = e.line.and_then(|i| {
             let line = visit.record.fields[self.pack.feedetail].as_list().get(i)?;
             line.as_record()?
@@ -374,16 +429,179 @@ impl<'p> Settler<'p> {
                 .as_str()
                 .map(str::to_string)
         });
+        self.failure_line(visit.line, &visit.mdtrt_id, sn, e, sources, lang)
+    }
+
+    /// An evaluation error of the settlement as an NDJSON error line.
+    fn failure_line(
+        &self,
+        line: u64,
+        mdtrt_id: &str,
+        feedetl_sn: Option<String>,
+        e: &EvalError,
+        sources: &SourceMap,
+        lang: Lang,
+    ) -> String {
+        let (l, c) = sources.line_col(e.span.file, e.span.start);
         serde_json::json!({
             "kind": "eval_error",
-            "line": visit.line,
-            "mdtrt_id": visit.mdtrt_id,
+            "line": line,
+            "mdtrt_id": mdtrt_id,
             "rule": self.settlement.id,
-            "feedetl_sn": sn,
+            "feedetl_sn": feedetl_sn,
             "position": format!("{}:{l}:{c}", sources.get(e.span.file).path),
             "reason": e.message.get(lang),
         })
         .to_string()
+    }
+
+    /// [`Settler::resolve`] for lines held in memory: `lines` with their holes
+    /// filled, as they are when this settler does not defer.
+    pub fn resolved(
+        &self,
+        lines: Vec<u8>,
+        errors: &mut dyn std::io::Write,
+        sources: &SourceMap,
+        lang: Lang,
+        summary: &mut crate::audit::Summary,
+    ) -> std::io::Result<Vec<u8>> {
+        if !self.deferring() {
+            return Ok(lines);
+        }
+        let mut out = Vec::with_capacity(lines.len());
+        self.resolve(
+            &mut lines.as_slice(),
+            &mut out,
+            errors,
+            sources,
+            lang,
+            summary,
+        )?;
+        Ok(out)
+    }
+
+    /// The first hole's content: `[line, mdtrt_id, saved values…]` as JSON.
+    fn push_saved(&self, out: &mut String, visit: &Visit, saved: &[Value]) {
+        out.push_str(&format!("[{},", visit.line));
+        json_text::push_string(out, &visit.mdtrt_id);
+        for v in saved {
+            out.push(',');
+            match v {
+                Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+                Value::Int(i) => out.push_str(&i.to_string()),
+                Value::Enum(e) => out.push_str(&e.to_string()),
+                Value::Decimal(d) => {
+                    out.push('"');
+                    json_text::push_decimal(out, *d);
+                    out.push('"');
+                }
+                Value::Text(t) => json_text::push_string(out, t),
+                // `single_pass` saves scalars only
+                _ => out.push_str("null"),
+            }
+        }
+        out.push(']');
+    }
+
+    /// Copies the lines of a deferring settler's run from `from` to `to`, each
+    /// hole filled with the outputs after the totals, computed from the values
+    /// it holds and the batch's totals, which are now known. A visit whose
+    /// outputs fail goes to `errors` instead, counted in `summary` as an
+    /// evaluation error rather than as settled.
+    pub fn resolve(
+        &self,
+        from: &mut dyn std::io::BufRead,
+        to: &mut dyn std::io::Write,
+        errors: &mut dyn std::io::Write,
+        sources: &SourceMap,
+        lang: Lang,
+        summary: &mut crate::audit::Summary,
+    ) -> std::io::Result<()> {
+        let program = &self.pack.program;
+        let evaluator = Evaluator::new(program, &self.pack.params, &self.pack.tables);
+        let totals = self.collected.lock().map(|c| c.clone()).unwrap_or_default();
+        let saved_types: Vec<&Type> = self
+            .settlement
+            .visit_steps
+            .iter()
+            .filter_map(|s| match s {
+                SettleStep::Bind {
+                    saved: true, expr, ..
+                } => Some(&expr.ty),
+                _ => None,
+            })
+            .collect();
+        let after: Vec<&(String, Type)> = self
+            .visit_outputs
+            .iter()
+            .zip(&self.after_totals)
+            .filter_map(|(o, after)| after.then_some(o))
+            .collect();
+        let bad = |what: &str| std::io::Error::other(format!("a settlement hole {what}"));
+        let (mut line, mut out) = (Vec::new(), String::new());
+        while from.read_until(b'\n', &mut line)? > 0 {
+            if memchr::memchr(HOLE as u8, &line).is_none() {
+                to.write_all(&line)?;
+                line.clear();
+                continue;
+            }
+            let text = std::str::from_utf8(&line).map_err(|_| bad("is not UTF-8"))?;
+            let parts: Vec<&str> = text.split(HOLE).collect();
+            let (head, held) = (parts[0], parts.get(1).ok_or_else(|| bad("is not closed"))?);
+            let held: Vec<serde_json::Value> =
+                serde_json::from_str(held).map_err(|_| bad("does not hold JSON"))?;
+            let (n, id) = match &held[..] {
+                [n, id, ..] => (n.as_u64().unwrap_or(0), id.as_str().unwrap_or("")),
+                _ => return Err(bad("lacks the visit")),
+            };
+            let saved: Vec<Value> = held[2..]
+                .iter()
+                .zip(&saved_types)
+                .map(|(j, ty)| saved_value(j, ty))
+                .collect();
+            match evaluator.after_totals(self.settlement, &saved, &totals) {
+                Ok(values) => {
+                    out.clear();
+                    out.push_str(head);
+                    // the text after each hole: every other part from the third
+                    let rest = parts[2..].iter().step_by(2);
+                    for ((key, ty), (value, text)) in after.iter().zip(values.iter().zip(rest)) {
+                        push_output(&mut out, key, value, ty, program);
+                        out.push_str(text);
+                    }
+                    to.write_all(out.as_bytes())?;
+                }
+                Err(e) => {
+                    summary.settled = summary.settled.saturating_sub(1);
+                    summary.eval_errors += 1;
+                    let error = self.failure_line(n, id, None, &e, sources, lang);
+                    errors.write_all(error.as_bytes())?;
+                    errors.write_all(b"\n")?;
+                }
+            }
+            line.clear();
+        }
+        Ok(())
+    }
+}
+
+/// A saved value read back from a hole, as its type says.
+fn saved_value(j: &serde_json::Value, ty: &Type) -> Value {
+    let ty = match ty {
+        Type::Option(t) => &**t,
+        t => t,
+    };
+    match (j, ty) {
+        (serde_json::Value::Bool(b), _) => Value::Bool(*b),
+        (serde_json::Value::Number(n), Type::Enum(_)) => {
+            Value::Enum(n.as_u64().unwrap_or(0) as u32)
+        }
+        (serde_json::Value::Number(n), _) => Value::Int(n.as_i64().unwrap_or(0)),
+        (serde_json::Value::String(d), Type::Decimal) => {
+            d.parse().map(Value::Decimal).unwrap_or_default()
+        }
+        (serde_json::Value::String(t), _) => Value::Text(t.as_str().into()),
+        _ => Value::Absent,
     }
 }
 
@@ -434,7 +652,8 @@ fn output_keys<'a>(outputs: impl Iterator<Item = (&'a str, &'a Type)>) -> Vec<(S
 /// The first pass of a settlement with batch totals: `run` goes once over the
 /// input with a copy of the pack whose rules are all disabled and sinks that keep
 /// nothing, while `settler` sums the totals; returns the settler with them known.
-/// A settler without totals is returned as it is, without a pass.
+/// A settler that needs no first pass (no totals, or settling in one pass) is
+/// returned as it is.
 pub fn first_pass<'p>(
     settler: Settler<'p>,
     lang: Lang,
@@ -496,4 +715,47 @@ fn first_pass_fields(
         .map(SettleStep::expr)
         .chain(&s.year_start);
     program.fields_read(exprs)
+}
+
+/// A scratch file holding a deferring settler's lines until
+/// [`Settler::resolve`] reads them back; removed when dropped.
+pub struct Held {
+    path: std::path::PathBuf,
+    file: std::io::BufWriter<std::fs::File>,
+}
+
+impl Held {
+    /// A new scratch file in `dir`.
+    pub fn new(dir: &Path) -> std::io::Result<Held> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = dir.join(format!("heng-settlement-{}-{n}.ndjson", std::process::id()));
+        let file = std::fs::File::create(&path)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        Ok(Held {
+            file: std::io::BufWriter::with_capacity(1 << 20, file),
+            path,
+        })
+    }
+
+    /// Where the run writes the lines.
+    pub fn writer(&mut self) -> &mut dyn std::io::Write {
+        &mut self.file
+    }
+
+    /// The lines written, from the start.
+    pub fn reader(&mut self) -> std::io::Result<std::io::BufReader<std::fs::File>> {
+        use std::io::Write;
+        self.file.flush()?;
+        Ok(std::io::BufReader::with_capacity(
+            1 << 20,
+            std::fs::File::open(&self.path)?,
+        ))
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }

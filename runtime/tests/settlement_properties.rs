@@ -148,17 +148,38 @@ fn settle_with(
         }
         settler = settler.with_totals();
     }
-    let totals = settler.totals().into_iter().map(|(_, t)| t).collect();
-    let settled = settler
-        .settle_part(engine, &refs, sources, Lang::En)
-        .into_iter()
-        .map(|s| match s {
-            SettledLine::Ok(line) => {
-                let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-                (v["mdtrt_id"].as_str().unwrap().to_string(), v)
-            }
+    let mut text = String::new();
+    for s in settler.settle_part(engine, &refs, sources, Lang::En) {
+        match s {
+            SettledLine::Ok(line) => text.extend([line, "\n".into()]),
             SettledLine::Failed(e) => panic!("evaluation error: {e}"),
             SettledLine::Skipped => panic!("skipped"),
+        }
+    }
+    // a single pass fills in the outputs after the totals at the end
+    if settler.deferring() {
+        let (mut resolved, mut errors) = (Vec::new(), Vec::new());
+        let mut summary = heng_runtime::audit::Summary::default();
+        settler
+            .resolve(
+                &mut text.as_bytes(),
+                &mut resolved,
+                &mut errors,
+                sources,
+                Lang::En,
+                &mut summary,
+            )
+            .unwrap();
+        assert_eq!((summary.eval_errors, errors.len()), (0, 0));
+        text = String::from_utf8(resolved).unwrap();
+        settler = settler.with_totals();
+    }
+    let totals = settler.totals().into_iter().map(|(_, t)| t).collect();
+    let settled = text
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            (v["mdtrt_id"].as_str().unwrap().to_string(), v)
         })
         .collect();
     (settled, totals)
@@ -273,19 +294,23 @@ proptest! {
 }
 
 /// Without a DIP budget every case score is none, so DIP's total is zero
-/// whatever the visits: the settlement needs no first pass. With one it does.
+/// whatever the visits: the settlement needs no first pass. With one, its point
+/// value and payments read only the total and the case score, so it is settled
+/// in one pass, those outputs filled in at the end.
 #[test]
 fn without_a_dip_budget_there_is_no_first_pass() {
     let new =
         |(pack, _): &'static Loaded| Settler::new(pack, StartValues::default()).unwrap().unwrap();
     let plain = new(stdlib());
-    assert!(!plain.collecting());
+    assert!(!plain.collecting() && !plain.deferring());
     assert_eq!(plain.totals(), vec![("dip_scores", Decimal::ZERO)]);
-    assert!(new(with_dip()).collecting());
+    let dip = new(with_dip());
+    assert!(!dip.collecting() && dip.deferring());
 }
 
 /// The first pass of the standard settlement (for DIP's batch total) computes only
-/// what the case scores need: no line splits, no fund payments, no accumulators.
+/// what the case scores need: no line splits, no fund payments, no accumulators;
+/// and it needs none: only the point value and payment read the total.
 #[test]
 fn the_first_pass_computes_only_what_the_totals_need() {
     use heng_compiler::ir::SettleStep;
@@ -319,4 +344,29 @@ fn the_first_pass_computes_only_what_the_totals_need() {
             "case_score"
         ]
     );
+    // settled in one pass: the point value and payment wait for the total, from
+    // the two values they read
+    assert!(s.single_pass);
+    let names = |pick: fn(&SettleStep) -> bool| -> Vec<&str> {
+        s.visit_steps
+            .iter()
+            .filter(|step| pick(step))
+            .filter_map(|step| match step {
+                SettleStep::Bind { name, .. } => Some(name.as_str()),
+                _ => None,
+            })
+            .collect()
+    };
+    let after = names(|s| {
+        matches!(
+            s,
+            SettleStep::Bind {
+                after_totals: true,
+                ..
+            }
+        )
+    });
+    assert_eq!(after, ["point_value", "dip_payment"]);
+    let saved = names(|s| matches!(s, SettleStep::Bind { saved: true, .. }));
+    assert_eq!(saved, ["dip", "case_score"]);
 }

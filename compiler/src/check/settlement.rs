@@ -189,6 +189,8 @@ impl Checker<'_> {
                         expr: x,
                         output,
                         first_pass: false,
+                        after_totals: false,
+                        saved: false,
                     });
                 }
                 ClauseKind::Add(e, acc) => {
@@ -247,7 +249,7 @@ impl Checker<'_> {
             self.warn_unused_locals(scope);
         }
         self.check_reads_of_totals(&visit_steps);
-        Some(first_pass(Settlement {
+        Some(single_pass(first_pass(Settlement {
             id: s.name.name.clone(),
             name: s
                 .title
@@ -264,8 +266,9 @@ impl Checker<'_> {
             visit_steps,
             visit_frame,
             lines_in_first_pass: false,
+            single_pass: false,
             span: s.name.span,
-        }))
+        })))
     }
 
     /// The record of a settled line: the fee line, then the line outputs.
@@ -383,6 +386,85 @@ impl Checker<'_> {
                 )),
         );
     }
+}
+
+/// Marks the visit steps that read a batch total (directly or through a `let`)
+/// and the values they read, and whether the settlement can be settled in one
+/// pass: those steps read nothing else of the visit (no accumulator, no fee line,
+/// not the visit itself, no history) and the values they read are scalars (a
+/// single pass saves them with the visit's settlement line and computes the steps
+/// at the end). The checker has made sure no `total` or `add` reads a total.
+fn single_pass(mut s: Settlement) -> Settlement {
+    if s.totals.is_empty() {
+        return s;
+    }
+    let step_locals: Vec<u32> = s
+        .visit_steps
+        .iter()
+        .filter_map(|step| match step {
+            SettleStep::Bind { local, .. } | SettleStep::Total { local, .. } => Some(local.0),
+            SettleStep::Add { .. } => None,
+        })
+        .collect();
+    let visit_locals = 2 + s.accumulators.len() as u32;
+    let mut after: Vec<u32> = Vec::new();
+    let mut read: Vec<u32> = Vec::new();
+    let mut single = true;
+    for step in &mut s.visit_steps {
+        let mut reads = Vec::new();
+        let mut history = false;
+        step.expr().walk(&mut |e| match &e.kind {
+            ExprKind::Local(l) => reads.push(l.0),
+            ExprKind::History { .. } => history = true,
+            _ => {}
+        });
+        match step {
+            SettleStep::Total { local, .. } => after.push(local.0),
+            SettleStep::Bind {
+                local,
+                after_totals,
+                ..
+            } if reads.iter().any(|l| after.contains(l)) => {
+                *after_totals = true;
+                after.push(local.0);
+                single &= !history;
+                for l in reads {
+                    // the visit, its settled lines or an accumulator
+                    single &= l >= visit_locals;
+                    if step_locals.contains(&l) && !after.contains(&l) {
+                        read.push(l);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for step in &mut s.visit_steps {
+        if let SettleStep::Bind {
+            local, saved, expr, ..
+        } = step
+            && read.contains(&local.0)
+        {
+            *saved = true;
+            let scalar = |t: &Type| {
+                matches!(
+                    t,
+                    Type::Bool
+                        | Type::Int
+                        | Type::Decimal
+                        | Type::Text
+                        | Type::Code
+                        | Type::Enum(_)
+                )
+            };
+            single &= match &expr.ty {
+                Type::Option(t) => scalar(t),
+                t => scalar(t),
+            };
+        }
+    }
+    s.single_pass = single;
+    s
 }
 
 /// Marks what the first pass of a settlement with batch totals computes: the

@@ -1,6 +1,7 @@
 //! A settlement in the typed IR: its head (year start, accumulators, batch
 //! totals), the steps run per fee line and per visit, and what the first pass of
-//! a settlement with batch totals computes.
+//! a settlement with batch totals computes, or which steps a single pass leaves
+//! until the totals are known.
 
 use super::{Expr, LocalId};
 use crate::source::Span;
@@ -39,6 +40,10 @@ pub struct Settlement {
     /// A batch total depends on a line output, so the first pass runs the line
     /// steps.
     pub lines_in_first_pass: bool,
+    /// The batch totals can be summed while settling, in one pass: the steps after
+    /// the totals (`after_totals`) read only the totals, each other and `saved`
+    /// values of scalar types, so they can be computed once the totals are known.
+    pub single_pass: bool,
     pub span: Span,
 }
 
@@ -58,6 +63,12 @@ pub enum SettleStep {
         expr: Expr,
         output: bool,
         first_pass: bool,
+        /// It reads a batch total (directly or through a `let`): a settlement
+        /// settled in one pass (`Settlement::single_pass`) computes it once the
+        /// totals are known, from the `saved` values.
+        after_totals: bool,
+        /// A step after the totals reads it: a single pass saves its value.
+        saved: bool,
     },
     /// `total name = expr`: the batch's sum of `expr` (Decimal) over all settled
     /// visits, index `total` in `totals`, bound to `local` in the second pass.

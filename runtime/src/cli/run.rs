@@ -291,7 +291,8 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         scratch,
         history: &history,
     };
-    // batch totals (DIP's point value) need a first pass over the input
+    // batch totals (DIP's point value) need a first pass over the input, unless
+    // the settlement can be settled in one (see `Settler::deferring`)
     let native = matches!(args.engine, super::EngineChoice::Jit);
     let settler = match settler.map(|s| {
         heng_runtime::settle::first_pass(s, lang, native, |pack, schema, engine, sinks| {
@@ -302,6 +303,13 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         Some(Err(e)) => return fail(e.to_string()),
         None => None,
     };
+    let mut held = match settler.as_ref().filter(|s| s.deferring()) {
+        Some(_) => match heng_runtime::settle::Held::new(&file_run.scratch) {
+            Ok(h) => Some(h),
+            Err(e) => return fail(e.to_string()),
+        },
+        None => None,
+    };
     let mut sinks = Sinks {
         findings: &mut *findings,
         errors: &mut *errors,
@@ -310,7 +318,10 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         settlement: match (&settler, &mut settlement_out) {
             (Some(settler), Some(out)) => Some(heng_runtime::audit::Settling {
                 settler,
-                out: &mut **out,
+                out: match held.as_mut() {
+                    Some(h) => h.writer(),
+                    None => &mut **out,
+                },
             }),
             _ => None,
         },
@@ -322,9 +333,15 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let flushed = |mut s| {
+    let flushed = |mut s: heng_runtime::audit::Summary| {
         if let Some(c) = &converted {
             c.finish(&mut errors, &mut s)?;
+        }
+        // the holes filled, the batch totals now known
+        if let (Some(mut h), Some(settler), Some(out)) =
+            (held.take(), &settler, settlement_out.as_mut())
+        {
+            settler.resolve(&mut h.reader()?, out, &mut errors, &sources, lang, &mut s)?;
         }
         findings.flush()?;
         errors.flush()?;
@@ -343,6 +360,7 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let settler = settler.map(heng_runtime::settle::Settler::finished);
     eprint!("{}", summary_table(&pack, &summary, lang));
     if let (Some(settler), Some(path)) = (&settler, &args.settlement) {
         let totals: String = settler

@@ -12,6 +12,10 @@
 //!   value to the batch's sums, and only the steps the totals depend on run (the
 //!   others are bound to absent; see `SettleStep::Bind::first_pass`); in the
 //!   second ([`Totals::Known`]) everything runs and a `total` binds the batch's sum.
+//!   A settlement settled in one pass ([`Totals::Single`]; see
+//!   `Settlement::single_pass`) sums the totals as a first pass does and runs
+//!   every step but those after the totals, handing back the values they read;
+//!   [`Evaluator::after_totals`] computes them once the totals are known.
 
 use super::{Cx, EvalError, Evaluator, Fault, at, internal, store};
 use crate::value::{Record, Value};
@@ -27,6 +31,9 @@ pub enum Totals<'t> {
     Collect(&'t mut [Decimal]),
     /// Second pass (or no totals): the batch's sums.
     Known(&'t [Decimal]),
+    /// The only pass: each `total` adds to these sums; the steps after the totals
+    /// are left absent.
+    Single(&'t mut [Decimal]),
 }
 
 /// What a settlement produced for one visit.
@@ -36,6 +43,9 @@ pub struct Settled {
     pub visit: Vec<Value>,
     /// Per fee line, in list order, its outputs in declaration order.
     pub lines: Vec<Vec<Value>>,
+    /// In a single pass, the `saved` values (those the steps after the totals
+    /// read), in step order.
+    pub saved: Vec<Value>,
 }
 
 impl Evaluator<'_> {
@@ -71,7 +81,7 @@ impl Evaluator<'_> {
                 line: Some(i),
                 message: f.message,
             };
-            let (outputs, _, _) = cx
+            let (outputs, ..) = cx
                 .settle_steps(&s.line_steps, &mut frame, &line_totals)
                 .map_err(fail)?;
             let mut fields = Vec::with_capacity(1 + outputs.len());
@@ -91,14 +101,66 @@ impl Evaluator<'_> {
             line: None,
             message: f.message,
         };
-        let (outputs, adds, sums) = cx
+        let (outputs, adds, sums, saved) = cx
             .settle_steps(&s.visit_steps, &mut frame, &totals)
             .map_err(fail)?;
         commit(accumulators, &mut totals, adds, sums).map_err(fail)?;
         Ok(Settled {
             visit: outputs,
             lines: line_outputs,
+            saved,
         })
+    }
+
+    /// The outputs of the steps after the totals of a visit settled in a single
+    /// pass, from its `saved` values and the batch's totals.
+    pub fn after_totals(
+        &self,
+        s: &Settlement,
+        saved: &[Value],
+        totals: &[Decimal],
+    ) -> Result<Vec<Value>, EvalError> {
+        let cx = Cx::new(self, &Value::Absent, None);
+        let mut frame = vec![Value::Absent; s.visit_frame as usize];
+        let mut saved = saved.iter();
+        let mut outputs = Vec::new();
+        let fail = |f: Fault| EvalError {
+            span: f.span,
+            line: None,
+            message: f.message,
+        };
+        for step in &s.visit_steps {
+            match step {
+                SettleStep::Total { total, local, expr } => {
+                    let v = Value::Decimal(totals.get(*total).copied().unwrap_or_default());
+                    store(&mut frame, *local, v, expr.span).map_err(fail)?;
+                }
+                SettleStep::Bind {
+                    local,
+                    expr,
+                    output,
+                    after_totals: true,
+                    ..
+                } => {
+                    let v = cx.eval(expr, &mut frame).map_err(fail)?;
+                    if *output {
+                        outputs.push(v.clone());
+                    }
+                    store(&mut frame, *local, v, expr.span).map_err(fail)?;
+                }
+                SettleStep::Bind {
+                    local,
+                    expr,
+                    saved: true,
+                    ..
+                } => {
+                    let v = saved.next().cloned().unwrap_or_default();
+                    store(&mut frame, *local, v, expr.span).map_err(fail)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(outputs)
     }
 }
 
@@ -211,7 +273,7 @@ pub(crate) fn commit(
 ) -> super::Eval<()> {
     let mut after = accumulators.to_vec();
     add_into(&mut after, adds)?;
-    if let Totals::Collect(into) = totals {
+    if let Totals::Collect(into) | Totals::Single(into) = totals {
         let mut summed = into.to_vec();
         add_into(&mut summed, sums)?;
         into.copy_from_slice(&summed);
@@ -220,9 +282,9 @@ pub(crate) fn commit(
     Ok(())
 }
 
-/// The outputs of a run of steps, the `add`s to apply and, in a first pass, the
-/// totals' values.
-type StepsDone = (Vec<Value>, Amounts, Amounts);
+/// The outputs of a run of steps, the `add`s to apply, in a first or single pass
+/// the totals' values, and in a single pass the saved values.
+type StepsDone = (Vec<Value>, Amounts, Amounts, Vec<Value>);
 
 /// Adds each amount to its slot of `into` (accumulators or batch totals).
 fn add_into(into: &mut [Decimal], amounts: Amounts) -> super::Eval<()> {
@@ -247,12 +309,14 @@ impl Cx<'_, '_, '_> {
         let mut outputs = Vec::new();
         let mut adds = Vec::new();
         let mut sums = Vec::new();
+        let mut saved = Vec::new();
         let first_pass = matches!(totals, Totals::Collect(_));
+        let single = matches!(totals, Totals::Single(_));
         for step in steps {
             match step {
                 SettleStep::Total { total, local, expr } => {
                     let v = match totals {
-                        Totals::Collect(_) => {
+                        Totals::Collect(_) | Totals::Single(_) => {
                             let amount = self.eval(expr, frame)?.as_decimal().ok_or_else(|| {
                                 at(expr.span)(internal("a total's value is not a number"))
                             })?;
@@ -265,13 +329,16 @@ impl Cx<'_, '_, '_> {
                     };
                     store(frame, *local, v, expr.span)?;
                 }
+                // skipped: what no total needs in a first pass, what reads one in
+                // a single pass
                 SettleStep::Bind {
                     local,
                     expr,
                     output,
-                    first_pass: false,
+                    first_pass: needed,
+                    after_totals,
                     ..
-                } if first_pass => {
+                } if (first_pass && !needed) || (single && *after_totals) => {
                     if *output {
                         outputs.push(Value::Absent);
                     }
@@ -281,11 +348,15 @@ impl Cx<'_, '_, '_> {
                     local,
                     expr,
                     output,
+                    saved: save,
                     ..
                 } => {
                     let v = self.eval(expr, frame)?;
                     if *output {
                         outputs.push(v.clone());
+                    }
+                    if single && *save {
+                        saved.push(v.clone());
                     }
                     store(frame, *local, v, expr.span)?;
                 }
@@ -302,6 +373,6 @@ impl Cx<'_, '_, '_> {
                 }
             }
         }
-        Ok((outputs, adds, sums))
+        Ok((outputs, adds, sums, saved))
     }
 }

@@ -20,7 +20,7 @@ mod param_map;
 mod select;
 mod settle;
 
-pub use settle::SettleWords;
+pub use settle::{Pass, SettleWords};
 
 use super::intern::Interner;
 use super::layout::{Layout, Of, PrefixSets, days, secs};
@@ -107,8 +107,8 @@ pub struct Env<'a> {
 pub enum Unit<'r> {
     /// A single `each visit` or `each group` rule, or `each line` rules fused.
     Rules(&'r [&'r Rule]),
-    /// One pass of a settlement (`true`: the first pass, collecting totals).
-    Settlement(&'r Settlement, bool),
+    /// One pass of a settlement.
+    Settlement(&'r Settlement, Pass),
 }
 
 /// Helper functions declared in the module, by name.
@@ -216,7 +216,7 @@ pub fn compile(
                 g.group_rule(rule, params[2], params[3])
             }
             Unit::Rules(rules) => g.line_rules(rules, &params),
-            Unit::Settlement(s, first_pass) => g.settlement(s, first_pass, &params),
+            Unit::Settlement(s, pass) => g.settlement(s, pass, &params),
         };
         if let Err(e) = built {
             // the builder stopped half way: its context must not be reused as it is

@@ -5,7 +5,7 @@
 //! A pass that does not compile, a fault, or a value native code cannot hand back
 //! leaves the visit to the interpreter.
 
-use super::codegen::{self, Helpers, SettleWords};
+use super::codegen::{self, Helpers, Pass, SettleWords};
 use super::indicators::value_of_words;
 use super::machine::{self, RuleFn};
 use super::{NativeEngine, Prepared, SCRATCH};
@@ -21,19 +21,28 @@ use rust_decimal::Decimal;
 /// The functions of a settlement's passes, declared in the module.
 pub(super) struct SettleIds {
     second: FuncId,
-    first: Option<FuncId>,
+    collecting: Option<FuncId>,
 }
 
 /// The compiled passes of a settlement and where they write.
 pub(super) struct SettleFns {
     second: RuleFn,
-    /// Only when the settlement has batch totals.
-    first: Option<RuleFn>,
+    /// Only when the settlement has batch totals: the pass that sums them.
+    collecting: Option<(Pass, RuleFn)>,
     words: SettleWords,
 }
 
-/// Declares and builds the passes of `s` (the first only when it has totals).
-/// The outer error is the module's; the inner one says what does not compile.
+/// The pass of `s` that sums its batch totals: the single pass when it has one.
+fn collecting(s: &Settlement) -> Pass {
+    match s.single_pass {
+        true => Pass::Single,
+        false => Pass::First,
+    }
+}
+
+/// Declares and builds the passes of `s` (the second, and the one that sums its
+/// totals when it has some). The outer error is the module's; the inner one says
+/// what does not compile.
 pub(super) fn compile(
     s: &Settlement,
     module: &mut JITModule,
@@ -42,15 +51,12 @@ pub(super) fn compile(
     env: &mut codegen::Env,
     sig: &Signature,
 ) -> Result<Result<SettleIds, String>, String> {
-    let passes: &[bool] = if s.totals.is_empty() {
-        &[false]
-    } else {
-        &[false, true]
-    };
+    let both = [Pass::Second, collecting(s)];
+    let passes = &both[..if s.totals.is_empty() { 1 } else { 2 }];
     // built without defining first, so that nothing is defined unless every
     // pass compiles
-    for &first_pass in passes {
-        let unit = codegen::Unit::Settlement(s, first_pass);
+    for &pass in passes {
+        let unit = codegen::Unit::Settlement(s, pass);
         if let Err(codegen::Unsupported(why)) =
             codegen::compile(module, fctx, helpers, env, unit, None)
         {
@@ -58,33 +64,33 @@ pub(super) fn compile(
         }
     }
     let mut ids = Vec::new();
-    for &first_pass in passes {
-        let name = format!("settle_{}_{}", s.id, if first_pass { 1 } else { 2 });
+    for &pass in passes {
+        let name = format!("settle_{}_{pass:?}", s.id);
         let id = module
             .declare_function(&name, Linkage::Local, sig)
             .map_err(|e| e.to_string())?;
-        let unit = codegen::Unit::Settlement(s, first_pass);
+        let unit = codegen::Unit::Settlement(s, pass);
         codegen::compile(module, fctx, helpers, env, unit, Some(id))
             .map_err(|codegen::Unsupported(why)| why)?;
         ids.push(id);
     }
     Ok(Ok(SettleIds {
         second: ids[0],
-        first: ids.get(1).copied(),
+        collecting: ids.get(1).copied(),
     }))
 }
 
 impl SettleIds {
     /// The declared functions, in the order [`SettleIds::finish`] takes them.
     pub(super) fn ids(&self) -> impl Iterator<Item = FuncId> {
-        std::iter::once(self.second).chain(self.first)
+        std::iter::once(self.second).chain(self.collecting)
     }
 
     /// The compiled passes, given the finalized functions in the order of `ids`.
     pub(super) fn finish(&self, fns: Vec<RuleFn>, s: &Settlement) -> Option<SettleFns> {
         Some(SettleFns {
             second: *fns.first()?,
-            first: fns.get(1).copied(),
+            collecting: fns.get(1).map(|f| (collecting(s), *f)),
             words: SettleWords::of(s)?,
         })
     }
@@ -108,9 +114,15 @@ impl NativeEngine<'_> {
         totals: &mut Totals,
     ) -> Option<Settled> {
         let fns = self.settle_fns.as_ref()?;
-        let (f, first_pass) = match totals {
-            Totals::Collect(_) => (fns.first?, true),
-            Totals::Known(_) => (fns.second, false),
+        let pass = match totals {
+            Totals::Collect(_) => Pass::First,
+            Totals::Single(_) => Pass::Single,
+            Totals::Known(_) => Pass::Second,
+        };
+        let f = match fns.collecting {
+            _ if pass == Pass::Second => fns.second,
+            Some((collects, f)) if collects == pass => f,
+            _ => return None,
         };
         let w = &fns.words;
         let n = match visit {
@@ -120,7 +132,7 @@ impl NativeEngine<'_> {
         let mut input: Vec<u64> = Vec::with_capacity(2 * accumulators.len() + 2);
         let known = match totals {
             Totals::Known(k) => &k[..],
-            Totals::Collect(_) => &[],
+            Totals::Collect(_) | Totals::Single(_) => &[],
         };
         for d in accumulators.iter().chain(known) {
             let (lo, hi) = machine::dec_words(*d);
@@ -149,20 +161,13 @@ impl NativeEngine<'_> {
                     &prepared.locals,
                 )
             };
-            let skipped = |needed: bool| first_pass && !needed;
             let mut lines = Vec::with_capacity(n);
             for i in 0..n {
                 let rec = w.fixed + n + i * w.stride;
                 let mut outputs = Vec::new();
                 for (step, slot) in s.line_steps.iter().zip(&w.line_slots) {
-                    if let (
-                        SettleStep::Bind {
-                            expr, first_pass, ..
-                        },
-                        Some(at),
-                    ) = (step, slot)
-                    {
-                        outputs.push(match skipped(*first_pass) {
+                    if let (SettleStep::Bind { expr, .. }, Some(at)) = (step, slot) {
+                        outputs.push(match pass.of_lines(s).skips(step) {
                             true => Value::Absent,
                             false => read(&expr.ty, rec + at)?,
                         });
@@ -171,25 +176,36 @@ impl NativeEngine<'_> {
                 lines.push(outputs);
             }
             let (mut outputs, mut adds, mut sums) = (Vec::new(), Vec::new(), Vec::new());
+            let mut saved = Vec::new();
             for (step, slot) in s.visit_steps.iter().zip(&w.visit_slots) {
                 let Some(at) = *slot else { continue };
                 let decimal = || match read(&heng_compiler::types::Type::Decimal, at)? {
                     Value::Decimal(d) => Some(d),
                     _ => None,
                 };
+                let skipped = pass.skips(step);
                 match step {
                     SettleStep::Bind {
-                        expr, first_pass, ..
-                    } => outputs.push(match skipped(*first_pass) {
-                        true => Value::Absent,
-                        false => read(&expr.ty, at)?,
-                    }),
-                    SettleStep::Add {
-                        accumulator,
                         expr,
-                        first_pass,
-                    } if !skipped(*first_pass) => adds.push((*accumulator, decimal()?, expr.span)),
-                    SettleStep::Total { total, expr, .. } if first_pass => {
+                        output,
+                        saved: save,
+                        ..
+                    } => {
+                        let v = match skipped {
+                            true => Value::Absent,
+                            false => read(&expr.ty, at)?,
+                        };
+                        if *save && pass == Pass::Single {
+                            saved.push(v.clone());
+                        }
+                        if *output {
+                            outputs.push(v);
+                        }
+                    }
+                    SettleStep::Add {
+                        accumulator, expr, ..
+                    } if !skipped => adds.push((*accumulator, decimal()?, expr.span)),
+                    SettleStep::Total { total, expr, .. } if pass.collects() => {
                         sums.push((*total, decimal()?, expr.span))
                     }
                     _ => {}
@@ -199,6 +215,7 @@ impl NativeEngine<'_> {
             Some(Settled {
                 visit: outputs,
                 lines,
+                saved,
             })
         })
     }

@@ -11,7 +11,9 @@
 //!   steps read `settled_lines` through those offsets, like any record list.
 //! - A first pass binds the steps no total depends on to zeros (the interpreter
 //!   binds them to absent) and skips the `add`s no total depends on; the checker
-//!   guarantees nothing it computes reads them.
+//!   guarantees nothing it computes reads them. A single pass binds the steps
+//!   after the totals to zeros (nothing else reads them) and writes the `saved`
+//!   lets too.
 //! - Status 0: settled; 2: a fault, or an output buffer too small; the
 //!   interpreter then settles the visit and words any error.
 
@@ -27,12 +29,50 @@ use std::collections::HashMap;
 
 const I64: types::Type = types::I64;
 
+/// Which pass of a settlement a function computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    /// The totals and what they need (`first_pass` steps), collecting the totals.
+    First,
+    /// Everything, the totals known (also a settlement without totals).
+    Second,
+    /// Everything but the steps after the totals, collecting the totals
+    /// (`Settlement::single_pass`).
+    Single,
+}
+
+impl Pass {
+    /// Whether this pass skips `step` (binding it to zeros, or absent).
+    pub fn skips(self, step: &SettleStep) -> bool {
+        match (self, step) {
+            (Pass::First, SettleStep::Bind { first_pass, .. })
+            | (Pass::First, SettleStep::Add { first_pass, .. }) => !first_pass,
+            (Pass::Single, SettleStep::Bind { after_totals, .. }) => *after_totals,
+            _ => false,
+        }
+    }
+
+    /// The pass of the line steps: a first pass whose totals read line outputs
+    /// runs all of them (their `first_pass` marks are for visit steps).
+    pub fn of_lines(self, s: &Settlement) -> Pass {
+        match self {
+            Pass::First if s.lines_in_first_pass => Pass::Second,
+            pass => pass,
+        }
+    }
+
+    /// Whether this pass sums the totals (rather than reading them).
+    pub fn collects(self) -> bool {
+        self != Pass::Second
+    }
+}
+
 /// Where a settlement function writes its words (in words from the start of the
 /// output buffer), shared by the code generator and the reader of the words.
 #[derive(Clone, Debug)]
 pub struct SettleWords {
-    /// Per visit step: the word its output, `add` or first-pass `total` is
-    /// written at (`None` for a `let`).
+    /// Per visit step: the word its output, saved `let`, `add` or collected
+    /// `total` is written at (`None` for another `let`).
     pub visit_slots: Vec<Option<usize>>,
     /// Words of the visit part: the offsets array starts here.
     pub fixed: usize,
@@ -53,7 +93,11 @@ impl SettleWords {
         let mut visit_slots = Vec::new();
         for step in &s.visit_steps {
             let words = match step {
-                SettleStep::Bind { output: false, .. } => None,
+                SettleStep::Bind {
+                    output: false,
+                    saved: false,
+                    ..
+                } => None,
                 SettleStep::Bind { expr, .. } => Some(group_words(&expr.ty)?),
                 SettleStep::Add { .. } | SettleStep::Total { .. } => Some(2),
             };
@@ -93,7 +137,7 @@ impl Gen<'_, '_, '_> {
     /// The function of one pass of settlement `s` (see the module notes); its
     /// parameters are the context, the arena, the visit, the input words, the
     /// output buffer's size in words and the output buffer.
-    pub(super) fn settlement(&mut self, s: &Settlement, first_pass: bool, params: &[Val]) -> R<()> {
+    pub(super) fn settlement(&mut self, s: &Settlement, pass: Pass, params: &[Val]) -> R<()> {
         let (visit, input, capacity, out) = (params[2], params[3], params[4], params[5]);
         let Some(words) = SettleWords::of(s) else {
             return unsupported("a settlement output of this type");
@@ -134,7 +178,14 @@ impl Gen<'_, '_, '_> {
         self.bind(VISIT_LOCAL.0, &visit_ty, &[visit]);
         self.bind(1, &Type::Record(line_record), &[line]);
         for (step, slot) in s.line_steps.iter().zip(&words.line_slots) {
-            self.settle_step(step, first_pass, *slot, rec, input, s.accumulators.len())?;
+            self.settle_step(
+                step,
+                pass.of_lines(s),
+                *slot,
+                rec,
+                input,
+                s.accumulators.len(),
+            )?;
         }
         self.next_iteration(&lp);
         self.b.switch_to_block(done);
@@ -151,7 +202,7 @@ impl Gen<'_, '_, '_> {
             self.bind(2 + k as u32, &Type::Decimal, &[lo, hi]);
         }
         for (step, slot) in s.visit_steps.iter().zip(&words.visit_slots) {
-            self.settle_step(step, first_pass, *slot, out, input, s.accumulators.len())?;
+            self.settle_step(step, pass, *slot, out, input, s.accumulators.len())?;
         }
         self.settled = None;
         self.return_ok_or_fault();
@@ -163,7 +214,7 @@ impl Gen<'_, '_, '_> {
     fn settle_step(
         &mut self,
         step: &SettleStep,
-        first_pass: bool,
+        pass: Pass,
         slot: Option<usize>,
         to: Val,
         input: Val,
@@ -171,13 +222,8 @@ impl Gen<'_, '_, '_> {
     ) -> R<()> {
         let at = slot.map_or(0, |w| 8 * w as i32);
         match step {
-            SettleStep::Bind {
-                local,
-                expr,
-                first_pass: needed,
-                ..
-            } => {
-                let v = if first_pass && !needed {
+            SettleStep::Bind { local, expr, .. } => {
+                let v = if pass.skips(step) {
                     self.zeros(&expr.ty)
                 } else {
                     let v = self.expr(expr)?;
@@ -188,19 +234,15 @@ impl Gen<'_, '_, '_> {
                 };
                 self.bind(local.0, &expr.ty, &v);
             }
-            SettleStep::Add {
-                expr,
-                first_pass: needed,
-                ..
-            } => {
-                if !first_pass || *needed {
+            SettleStep::Add { expr, .. } => {
+                if !pass.skips(step) {
                     let v = self.expr(expr)?;
                     let v = self.coerce(v, &expr.ty, &Type::Decimal)?;
                     self.store_words(&v, to, at);
                 }
             }
             SettleStep::Total { total, local, expr } => {
-                let v = if first_pass {
+                let v = if pass.collects() {
                     let v = self.expr(expr)?;
                     let v = self.coerce(v, &expr.ty, &Type::Decimal)?;
                     self.store_words(&v, to, at);
