@@ -211,7 +211,7 @@ fn run_example(ex: &Example) -> Result<(), String> {
                     out: &mut settled_lines,
                 }),
         };
-        let mut summary = run_batch(
+        let summary = run_batch(
             pack,
             engine,
             &schema,
@@ -221,12 +221,6 @@ fn run_example(ex: &Example) -> Result<(), String> {
             &mut sinks,
         )
         .map_err(|e| e.to_string())?;
-        if let Some(settler) = &settler {
-            let lines = std::mem::take(&mut settled_lines);
-            settled_lines = settler
-                .resolved(lines, &mut errors, &loaded.sources, Lang::En, &mut summary)
-                .map_err(|e| e.to_string())?;
-        }
         if summary.rejected > 0 || !errors.is_empty() {
             return Err(format!(
                 "{engine_name}: errors: {}",

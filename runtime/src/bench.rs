@@ -274,11 +274,6 @@ fn audit_file<'p>(
         .map(|s| crate::settle::first_pass(s, lang, true, run))
         .transpose()
         .map_err(|e| format!("the first pass failed: {e}"))?;
-    // as `heng run` does: one pass, the holes filled at the end, when it can
-    let mut held = match settler.as_ref().filter(|s| s.deferring()) {
-        Some(_) => Some(crate::settle::Held::new(out).map_err(|e| e.to_string())?),
-        None => None,
-    };
     let mut sinks = crate::audit::Sinks {
         findings: &mut findings,
         errors: &mut errors,
@@ -286,25 +281,12 @@ fn audit_file<'p>(
         progress: &mut progress,
         settlement: settler.as_ref().map(|settler| crate::audit::Settling {
             settler,
-            out: match held.as_mut() {
-                Some(h) => h.writer(),
-                None => &mut settled,
-            },
+            out: &mut settled,
         }),
     };
     let summary = run(pack, &schema, engine, &mut sinks)
-        .and_then(|mut s| {
+        .and_then(|s| {
             use std::io::Write;
-            if let (Some(mut h), Some(settler)) = (held.take(), &settler) {
-                settler.resolve(
-                    &mut h.reader()?,
-                    &mut settled,
-                    &mut errors,
-                    sources,
-                    lang,
-                    &mut s,
-                )?;
-            }
             findings.flush()?;
             errors.flush()?;
             settled.flush()?;

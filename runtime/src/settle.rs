@@ -146,6 +146,10 @@ pub struct Settler<'p> {
 /// JSON text never holds raw (and not NUL, which separates held results).
 const HOLE: char = '\u{1}';
 
+/// What separates, in the first hole, the saved values from the visit they are
+/// of (`[input line, mdtrt_id]`).
+const VISIT: char = '\u{2}';
+
 /// One visit's settlement: its NDJSON line, the evaluation error as an NDJSON
 /// error line, or nothing (in a first pass). A deferring settler's lines hold
 /// holes ([`HOLE`]) that [`Settler::resolve`] fills.
@@ -455,37 +459,13 @@ impl<'p> Settler<'p> {
         .to_string()
     }
 
-    /// [`Settler::resolve`] for lines held in memory: `lines` with their holes
-    /// filled, as they are when this settler does not defer.
-    pub fn resolved(
-        &self,
-        lines: Vec<u8>,
-        errors: &mut dyn std::io::Write,
-        sources: &SourceMap,
-        lang: Lang,
-        summary: &mut crate::audit::Summary,
-    ) -> std::io::Result<Vec<u8>> {
-        if !self.deferring() {
-            return Ok(lines);
-        }
-        let mut out = Vec::with_capacity(lines.len());
-        self.resolve(
-            &mut lines.as_slice(),
-            &mut out,
-            errors,
-            sources,
-            lang,
-            summary,
-        )?;
-        Ok(out)
-    }
-
     /// The first hole's content: `[line, mdtrt_id, saved values…]` as JSON.
     fn push_saved(&self, out: &mut String, visit: &Visit, saved: &[Value]) {
-        out.push_str(&format!("[{},", visit.line));
-        json_text::push_string(out, &visit.mdtrt_id);
-        for v in saved {
-            out.push(',');
+        out.push('[');
+        for (i, v) in saved.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
             match v {
                 Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
                 Value::Int(i) => out.push_str(&i.to_string()),
@@ -500,6 +480,8 @@ impl<'p> Settler<'p> {
                 _ => out.push_str("null"),
             }
         }
+        out.push_str(&format!("]{VISIT}[{},", visit.line));
+        json_text::push_string(out, &visit.mdtrt_id);
         out.push(']');
     }
 
@@ -539,6 +521,9 @@ impl<'p> Settler<'p> {
             .collect();
         let bad = |what: &str| std::io::Error::other(format!("a settlement hole {what}"));
         let (mut line, mut out) = (Vec::new(), String::new());
+        // the outputs of the saved values seen lately (most visits save the same:
+        // an outpatient visit has no case score)
+        let mut seen: HashMap<String, Result<Vec<String>, EvalError>> = HashMap::new();
         while from.read_until(b'\n', &mut line)? > 0 {
             if memchr::memchr(HOLE as u8, &line).is_none() {
                 to.write_all(&line)?;
@@ -548,33 +533,51 @@ impl<'p> Settler<'p> {
             let text = std::str::from_utf8(&line).map_err(|_| bad("is not UTF-8"))?;
             let parts: Vec<&str> = text.split(HOLE).collect();
             let (head, held) = (parts[0], parts.get(1).ok_or_else(|| bad("is not closed"))?);
-            let held: Vec<serde_json::Value> =
-                serde_json::from_str(held).map_err(|_| bad("does not hold JSON"))?;
-            let (n, id) = match &held[..] {
-                [n, id, ..] => (n.as_u64().unwrap_or(0), id.as_str().unwrap_or("")),
-                _ => return Err(bad("lacks the visit")),
-            };
-            let saved: Vec<Value> = held[2..]
-                .iter()
-                .zip(&saved_types)
-                .map(|(j, ty)| saved_value(j, ty))
-                .collect();
-            match evaluator.after_totals(self.settlement, &saved, &totals) {
-                Ok(values) => {
+            let (saved, visit) = held
+                .split_once(VISIT)
+                .ok_or_else(|| bad("lacks the visit"))?;
+            if seen.len() > 100_000 {
+                seen.clear();
+            }
+            if !seen.contains_key(saved) {
+                let values: Vec<serde_json::Value> =
+                    serde_json::from_str(saved).map_err(|_| bad("does not hold JSON"))?;
+                let values: Vec<Value> = values
+                    .iter()
+                    .zip(&saved_types)
+                    .map(|(j, ty)| saved_value(j, ty))
+                    .collect();
+                let outputs = evaluator
+                    .after_totals(self.settlement, &values, &totals)
+                    .map(|values| {
+                        let outputs = after.iter().zip(&values);
+                        outputs
+                            .map(|((key, ty), value)| {
+                                let mut o = String::new();
+                                push_output(&mut o, key, value, ty, program);
+                                o
+                            })
+                            .collect()
+                    });
+                seen.insert(saved.to_string(), outputs);
+            }
+            match &seen[saved] {
+                Ok(outputs) => {
                     out.clear();
                     out.push_str(head);
                     // the text after each hole: every other part from the third
-                    let rest = parts[2..].iter().step_by(2);
-                    for ((key, ty), (value, text)) in after.iter().zip(values.iter().zip(rest)) {
-                        push_output(&mut out, key, value, ty, program);
+                    for (o, text) in outputs.iter().zip(parts[2..].iter().step_by(2)) {
+                        out.push_str(o);
                         out.push_str(text);
                     }
                     to.write_all(out.as_bytes())?;
                 }
                 Err(e) => {
+                    let visit: (u64, String) =
+                        serde_json::from_str(visit).map_err(|_| bad("lacks the visit"))?;
                     summary.settled = summary.settled.saturating_sub(1);
                     summary.eval_errors += 1;
-                    let error = self.failure_line(n, id, None, &e, sources, lang);
+                    let error = self.failure_line(visit.0, &visit.1, None, e, sources, lang);
                     errors.write_all(error.as_bytes())?;
                     errors.write_all(b"\n")?;
                 }

@@ -36,6 +36,46 @@ pub struct Sinks<'a> {
     pub settlement: Option<Settling<'a>>,
 }
 
+impl Sinks<'_> {
+    /// Whether the run settles in one pass, its lines' holes filled at the end
+    /// ([`Settler::deferring`]).
+    pub(super) fn deferring(&self) -> bool {
+        self.settlement
+            .as_ref()
+            .is_some_and(|t| t.settler.deferring())
+    }
+
+    /// These sinks, the settlement's lines going to `held` instead.
+    pub(super) fn holding<'b>(&'b mut self, held: &'b mut dyn Write) -> Sinks<'b> {
+        Sinks {
+            findings: &mut *self.findings,
+            errors: &mut *self.errors,
+            lang: self.lang,
+            progress: &mut *self.progress,
+            settlement: self.settlement.as_ref().map(|t| Settling {
+                settler: t.settler,
+                out: held,
+            }),
+        }
+    }
+
+    /// The settlement's lines `held` while the run went, written out with their
+    /// holes filled ([`Settler::resolve`]).
+    pub(super) fn resolve(
+        &mut self,
+        held: &mut dyn std::io::BufRead,
+        sources: &SourceMap,
+        summary: &mut Summary,
+    ) -> std::io::Result<()> {
+        match self.settlement.as_mut() {
+            Some(t) => t
+                .settler
+                .resolve(held, t.out, self.errors, sources, self.lang, summary),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Settlement in a batch run: one line per evaluated visit, in input order.
 pub struct Settling<'a> {
     pub settler: &'a Settler<'a>,
@@ -113,17 +153,27 @@ pub fn run_batch<R: Read>(
     sinks: &mut Sinks,
 ) -> std::io::Result<Summary> {
     let mut blocks = BlockReader::new(input).with_patient_boundaries();
-    run_source(
-        pack,
-        engine,
-        schema,
-        sources,
-        &NoHistory,
-        &mut blocks,
-        threads,
-        Order::default(),
-        sinks,
-    )
+    let mut run = |sinks: &mut Sinks| {
+        run_source(
+            pack,
+            engine,
+            schema,
+            sources,
+            &NoHistory,
+            &mut blocks,
+            threads,
+            Order::default(),
+            sinks,
+        )
+    };
+    if !sinks.deferring() {
+        return run(sinks);
+    }
+    // settling in one pass: the lines held until the totals are known
+    let mut held = Vec::new();
+    let mut summary = run(&mut sinks.holding(&mut held))?;
+    sinks.resolve(&mut held.as_slice(), sources, &mut summary)?;
+    Ok(summary)
 }
 
 /// Runs the pack over the parts of any [`Source`]. Output order does not depend on

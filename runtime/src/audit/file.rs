@@ -8,7 +8,9 @@
 //! ([`crate::group`], spilling to disk past the memory budget), evaluated patient by
 //! patient with the visits' input line numbers, and its results are put back in
 //! input order ([`Reorder`]) before they are written. Either way the output is
-//! the same bytes, in input order.
+//! the same bytes, in input order. A settler settling in one pass
+//! ([`crate::settle::Settler::deferring`]) has the holes of its lines filled as
+//! they are copied out at the end.
 
 use super::batch::{Order, Sinks, Source, run_source, write_reordered};
 use super::{Summary, input_error_json};
@@ -130,8 +132,12 @@ pub fn run_file(
     if first.not_grouped.is_none() {
         io::copy(&mut File::open(&held_findings)?, sinks.findings)?;
         io::copy(&mut File::open(&held_errors)?, sinks.errors)?;
-        if let Some(t) = sinks.settlement.as_mut() {
-            io::copy(&mut File::open(&held_settlement)?, t.out)?;
+        let mut first = first;
+        let mut held = io::BufReader::with_capacity(1 << 20, File::open(&held_settlement)?);
+        match (sinks.deferring(), sinks.settlement.as_mut()) {
+            (true, _) => sinks.resolve(&mut held, sources, &mut first)?,
+            (false, Some(t)) => drop(io::copy(&mut held, t.out)?),
+            (false, None) => {}
         }
         return Ok(first);
     }
@@ -171,16 +177,29 @@ pub fn run_file(
         let text = format!("\0{}\n", input_error_json(e, sinks.lang));
         reorder.push(e.line, text.into_bytes())?;
     }
-    let mut summary = run(
-        &mut blocks(&grouped_path)?,
-        Order {
-            renumber: Some(&numbers),
-            reorder: Some(&mut reorder),
-            stop_if_ungrouped: false,
-        },
-        sinks,
-    )?;
-    write_reordered(reorder, sinks)?;
+    let regrouped = |sinks: &mut Sinks| -> io::Result<Summary> {
+        let summary = run(
+            &mut blocks(&grouped_path)?,
+            Order {
+                renumber: Some(&numbers),
+                reorder: Some(&mut reorder),
+                stop_if_ungrouped: false,
+            },
+            sinks,
+        )?;
+        write_reordered(reorder, sinks)?;
+        Ok(summary)
+    };
+    let mut summary = match sinks.deferring() {
+        false => regrouped(sinks)?,
+        // settling in one pass: the lines held until the totals are known
+        true => {
+            let mut held = crate::settle::Held::new(&scratch.0)?;
+            let mut summary = regrouped(&mut sinks.holding(held.writer()))?;
+            sinks.resolve(&mut held.reader()?, sources, &mut summary)?;
+            summary
+        }
+    };
     super::groups::write_groups(pack, sources, &mut summary, sinks)?;
     summary.records_read += rejected.len() as u64;
     summary.rejected += rejected.len() as u64;

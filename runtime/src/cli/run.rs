@@ -303,13 +303,6 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         Some(Err(e)) => return fail(e.to_string()),
         None => None,
     };
-    let mut held = match settler.as_ref().filter(|s| s.deferring()) {
-        Some(_) => match heng_runtime::settle::Held::new(&file_run.scratch) {
-            Ok(h) => Some(h),
-            Err(e) => return fail(e.to_string()),
-        },
-        None => None,
-    };
     let mut sinks = Sinks {
         findings: &mut *findings,
         errors: &mut *errors,
@@ -318,10 +311,7 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         settlement: match (&settler, &mut settlement_out) {
             (Some(settler), Some(out)) => Some(heng_runtime::audit::Settling {
                 settler,
-                out: match held.as_mut() {
-                    Some(h) => h.writer(),
-                    None => &mut **out,
-                },
+                out: &mut **out,
             }),
             _ => None,
         },
@@ -333,15 +323,9 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let flushed = |mut s: heng_runtime::audit::Summary| {
+    let flushed = |mut s| {
         if let Some(c) = &converted {
             c.finish(&mut errors, &mut s)?;
-        }
-        // the holes filled, the batch totals now known
-        if let (Some(mut h), Some(settler), Some(out)) =
-            (held.take(), &settler, settlement_out.as_mut())
-        {
-            settler.resolve(&mut h.reader()?, out, &mut errors, &sources, lang, &mut s)?;
         }
         findings.flush()?;
         errors.flush()?;
