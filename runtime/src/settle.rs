@@ -520,28 +520,29 @@ impl<'p> Settler<'p> {
             .filter_map(|(o, after)| after.then_some(o))
             .collect();
         let bad = |what: &str| std::io::Error::other(format!("a settlement hole {what}"));
-        let (mut line, mut out) = (Vec::new(), String::new());
+        let mut line = Vec::new();
         // the outputs of the saved values seen lately (most visits save the same:
         // an outpatient visit has no case score)
-        let mut seen: HashMap<String, Result<Vec<String>, EvalError>> = HashMap::new();
+        let mut seen: HashMap<Vec<u8>, Result<Vec<String>, EvalError>, foldhash::fast::FixedState> =
+            HashMap::default();
         while from.read_until(b'\n', &mut line)? > 0 {
-            if memchr::memchr(HOLE as u8, &line).is_none() {
+            let Some(open) = memchr::memchr(HOLE as u8, &line) else {
                 to.write_all(&line)?;
                 line.clear();
                 continue;
-            }
-            let text = std::str::from_utf8(&line).map_err(|_| bad("is not UTF-8"))?;
-            let parts: Vec<&str> = text.split(HOLE).collect();
-            let (head, held) = (parts[0], parts.get(1).ok_or_else(|| bad("is not closed"))?);
-            let (saved, visit) = held
-                .split_once(VISIT)
-                .ok_or_else(|| bad("lacks the visit"))?;
+            };
+            let held_end = memchr::memchr(HOLE as u8, &line[open + 1..])
+                .map(|k| open + 1 + k)
+                .ok_or_else(|| bad("is not closed"))?;
+            let held = &line[open + 1..held_end];
+            let split = memchr::memchr(VISIT as u8, held).ok_or_else(|| bad("lacks the visit"))?;
+            let (saved, visit) = (&held[..split], &held[split + 1..]);
             if seen.len() > 100_000 {
                 seen.clear();
             }
             if !seen.contains_key(saved) {
                 let values: Vec<serde_json::Value> =
-                    serde_json::from_str(saved).map_err(|_| bad("does not hold JSON"))?;
+                    serde_json::from_slice(saved).map_err(|_| bad("does not hold JSON"))?;
                 let values: Vec<Value> = values
                     .iter()
                     .zip(&saved_types)
@@ -559,22 +560,25 @@ impl<'p> Settler<'p> {
                             })
                             .collect()
                     });
-                seen.insert(saved.to_string(), outputs);
+                seen.insert(saved.to_vec(), outputs);
             }
             match &seen[saved] {
                 Ok(outputs) => {
-                    out.clear();
-                    out.push_str(head);
-                    // the text after each hole: every other part from the third
-                    for (o, text) in outputs.iter().zip(parts[2..].iter().step_by(2)) {
-                        out.push_str(o);
-                        out.push_str(text);
+                    to.write_all(&line[..open])?;
+                    // each output, then the text up to the next hole (two HOLE bytes)
+                    let mut at = held_end + 1;
+                    for o in outputs {
+                        to.write_all(o.as_bytes())?;
+                        let next =
+                            memchr::memchr(HOLE as u8, &line[at..]).map_or(line.len(), |k| at + k);
+                        to.write_all(&line[at..next])?;
+                        at = (next + 2).min(line.len());
                     }
-                    to.write_all(out.as_bytes())?;
+                    to.write_all(&line[at.min(line.len())..])?;
                 }
                 Err(e) => {
                     let visit: (u64, String) =
-                        serde_json::from_str(visit).map_err(|_| bad("lacks the visit"))?;
+                        serde_json::from_slice(visit).map_err(|_| bad("lacks the visit"))?;
                     summary.settled = summary.settled.saturating_sub(1);
                     summary.eval_errors += 1;
                     let error = self.failure_line(visit.0, &visit.1, None, e, sources, lang);
