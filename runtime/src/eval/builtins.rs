@@ -130,6 +130,20 @@ pub(crate) fn round(x: Decimal, step: Decimal) -> Result<Decimal, Text> {
     if step.is_zero() {
         return Err(division_by_zero());
     }
+    if step.mantissa() == 1 {
+        // a power of ten (0.01, 1): the digits rounded where they are, no division
+        let mut r = x.round_dp_with_strategy(step.scale(), RoundingStrategy::MidpointAwayFromZero);
+        if r.is_zero() {
+            r.set_sign_positive(true);
+        }
+        r.rescale(step.scale());
+        return Ok(r);
+    }
+    round_by_division(x, step)
+}
+
+/// [`round`] to any step (positive, not zero): the nearest number of steps.
+fn round_by_division(x: Decimal, step: Decimal) -> Result<Decimal, Text> {
     let units = x
         .checked_div(step)
         .ok_or_else(decimal_overflow)?
@@ -152,6 +166,28 @@ fn month_of(d: NaiveDate) -> Value {
 pub(crate) fn in_code_range(code: &str, lo: &str, hi: &str) -> bool {
     let head = |n: usize| code.char_indices().nth(n).map_or(code, |(i, _)| &code[..i]);
     head(lo.chars().count()) >= lo && head(hi.chars().count()) <= hi
+}
+
+#[cfg(test)]
+mod round_tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// Rounding to a power of ten without dividing gives the very decimal
+        /// (digits, scale and sign) that dividing gives.
+        #[test]
+        fn a_power_of_ten_step_rounds_as_the_division_does(
+            mantissa in proptest::num::i64::ANY,
+            scale in 0u32..12,
+            step_scale in 0u32..6,
+        ) {
+            let x = Decimal::new(mantissa, scale);
+            let step = Decimal::new(1, step_scale);
+            let fast = round(x, step).map(|r| r.to_string()).map_err(|t| t.en);
+            let slow = round_by_division(x, step).map(|r| r.to_string()).map_err(|t| t.en);
+            proptest::prop_assert_eq!(fast, slow);
+        }
+    }
 }
 
 #[cfg(test)]
