@@ -63,6 +63,8 @@ fn width(f: &FieldDecl) -> u32 {
 pub struct Shape {
     /// Per field: its byte offset within the record, if compiled rules read it.
     slots: Vec<Option<u32>>,
+    /// The fields compiled rules read and their byte offsets, in field order.
+    used: Vec<(usize, u32)>,
     /// Words per record, header included.
     pub words: usize,
     /// Byte offset of the hidden history word of visits and fee lines, when rules
@@ -163,7 +165,11 @@ impl Layout {
                 bytes += 8;
             }
             let words = (bytes as usize).div_ceil(8);
+            let used = (0..slots.len())
+                .filter_map(|i| Some((i, slots[i]?)))
+                .collect();
             Shape {
+                used,
                 slots,
                 words,
                 hidden,
@@ -290,9 +296,12 @@ impl<'a> Encoder<'a> {
         sets: &mut PrefixSetsRef,
     ) {
         let shape = self.layout.shape(of);
+        let fields = of.fields(self.program);
         let mut present = 0u64;
-        for (i, (f, v)) in of.fields(self.program).iter().zip(values).enumerate() {
-            let Some(slot) = shape.slots[i] else { continue };
+        for &(i, slot) in &shape.used {
+            let (Some(f), Some(v)) = (fields.get(i), values.get(i)) else {
+                continue;
+            };
             let (slot, shift) = (at + slot as usize / 8, 8 * (slot % 8));
             let (w0, w1) = match (f.value_type(), v) {
                 (_, Value::Absent) => continue,
