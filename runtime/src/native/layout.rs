@@ -49,9 +49,9 @@ impl Of {
     }
 }
 
-/// Bytes a field takes in a record.
-fn width(f: &FieldDecl) -> u32 {
-    match f.value_type() {
+/// Bytes a field of type `ty` takes in a record.
+fn width(ty: &Type) -> u32 {
+    match ty {
         Type::Decimal | Type::List(_) => 16,
         Type::Int | Type::DateTime | Type::Record(_) => 8,
         _ => 4,
@@ -152,9 +152,9 @@ impl Layout {
             let mut bytes = 8;
             for wide in [true, false] {
                 for (i, f) in fields.iter().enumerate() {
-                    if is_used(i) && (width(f) >= 8) == wide {
+                    if is_used(i) && (width(f.value_type()) >= 8) == wide {
                         slots[i] = Some(bytes);
-                        bytes += width(f);
+                        bytes += width(f.value_type());
                     }
                 }
             }
@@ -303,7 +303,8 @@ impl<'a> Encoder<'a> {
                 continue;
             };
             let (slot, shift) = (at + slot as usize / 8, 8 * (slot % 8));
-            let (w0, w1) = match (f.value_type(), v) {
+            let ty = f.value_type();
+            let (w0, w1) = match (ty, v) {
                 (_, Value::Absent) => continue,
                 (_, Value::Bool(b)) => (u64::from(*b), 0),
                 (_, Value::Int(x)) => (*x as u64, 0),
@@ -341,14 +342,14 @@ impl<'a> Encoder<'a> {
                 }
                 _ => continue,
             };
-            if width(f) == 4 {
+            match width(ty) {
+                16 => {
+                    arena[slot] = w0;
+                    arena[slot + 1] = w1;
+                }
+                8 => arena[slot] = w0,
                 // either half of a word (little-endian)
-                arena[slot] |= (w0 & 0xffff_ffff) << shift;
-            } else {
-                arena[slot] = w0;
-            }
-            if matches!(f.value_type(), Type::Decimal | Type::List(_)) {
-                arena[slot + 1] = w1;
+                _ => arena[slot] |= (w0 & 0xffff_ffff) << shift,
             }
             present |= 1 << i;
         }
