@@ -315,6 +315,10 @@ impl Block {
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
+            // the fast check first; std's says where a bad line goes wrong
+            if let Ok(t) = simdutf8::basic::from_utf8(bytes) {
+                return Some(Ok((line, t)));
+            }
             return Some(match std::str::from_utf8(bytes) {
                 Ok(t) => Ok((line, t)),
                 Err(e) => Err(InputError {
