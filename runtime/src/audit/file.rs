@@ -194,9 +194,12 @@ pub fn run_file(
         false => regrouped(sinks)?,
         // settling in one pass: the lines held until the totals are known
         true => {
-            let mut held = crate::settle::Held::new(&scratch.0)?;
-            let mut summary = regrouped(&mut sinks.holding(held.writer()))?;
-            sinks.resolve(&mut held.reader()?, sources, &mut summary)?;
+            let late = scratch.0.join("late-settlement");
+            let mut held = BufWriter::with_capacity(1 << 20, File::create(&late)?);
+            let mut summary = regrouped(&mut sinks.holding(&mut held))?;
+            held.flush()?;
+            let mut held = io::BufReader::with_capacity(1 << 20, File::open(&late)?);
+            sinks.resolve(&mut held, sources, &mut summary)?;
             summary
         }
     };
