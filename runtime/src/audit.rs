@@ -136,48 +136,54 @@ pub fn severity_name(pack: &Pack, severity: u32) -> &str {
 
 /// One finding as a JSON line, fields in the order of records.md.
 pub fn finding_json(pack: &Pack, f: &Finding) -> String {
+    use crate::json_text::push_string;
+    use std::fmt::Write;
     let rule = &pack.program.rules[f.rule];
-    let mut out = String::with_capacity(256);
-    let s = |v: &str| serde_json::to_string(v).unwrap_or_default();
+    let mut out = String::with_capacity(256 + f.message.len());
     if f.group.is_empty() {
-        out.push_str(&format!(
-            "{{\"mdtrt_id\":{},\"psn_no\":{},",
-            s(&f.mdtrt_id),
-            s(&f.psn_no)
-        ));
+        out.push_str("{\"mdtrt_id\":");
+        push_string(&mut out, &f.mdtrt_id);
+        out.push_str(",\"psn_no\":");
+        push_string(&mut out, &f.psn_no);
     } else {
-        let keys: Vec<String> = f
-            .group
-            .iter()
-            .map(|(k, v)| format!("{}:{}", s(k), v))
-            .collect();
-        out.push_str(&format!("{{\"group\":{{{}}},", keys.join(",")));
+        out.push_str("{\"group\":{");
+        for (i, (k, v)) in f.group.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_string(&mut out, k);
+            let _ = write!(out, ":{v}");
+        }
+        out.push('}');
     }
-    out.push_str(&format!(
-        "\"rule\":{},\"rule_code\":{},\"rule_name\":{},\"severity\":{},\"feedetl_sn\":[",
-        s(&rule.id),
-        rule.code.as_deref().map_or("null".to_string(), s),
-        s(&rule.name),
-        s(severity_name(pack, f.severity)),
-    ));
-    out.push_str(
-        &f.feedetl_sn
-            .iter()
-            .map(|x| s(x))
-            .collect::<Vec<_>>()
-            .join(","),
-    );
-    out.push_str(&format!(
-        "],\"amount\":\"{}\",\"message\":{},\"evidence\":{{",
-        f.amount,
-        s(&f.message)
-    ));
-    let ev: Vec<String> = f
-        .evidence
-        .iter()
-        .map(|(k, v)| format!("{}:{}", s(k), v))
-        .collect();
-    out.push_str(&ev.join(","));
+    out.push_str(",\"rule\":");
+    push_string(&mut out, &rule.id);
+    out.push_str(",\"rule_code\":");
+    match rule.code.as_deref() {
+        Some(code) => push_string(&mut out, code),
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"rule_name\":");
+    push_string(&mut out, &rule.name);
+    out.push_str(",\"severity\":");
+    push_string(&mut out, severity_name(pack, f.severity));
+    out.push_str(",\"feedetl_sn\":[");
+    for (i, sn) in f.feedetl_sn.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_string(&mut out, sn);
+    }
+    let _ = write!(out, "],\"amount\":\"{}\",\"message\":", f.amount);
+    push_string(&mut out, &f.message);
+    out.push_str(",\"evidence\":{");
+    for (i, (k, v)) in f.evidence.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_string(&mut out, k);
+        let _ = write!(out, ":{v}");
+    }
     out.push_str("}}");
     out
 }
