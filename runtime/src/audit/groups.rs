@@ -57,7 +57,10 @@ fn sort_key(keys: &[Value]) -> String {
     let mut out = String::new();
     for v in keys {
         let _ = match v {
-            Value::Text(t) => write!(out, "{t}"),
+            Value::Text(t) => {
+                out.push_str(t);
+                Ok(())
+            }
             Value::Int(i) => write!(out, "{:020}", (*i as i128 - i64::MIN as i128)),
             Value::Enum(i) => write!(out, "{i:010}"),
             Value::Bool(b) => write!(out, "{b}"),
