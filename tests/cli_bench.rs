@@ -190,7 +190,7 @@ fn bench_at_a_scale_generates_the_batch_and_runs_every_workload_on_it() {
         text.contains("data (heng gen, scale tiny, seed 1): 1600 visits")
             && text.contains("identical output")
             && text.contains(
-                "W2 settlement and DIP (the same batch, dip_budget=4000000000): 1600 visits settled"
+                "W2 settlement and DIP (the same batch, settled without auditing, dip_budget=4000000000): 1600 visits settled"
             )
             && text.contains("the identities hold on every visit"),
         "{text}"

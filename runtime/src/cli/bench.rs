@@ -158,7 +158,7 @@ fn table(r: &Report, lang: Lang) -> String {
         };
         out.push_str(&if zh {
             format!(
-                "W2 待遇结算与 DIP(同一批数据,dip_budget={}):{} 次就诊结算,{}
+                "W2 待遇结算与 DIP(同一批数据,仅结算不审核,dip_budget={}):{} 次就诊结算,{}
     {} 线程 {:.2} 秒(目标:整月 ≤ 10 秒),每秒 {:.0} 次就诊;同批 W1 {:.2} 秒(基线),W2/W1 = {:.2};{}
 ",
                 heng_runtime::bench::w2::DIP_BUDGET, w2.settled, totals.join(", "), w2.threads,
@@ -166,7 +166,7 @@ fn table(r: &Report, lang: Lang) -> String {
             )
         } else {
             format!(
-                "W2 settlement and DIP (the same batch, dip_budget={}): {} visits settled, {}\n    {} threads {:.2} s (target: the month ≤ 10 s), {:.0} visits/s; W1 on the batch {:.2} s (baseline), W2/W1 = {:.2}; {}\n",
+                "W2 settlement and DIP (the same batch, settled without auditing, dip_budget={}): {} visits settled, {}\n    {} threads {:.2} s (target: the month ≤ 10 s), {:.0} visits/s; W1 on the batch {:.2} s (baseline), W2/W1 = {:.2}; {}\n",
                 heng_runtime::bench::w2::DIP_BUDGET, w2.settled, totals.join(", "), w2.threads,
                 w2.seconds, w2.visits_per_sec, w2.audit_seconds, w2.ratio_to_audit, sums
             )
