@@ -146,15 +146,8 @@ pub fn finding_json(pack: &Pack, f: &Finding) -> String {
         out.push_str(",\"psn_no\":");
         push_string(&mut out, &f.psn_no);
     } else {
-        out.push_str("{\"group\":{");
-        for (i, (k, v)) in f.group.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            push_string(&mut out, k);
-            let _ = write!(out, ":{v}");
-        }
-        out.push('}');
+        out.push_str("{\"group\":");
+        push_members(&mut out, &f.group);
     }
     out.push_str(",\"rule\":");
     push_string(&mut out, &rule.id);
@@ -176,16 +169,24 @@ pub fn finding_json(pack: &Pack, f: &Finding) -> String {
     }
     let _ = write!(out, "],\"amount\":\"{}\",\"message\":", f.amount);
     push_string(&mut out, &f.message);
-    out.push_str(",\"evidence\":{");
-    for (i, (k, v)) in f.evidence.iter().enumerate() {
+    out.push_str(",\"evidence\":");
+    push_members(&mut out, &f.evidence);
+    out.push('}');
+    out
+}
+
+/// Appends a JSON object of `members`.
+fn push_members(out: &mut String, members: &[(String, serde_json::Value)]) {
+    use std::fmt::Write;
+    out.push('{');
+    for (i, (k, v)) in members.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        push_string(&mut out, k);
+        crate::json_text::push_string(out, k);
         let _ = write!(out, ":{v}");
     }
-    out.push_str("}}");
-    out
+    out.push('}');
 }
 
 /// An input error as a line of the errors file.

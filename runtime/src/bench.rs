@@ -293,7 +293,6 @@ fn audit_file<'p>(
             Ok(s)
         })
         .map_err(|e| format!("the run failed: {e}"))?;
-    let settler = settler.map(crate::settle::Settler::finished);
     Ok((summary, t.elapsed().as_secs_f64(), settler))
 }
 

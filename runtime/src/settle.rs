@@ -20,6 +20,8 @@ use crate::engine::Engine;
 use crate::eval::{EvalError, Evaluator, Settled, Totals, evidence_json};
 use crate::input::Visit;
 use crate::json_text;
+
+mod holes;
 use crate::pack::Pack;
 use crate::value::Value;
 use chrono::Datelike;
@@ -135,24 +137,23 @@ pub struct Settler<'p> {
     /// Whether a first pass found the input grouped by patient (so the second
     /// can write its results as they come, without holding them).
     grouped: bool,
-    /// The `,"name":` and type of each visit output and line output.
-    visit_outputs: Vec<(String, Type)>,
-    line_outputs: Vec<(String, Type)>,
-    /// Per visit output, whether it comes after the totals (`after_totals`).
-    after_totals: Vec<bool>,
+    /// The visit outputs and the line outputs, in order.
+    visit_outputs: Vec<Output>,
+    line_outputs: Vec<Output>,
 }
 
-/// What marks a hole in a deferring settler's lines: a control character, which
-/// JSON text never holds raw (and not NUL, which separates held results).
-const HOLE: char = '\u{1}';
-
-/// What separates, in the first hole, the saved values from the visit they are
-/// of (`[input line, mdtrt_id]`).
-const VISIT: char = '\u{2}';
+/// An output as it is written.
+struct Output {
+    /// `,"name":`
+    key: String,
+    ty: Type,
+    /// It comes after the batch totals (`SettleStep::Bind::after_totals`).
+    after_totals: bool,
+}
 
 /// One visit's settlement: its NDJSON line, the evaluation error as an NDJSON
 /// error line, or nothing (in a first pass). A deferring settler's lines hold
-/// holes ([`HOLE`]) that [`Settler::resolve`] fills.
+/// holes (`holes.rs`) that [`Settler::resolve`] fills.
 pub enum SettledLine {
     Ok(String),
     Failed(String),
@@ -201,32 +202,21 @@ impl<'p> Settler<'p> {
                 .then(|| vec![Decimal::ZERO; settlement.totals.len()]),
             collected: Mutex::new(vec![Decimal::ZERO; settlement.totals.len()]),
             grouped: false,
-            visit_outputs: output_keys(settlement.visit_steps.iter().filter_map(|s| match s {
+            visit_outputs: outputs(settlement.visit_steps.iter().filter_map(|s| match s {
                 SettleStep::Bind {
                     name,
                     expr,
                     output: true,
+                    after_totals,
                     ..
-                } => Some((name.as_str(), &expr.ty)),
+                } => Some((name.as_str(), &expr.ty, *after_totals)),
                 _ => None,
             })),
-            line_outputs: output_keys(
+            line_outputs: outputs(
                 program.record(settlement.line_record).fields[1..]
                     .iter()
-                    .map(|f| (f.name.as_str(), &f.ty)),
+                    .map(|f| (f.name.as_str(), &f.ty, false)),
             ),
-            after_totals: settlement
-                .visit_steps
-                .iter()
-                .filter_map(|s| match s {
-                    SettleStep::Bind {
-                        output: true,
-                        after_totals,
-                        ..
-                    } => Some(*after_totals),
-                    _ => None,
-                })
-                .collect(),
         }))
     }
 
@@ -259,28 +249,21 @@ impl<'p> Settler<'p> {
         }
     }
 
-    /// The settler once its run is over: a deferring one with the totals it
-    /// summed known.
-    pub fn finished(self) -> Settler<'p> {
-        match self.deferring() {
-            true => self.with_totals(),
-            false => self,
-        }
-    }
-
     /// Whether a first pass over the input found it grouped by patient.
     pub fn input_grouped(&self) -> bool {
         self.grouped
     }
 
-    /// The batch totals by name, once known.
+    /// The batch totals by name: known, or (while settling in one pass or in a
+    /// first pass) summed so far.
     pub fn totals(&self) -> Vec<(&str, Decimal)> {
-        let known = self.totals.as_deref().unwrap_or_default();
+        let summed = self.collected.lock().map(|c| c.clone()).unwrap_or_default();
+        let values = self.totals.clone().unwrap_or(summed);
         self.settlement
             .totals
             .iter()
             .map(String::as_str)
-            .zip(known.iter().copied())
+            .zip(values)
             .collect()
     }
 
@@ -380,22 +363,13 @@ impl<'p> Settler<'p> {
         out.push_str(",\"psn_no\":");
         json_text::push_string(&mut out, &visit.psn_no);
         let mut holes = 0;
-        for (((key, ty), value), after) in self
-            .visit_outputs
-            .iter()
-            .zip(&s.visit)
-            .zip(&self.after_totals)
-        {
-            match self.deferring() && *after {
+        for (o, value) in self.visit_outputs.iter().zip(&s.visit) {
+            match self.deferring() && o.after_totals {
                 true => {
-                    out.push(HOLE);
-                    if holes == 0 {
-                        self.push_saved(&mut out, visit, &s.saved);
-                    }
-                    out.push(HOLE);
+                    holes::push(&mut out, (holes == 0).then_some((visit, &s.saved[..])));
                     holes += 1;
                 }
-                false => push_output(&mut out, key, value, ty, program),
+                false => push_output(&mut out, &o.key, value, &o.ty, program),
             }
         }
         out.push_str(",\"feedetail\":[");
@@ -409,8 +383,8 @@ impl<'p> Settler<'p> {
                 .as_record()
                 .and_then(|r| r.fields.get(self.sn?)?.as_str());
             json_text::push_string(&mut out, sn.unwrap_or_default());
-            for ((key, ty), value) in self.line_outputs.iter().zip(outs) {
-                push_output(&mut out, key, value, ty, program);
+            for (o, value) in self.line_outputs.iter().zip(outs) {
+                push_output(&mut out, &o.key, value, &o.ty, program);
             }
             out.push('}');
         }
@@ -458,158 +432,6 @@ impl<'p> Settler<'p> {
         })
         .to_string()
     }
-
-    /// The first hole's content: `[line, mdtrt_id, saved values…]` as JSON.
-    fn push_saved(&self, out: &mut String, visit: &Visit, saved: &[Value]) {
-        out.push('[');
-        for (i, v) in saved.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            match v {
-                Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-                Value::Int(i) => out.push_str(&i.to_string()),
-                Value::Enum(e) => out.push_str(&e.to_string()),
-                Value::Decimal(d) => {
-                    out.push('"');
-                    json_text::push_decimal(out, *d);
-                    out.push('"');
-                }
-                Value::Text(t) => json_text::push_string(out, t),
-                // `single_pass` saves scalars only
-                _ => out.push_str("null"),
-            }
-        }
-        out.push_str(&format!("]{VISIT}[{},", visit.line));
-        json_text::push_string(out, &visit.mdtrt_id);
-        out.push(']');
-    }
-
-    /// Copies the lines of a deferring settler's run from `from` to `to`, each
-    /// hole filled with the outputs after the totals, computed from the values
-    /// it holds and the batch's totals, which are now known. A visit whose
-    /// outputs fail goes to `errors` instead, counted in `summary` as an
-    /// evaluation error rather than as settled.
-    pub fn resolve(
-        &self,
-        from: &mut dyn std::io::BufRead,
-        to: &mut dyn std::io::Write,
-        errors: &mut dyn std::io::Write,
-        sources: &SourceMap,
-        lang: Lang,
-        summary: &mut crate::audit::Summary,
-    ) -> std::io::Result<()> {
-        let program = &self.pack.program;
-        let evaluator = Evaluator::new(program, &self.pack.params, &self.pack.tables);
-        let totals = self.collected.lock().map(|c| c.clone()).unwrap_or_default();
-        let saved_types: Vec<&Type> = self
-            .settlement
-            .visit_steps
-            .iter()
-            .filter_map(|s| match s {
-                SettleStep::Bind {
-                    saved: true, expr, ..
-                } => Some(&expr.ty),
-                _ => None,
-            })
-            .collect();
-        let after: Vec<&(String, Type)> = self
-            .visit_outputs
-            .iter()
-            .zip(&self.after_totals)
-            .filter_map(|(o, after)| after.then_some(o))
-            .collect();
-        let bad = |what: &str| std::io::Error::other(format!("a settlement hole {what}"));
-        let mut line = Vec::new();
-        // the outputs of the saved values seen lately (most visits save the same:
-        // an outpatient visit has no case score)
-        let mut seen: HashMap<Vec<u8>, Result<Vec<String>, EvalError>, foldhash::fast::FixedState> =
-            HashMap::default();
-        while from.read_until(b'\n', &mut line)? > 0 {
-            let Some(open) = memchr::memchr(HOLE as u8, &line) else {
-                to.write_all(&line)?;
-                line.clear();
-                continue;
-            };
-            let held_end = memchr::memchr(HOLE as u8, &line[open + 1..])
-                .map(|k| open + 1 + k)
-                .ok_or_else(|| bad("is not closed"))?;
-            let held = &line[open + 1..held_end];
-            let split = memchr::memchr(VISIT as u8, held).ok_or_else(|| bad("lacks the visit"))?;
-            let (saved, visit) = (&held[..split], &held[split + 1..]);
-            if seen.len() > 100_000 {
-                seen.clear();
-            }
-            if !seen.contains_key(saved) {
-                let values: Vec<serde_json::Value> =
-                    serde_json::from_slice(saved).map_err(|_| bad("does not hold JSON"))?;
-                let values: Vec<Value> = values
-                    .iter()
-                    .zip(&saved_types)
-                    .map(|(j, ty)| saved_value(j, ty))
-                    .collect();
-                let outputs = evaluator
-                    .after_totals(self.settlement, &values, &totals)
-                    .map(|values| {
-                        let outputs = after.iter().zip(&values);
-                        outputs
-                            .map(|((key, ty), value)| {
-                                let mut o = String::new();
-                                push_output(&mut o, key, value, ty, program);
-                                o
-                            })
-                            .collect()
-                    });
-                seen.insert(saved.to_vec(), outputs);
-            }
-            match &seen[saved] {
-                Ok(outputs) => {
-                    to.write_all(&line[..open])?;
-                    // each output, then the text up to the next hole (two HOLE bytes)
-                    let mut at = held_end + 1;
-                    for o in outputs {
-                        to.write_all(o.as_bytes())?;
-                        let next =
-                            memchr::memchr(HOLE as u8, &line[at..]).map_or(line.len(), |k| at + k);
-                        to.write_all(&line[at..next])?;
-                        at = (next + 2).min(line.len());
-                    }
-                    to.write_all(&line[at.min(line.len())..])?;
-                }
-                Err(e) => {
-                    let visit: (u64, String) =
-                        serde_json::from_slice(visit).map_err(|_| bad("lacks the visit"))?;
-                    summary.settled = summary.settled.saturating_sub(1);
-                    summary.eval_errors += 1;
-                    let error = self.failure_line(visit.0, &visit.1, None, e, sources, lang);
-                    errors.write_all(error.as_bytes())?;
-                    errors.write_all(b"\n")?;
-                }
-            }
-            line.clear();
-        }
-        Ok(())
-    }
-}
-
-/// A saved value read back from a hole, as its type says.
-fn saved_value(j: &serde_json::Value, ty: &Type) -> Value {
-    let ty = match ty {
-        Type::Option(t) => &**t,
-        t => t,
-    };
-    match (j, ty) {
-        (serde_json::Value::Bool(b), _) => Value::Bool(*b),
-        (serde_json::Value::Number(n), Type::Enum(_)) => {
-            Value::Enum(n.as_u64().unwrap_or(0) as u32)
-        }
-        (serde_json::Value::Number(n), _) => Value::Int(n.as_i64().unwrap_or(0)),
-        (serde_json::Value::String(d), Type::Decimal) => {
-            d.parse().map(Value::Decimal).unwrap_or_default()
-        }
-        (serde_json::Value::String(t), _) => Value::Text(t.as_str().into()),
-        _ => Value::Absent,
-    }
 }
 
 /// Appends `,"name":value` for an output (`key` is `,"name":`), nothing when it
@@ -644,14 +466,18 @@ fn push_output(
     }
 }
 
-/// The `,"name":` of each output, with its type.
-fn output_keys<'a>(outputs: impl Iterator<Item = (&'a str, &'a Type)>) -> Vec<(String, Type)> {
+/// The outputs named, typed and placed by `outputs`, as they are written.
+fn outputs<'a>(outputs: impl Iterator<Item = (&'a str, &'a Type, bool)>) -> Vec<Output> {
     outputs
-        .map(|(name, ty)| {
+        .map(|(name, ty, after_totals)| {
             let mut key = String::from(",");
             json_text::push_string(&mut key, name);
             key.push(':');
-            (key, ty.clone())
+            Output {
+                key,
+                ty: ty.clone(),
+                after_totals,
+            }
         })
         .collect()
 }

@@ -344,7 +344,6 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let settler = settler.map(heng_runtime::settle::Settler::finished);
     eprint!("{}", summary_table(&pack, &summary, lang));
     if let (Some(settler), Some(path)) = (&settler, &args.settlement) {
         let totals: String = settler

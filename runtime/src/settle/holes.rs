@@ -1,0 +1,186 @@
+//! The holes of a settlement settled in one pass (`Settlement::single_pass`):
+//! where a line's outputs after the batch totals go, written while the totals
+//! are still being summed, and filled once they are known.
+//!
+//! A hole is a control byte, which JSON text never holds raw. The first hole of a
+//! line holds the values the late steps read (`saved`, as a JSON array), then
+//! the visit (`[input line, mdtrt_id]`) for an error; the others are empty.
+//! [`Settler::resolve`] computes the late outputs once per distinct saved values
+//! (an outpatient visit has no case score: most visits save the same).
+
+use super::{Settler, push_output};
+use crate::eval::{EvalError, Evaluator};
+use crate::input::Visit;
+use crate::json_text;
+use crate::value::Value;
+use heng_compiler::diagnostic::Lang;
+use heng_compiler::ir::SettleStep;
+use heng_compiler::source::SourceMap;
+use heng_compiler::types::Type;
+use std::collections::HashMap;
+
+/// What marks a hole in a deferring settler's lines: a control character, which
+/// JSON text never holds raw (and not NUL, which separates held results).
+const HOLE: char = '\u{1}';
+
+/// What separates, in the first hole, the saved values from the visit they are
+/// of (`[input line, mdtrt_id]`).
+const VISIT: char = '\u{2}';
+
+/// Appends a hole: the first of a line holds `saved`, the values the late steps
+/// read, and the visit they are of.
+pub(super) fn push(out: &mut String, first: Option<(&Visit, &[Value])>) {
+    out.push(HOLE);
+    if let Some((visit, saved)) = first {
+        out.push('[');
+        for (i, v) in saved.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            match v {
+                Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+                Value::Int(i) => out.push_str(&i.to_string()),
+                Value::Enum(e) => out.push_str(&e.to_string()),
+                Value::Decimal(d) => {
+                    out.push('"');
+                    json_text::push_decimal(out, *d);
+                    out.push('"');
+                }
+                Value::Text(t) => json_text::push_string(out, t),
+                // `single_pass` saves scalars only
+                _ => out.push_str("null"),
+            }
+        }
+        out.push_str(&format!("]{VISIT}[{},", visit.line));
+        json_text::push_string(out, &visit.mdtrt_id);
+        out.push(']');
+    }
+    out.push(HOLE);
+}
+
+impl Settler<'_> {
+    /// Copies the lines of a deferring settler's run from `from` to `to`, each
+    /// hole filled with the outputs after the totals, computed from the values
+    /// it holds and the batch's totals, which are now known. A visit whose
+    /// outputs fail goes to `errors` instead, counted in `summary` as an
+    /// evaluation error rather than as settled.
+    pub fn resolve(
+        &self,
+        from: &mut dyn std::io::BufRead,
+        to: &mut dyn std::io::Write,
+        errors: &mut dyn std::io::Write,
+        sources: &SourceMap,
+        lang: Lang,
+        summary: &mut crate::audit::Summary,
+    ) -> std::io::Result<()> {
+        let program = &self.pack.program;
+        let evaluator = Evaluator::new(program, &self.pack.params, &self.pack.tables);
+        let totals = self.collected.lock().map(|c| c.clone()).unwrap_or_default();
+        let saved_types: Vec<&Type> = self
+            .settlement
+            .visit_steps
+            .iter()
+            .filter_map(|s| match s {
+                SettleStep::Bind {
+                    saved: true, expr, ..
+                } => Some(&expr.ty),
+                _ => None,
+            })
+            .collect();
+        let after: Vec<&super::Output> = self
+            .visit_outputs
+            .iter()
+            .filter(|o| o.after_totals)
+            .collect();
+        let bad = |what: &str| std::io::Error::other(format!("a settlement hole {what}"));
+        let mut line = Vec::new();
+        // the outputs of the saved values seen lately (most visits save the same:
+        // an outpatient visit has no case score)
+        let mut seen: HashMap<Vec<u8>, Result<Vec<String>, EvalError>, foldhash::fast::FixedState> =
+            HashMap::default();
+        while from.read_until(b'\n', &mut line)? > 0 {
+            let Some(open) = memchr::memchr(HOLE as u8, &line) else {
+                to.write_all(&line)?;
+                line.clear();
+                continue;
+            };
+            let held_end = memchr::memchr(HOLE as u8, &line[open + 1..])
+                .map(|k| open + 1 + k)
+                .ok_or_else(|| bad("is not closed"))?;
+            let held = &line[open + 1..held_end];
+            let split = memchr::memchr(VISIT as u8, held).ok_or_else(|| bad("lacks the visit"))?;
+            let (saved, visit) = (&held[..split], &held[split + 1..]);
+            if seen.len() > 100_000 {
+                seen.clear();
+            }
+            if !seen.contains_key(saved) {
+                let values: Vec<serde_json::Value> =
+                    serde_json::from_slice(saved).map_err(|_| bad("does not hold JSON"))?;
+                let values: Vec<Value> = values
+                    .iter()
+                    .zip(&saved_types)
+                    .map(|(j, ty)| saved_value(j, ty))
+                    .collect();
+                let outputs = evaluator
+                    .after_totals(self.settlement, &values, &totals)
+                    .map(|values| {
+                        let outputs = after.iter().zip(&values);
+                        outputs
+                            .map(|(o, value)| {
+                                let mut text = String::new();
+                                push_output(&mut text, &o.key, value, &o.ty, program);
+                                text
+                            })
+                            .collect()
+                    });
+                seen.insert(saved.to_vec(), outputs);
+            }
+            match &seen[saved] {
+                Ok(outputs) => {
+                    to.write_all(&line[..open])?;
+                    // each output, then the text up to the next hole (two HOLE bytes)
+                    let mut at = held_end + 1;
+                    for o in outputs {
+                        to.write_all(o.as_bytes())?;
+                        let next =
+                            memchr::memchr(HOLE as u8, &line[at..]).map_or(line.len(), |k| at + k);
+                        to.write_all(&line[at..next])?;
+                        at = (next + 2).min(line.len());
+                    }
+                    to.write_all(&line[at.min(line.len())..])?;
+                }
+                Err(e) => {
+                    let visit: (u64, String) =
+                        serde_json::from_slice(visit).map_err(|_| bad("lacks the visit"))?;
+                    summary.settled = summary.settled.saturating_sub(1);
+                    summary.eval_errors += 1;
+                    let error = self.failure_line(visit.0, &visit.1, None, e, sources, lang);
+                    errors.write_all(error.as_bytes())?;
+                    errors.write_all(b"\n")?;
+                }
+            }
+            line.clear();
+        }
+        Ok(())
+    }
+}
+
+/// A saved value read back from a hole, as its type says.
+fn saved_value(j: &serde_json::Value, ty: &Type) -> Value {
+    let ty = match ty {
+        Type::Option(t) => &**t,
+        t => t,
+    };
+    match (j, ty) {
+        (serde_json::Value::Bool(b), _) => Value::Bool(*b),
+        (serde_json::Value::Number(n), Type::Enum(_)) => {
+            Value::Enum(n.as_u64().unwrap_or(0) as u32)
+        }
+        (serde_json::Value::Number(n), _) => Value::Int(n.as_i64().unwrap_or(0)),
+        (serde_json::Value::String(d), Type::Decimal) => {
+            d.parse().map(Value::Decimal).unwrap_or_default()
+        }
+        (serde_json::Value::String(t), _) => Value::Text(t.as_str().into()),
+        _ => Value::Absent,
+    }
+}
