@@ -139,7 +139,7 @@ impl<'t> Interner<'t> {
         s: &Arc<str>,
     ) -> u32 {
         match self.recall(s) {
-            Some(id) if id != PLAIN => id,
+            Some(id) if id != PLAIN && id != UNFOUND => id,
             _ => {
                 let id = self.intern_held(guard, s);
                 self.remember(s, id);
@@ -162,8 +162,10 @@ impl<'t> Interner<'t> {
     ) -> u32 {
         // by address first: a shared id remembered on this thread is the text's
         // id in every arena (a text that has one never gets a local id)
-        let met_before = match self.recall(s) {
+        let recalled = self.recall(s);
+        let met_before = match recalled {
             Some(PLAIN) => !locals.again,
+            Some(UNFOUND) => false,
             Some(id) => return id,
             None => false,
         };
@@ -176,12 +178,17 @@ impl<'t> Interner<'t> {
             return id;
         }
         let mut texts = locals.texts.borrow_mut();
-        if !met_before && (texts.len() as u32) < LOCAL_IDS && !self.looked_up(s) {
+        if !met_before
+            && (texts.len() as u32) < LOCAL_IDS
+            && (recalled.is_some() || !self.looked_up(s))
+        {
             let id = texts.len() as u32;
             texts.push(s.clone());
             locals.ids.borrow_mut().insert(s.clone(), id);
             if !locals.again {
                 self.remember(s, PLAIN);
+            } else if recalled.is_none() {
+                self.remember(s, UNFOUND);
             }
             return id;
         }
@@ -201,7 +208,7 @@ impl<'t> Interner<'t> {
     }
 
     /// The shared id this thread remembers for the string at `s`'s address, or
-    /// [`PLAIN`].
+    /// [`PLAIN`] or [`UNFOUND`].
     fn recall(&self, s: &Arc<str>) -> Option<u32> {
         RECENT.with_borrow(|recent| match recent.get(recent_slot(s)) {
             Some(Some((text, uid, id))) if *uid == self.uid && Arc::ptr_eq(text, s) => Some(*id),
@@ -232,6 +239,11 @@ fn recent_slot(s: &Arc<str>) -> usize {
 
 /// What [`RECENT`] holds for a text given a local id (see `intern_local`).
 const PLAIN: u32 = u32::MAX;
+
+/// What [`RECENT`] holds for a text given a local id in a second arena
+/// ([`Locals::again`]): no lookup finds it (so the tables need not be searched
+/// again), but it does not count as met before.
+const UNFOUND: u32 = u32::MAX - 1;
 
 /// Ids below this are per arena ([`Locals`]); no lookup finds a row for them.
 pub const LOCAL_IDS: u32 = 4096;
@@ -319,6 +331,29 @@ mod tests {
             interner.intern_local(&mut guard, &Arc::from("14"), &locals),
             constant
         );
+    }
+
+    #[test]
+    fn texts_of_second_arenas_stay_local_however_often_they_are_met() {
+        let interner = Interner::new(vec![], &[]);
+        let mut guard = None;
+        let locals = Locals {
+            again: true,
+            ..Locals::default()
+        };
+        let visit: Arc<str> = Arc::from("MD0002");
+        for _ in 0..3 {
+            locals.clear();
+            let id = interner.intern_local(&mut guard, &visit, &locals);
+            assert!(id < LOCAL_IDS, "still local: {id}");
+            assert_eq!(locals.text(id).as_deref(), Some("MD0002"));
+        }
+        // what the thread remembers of it is no id: a shared one is made
+        guard = None;
+        let shared = interner.intern_shared(&mut guard, &visit);
+        assert!(shared >= LOCAL_IDS, "{shared}");
+        guard = None;
+        assert_eq!(&*interner.read().texts[shared as usize], "MD0002");
     }
 
     #[test]
