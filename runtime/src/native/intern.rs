@@ -352,7 +352,7 @@ mod tests {
         guard = None;
         let shared = interner.intern_shared(&mut guard, &visit);
         assert!(shared >= LOCAL_IDS, "{shared}");
-        guard = None;
+        drop(guard);
         assert_eq!(&*interner.read().texts[shared as usize], "MD0002");
     }
 
