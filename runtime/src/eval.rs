@@ -177,7 +177,9 @@ impl<'a> Evaluator<'a> {
 
     /// Evaluates one rule on the visit alone (`line: None`, for `each visit` rules) or
     /// on one of its fee lines (`Some(index)`, for `each line` rules). Native code
-    /// decides quickly which lines need this; the interpreter then renders them.
+    /// decides quickly which lines need this; the interpreter then renders them,
+    /// with the values of the `let`s native code kept where the rule fired
+    /// (`known`), which it does not compute again.
     pub fn eval_rule_at(
         &self,
         rule: &Rule,
@@ -185,8 +187,10 @@ impl<'a> Evaluator<'a> {
         feedetail_field: usize,
         line: Option<usize>,
         patient: Option<&Patient>,
+        known: &[(LocalId, Value)],
     ) -> RuleOutcome {
-        let cx = Cx::new(self, visit, patient);
+        let mut cx = Cx::new(self, visit, patient);
+        cx.known = known;
         let mut outcome = RuleOutcome::default();
         let lines: &[Value] = match visit {
             Value::Record(r) => r.fields.get(feedetail_field).map_or(&[], Value::as_list),
@@ -221,6 +225,8 @@ struct Cx<'e, 'a, 'v> {
     patient: Option<&'v Patient>,
     /// The history of a visit evaluated without one: the visit alone.
     alone: OnceCell<Patient>,
+    /// Values of `let`s known before the rule runs (see `eval_rule_at`).
+    known: &'v [(LocalId, Value)],
 }
 
 impl<'a> Deref for Cx<'_, 'a, '_> {
@@ -237,6 +243,7 @@ impl<'e, 'a, 'v> Cx<'e, 'a, 'v> {
             visit,
             patient,
             alone: OnceCell::new(),
+            known: &[],
         }
     }
 
@@ -283,7 +290,10 @@ impl<'e, 'a, 'v> Cx<'e, 'a, 'v> {
         for (k, step) in steps.iter().enumerate() {
             match step {
                 Step::Let(local, e) => {
-                    let v = self.eval(e, frame)?;
+                    let v = match self.known.iter().find(|(l, _)| l == local) {
+                        Some((_, v)) => v.clone(),
+                        None => self.eval(e, frame)?,
+                    };
                     store(frame, *local, v, e.span)?;
                 }
                 Step::When(c) => {

@@ -6,8 +6,10 @@
 //! line, the hot path where nearly every answer is "no"; the reference interpreter
 //! renders the findings (severity, amount, message, evidence) of the few that fire
 //! and reports faults with its spans and messages. So both engines produce the same
-//! bytes by construction wherever a rule fires, and the differential tests check the
-//! rest: that native code says "no" exactly where the interpreter does.
+//! bytes wherever a rule fires, and the differential tests check the rest: that
+//! native code says "no" exactly where the interpreter does. The one value native
+//! code hands to rendering: the `let`s a line rule kept where it fired
+//! (`codegen::kept_lets`), which the interpreter then does not compute again.
 //!
 //! A rule using a construct the code generator does not handle, or a pack on a host
 //! Cranelift does not support, runs interpreted; [`NativeEngine::report`] says which.
@@ -76,6 +78,11 @@ pub struct NativeEngine<'p> {
     /// Native `each group` rules: (rule index, keys and totals, words they take).
     group_fns: Vec<(usize, RuleFn, usize)>,
     n_line_rules: usize,
+    /// Per fused line rule `j`: where its kept `let`s start among a line's words,
+    /// and how many words they take (see `codegen::kept_lets`).
+    line_lets: Vec<(usize, usize)>,
+    /// Words of kept `let`s per fee line, all fused rules together.
+    lets_per_line: usize,
     /// Word index of the visit's fee-line list in an encoded visit.
     feedetail_slot: Option<usize>,
     /// The fee-line record type.
@@ -320,6 +327,17 @@ impl<'p> NativeEngine<'p> {
             .iter()
             .filter(|(_, p)| matches!(p, Plan::Line(_)))
             .count();
+        let mut line_lets = vec![(0, 0); n_line_rules];
+        for (i, p) in &plan {
+            if let Plan::Line(j) = p {
+                line_lets[*j].1 = codegen::kept_words(&program.rules[*i]);
+            }
+        }
+        let mut lets_per_line = 0;
+        for (before, words) in &mut line_lets {
+            *before = lets_per_line;
+            lets_per_line += *words;
+        }
         let feedetail_slot = program
             .visit
             .and_then(|v| layout.slot_offset(Of::Record(v), pack.feedetail))
@@ -330,6 +348,8 @@ impl<'p> NativeEngine<'p> {
             lines_fn,
             group_fns,
             n_line_rules,
+            line_lets,
+            lets_per_line,
             feedetail_slot,
             line_record: program.fee_line_record(),
             times: TimeFields::of(program),
@@ -355,7 +375,7 @@ impl Engine for NativeEngine<'_> {
         WORK.with_borrow_mut(|(prepared, decided)| {
             self.prepare_in(visit, patient, prepared);
             self.decide(prepared, decided);
-            self.render(decided, visit, patient)
+            self.render(decided, prepared, visit, patient)
         })
     }
 
@@ -398,8 +418,10 @@ impl Engine for NativeEngine<'_> {
 thread_local! {
     /// Per-thread memory for lists that compiled rules build.
     static SCRATCH: machine::Scratch = machine::Scratch::default();
-    /// Per-thread status bytes of the fee lines, reused from visit to visit.
-    static STATUS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Per-thread status bytes of the fee lines and the kept `let`s of the lines
+    /// rules fire on, reused from visit to visit.
+    static STATUS: std::cell::RefCell<(Vec<u8>, Vec<u64>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
     /// Per-thread encoded visit and decisions of `eval_visit`.
     static WORK: std::cell::RefCell<(Prepared, Vec<Decision>)> = std::cell::RefCell::default();
 }
@@ -444,8 +466,8 @@ impl NativeEngine<'_> {
         let guard = self.interner.read();
         SCRATCH.with(|scratch| {
             let ctx = self.ctx(&guard, scratch, prepared);
-            STATUS.with_borrow_mut(|status| {
-                self.decide_with(&ctx, scratch, &prepared.arena, prepared.at, status, out)
+            STATUS.with_borrow_mut(|(status, lets)| {
+                self.decide_with(&ctx, scratch, prepared, (status, lets), out)
             })
         })
     }
@@ -466,16 +488,16 @@ impl NativeEngine<'_> {
         )
     }
 
-    /// Runs every active rule on the visit encoded at word `at` of `arena`.
+    /// Runs every active rule on the visit `prepared` holds.
     fn decide_with(
         &self,
         ctx: &CtxHold,
         scratch: &machine::Scratch,
-        arena: &[u64],
-        at: usize,
-        status: &mut Vec<u8>,
+        prepared: &Prepared,
+        (status, lets): (&mut Vec<u8>, &mut Vec<u64>),
         out: &mut Vec<Decision>,
     ) {
+        let (arena, at) = (&prepared.arena[..], prepared.at);
         let fd = self.pack.feedetail;
         let slot = self.feedetail_slot.map(|s| at + s);
         let (offsets, n_lines) = match slot.and_then(|s| arena.get(s..s + 2)) {
@@ -490,6 +512,8 @@ impl NativeEngine<'_> {
         {
             status.clear();
             status.resize(n_lines * self.n_line_rules, 0);
+            lets.clear();
+            lets.resize(n_lines * self.lets_per_line, 0);
             scratch.reset();
             fired = machine::call_lines(
                 f,
@@ -499,6 +523,7 @@ impl NativeEngine<'_> {
                 (offsets, n_lines),
                 self.n_line_rules,
                 status,
+                (lets, self.lets_per_line),
             );
         }
         for &(rule, plan) in &self.plan {
@@ -539,6 +564,7 @@ impl NativeEngine<'_> {
     fn render(
         &self,
         decided: &[Decision],
+        prepared: &Prepared,
         visit: &Value,
         patient: Option<&Patient>,
     ) -> Vec<(usize, RuleOutcome)> {
@@ -555,11 +581,15 @@ impl NativeEngine<'_> {
                 at += 1;
             }
             let rule = &rules[d.rule];
+            let known = match (d.verdict, d.line, self.plan[at].1) {
+                (Verdict::Fires, Some(k), Plan::Line(j)) => self.kept_lets(rule, j, k, prepared),
+                _ => Vec::new(),
+            };
             let o = match d.verdict {
                 Verdict::Interpret => self.evaluator.eval_rule(rule, visit, fd, patient),
                 _ => self
                     .evaluator
-                    .eval_rule_at(rule, visit, fd, d.line, patient),
+                    .eval_rule_at(rule, visit, fd, d.line, patient, &known),
             };
             out[at].1.hits.extend(o.hits);
             out[at].1.errors.extend(o.errors);
@@ -568,5 +598,37 @@ impl NativeEngine<'_> {
             o.hits = merge_groups(std::mem::take(&mut o.hits));
         }
         out
+    }
+
+    /// The `let`s fused line rule `j` (`rule`) kept when it fired on line `k` of
+    /// the visit last decided on this thread, as values (empty when it keeps none,
+    /// or one cannot be read back: the interpreter then computes them all).
+    fn kept_lets(
+        &self,
+        rule: &heng_compiler::ir::Rule,
+        j: usize,
+        k: usize,
+        prepared: &Prepared,
+    ) -> Vec<(heng_compiler::ir::LocalId, Value)> {
+        let (before, words) = self.line_lets[j];
+        if words == 0 {
+            return Vec::new();
+        }
+        let from = k * self.lets_per_line + before;
+        STATUS.with_borrow(|(_, lets)| {
+            let Some(kept) = lets.get(from..from + words) else {
+                return Vec::new();
+            };
+            let guard = self.interner.read();
+            let mut words = kept.iter().copied();
+            codegen::kept_lets(rule)
+                .into_iter()
+                .map(|(local, ty, _)| {
+                    indicators::value_of_words(ty, &mut words, &guard.texts, &prepared.locals)
+                        .map(|v| (local, v))
+                })
+                .collect::<Option<Vec<_>>>()
+                .unwrap_or_default()
+        })
     }
 }

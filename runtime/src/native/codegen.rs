@@ -24,7 +24,7 @@ pub use settle::{Pass, SettleWords};
 
 use super::intern::Interner;
 use super::layout::{Layout, Of, PrefixSets, days, secs};
-use super::machine::dec_words;
+use super::machine::{self, dec_words};
 use crate::value::Value;
 use cranelift_codegen::ir::Value as Val;
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -36,8 +36,8 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Linkage, Module};
 use heng_compiler::ir::{
-    Builtin, Const, Expr, ExprKind, LINE_LOCAL, LookupMode, Program, Rule, Scope, Settlement, Step,
-    VISIT_LOCAL,
+    Builtin, Const, Expr, ExprKind, LINE_LOCAL, LocalId, LookupMode, Program, Rule, Scope,
+    Settlement, Step, VISIT_LOCAL,
 };
 use heng_compiler::types::Type;
 use std::collections::HashMap;
@@ -88,6 +88,28 @@ pub fn group_words(ty: &Type) -> Option<usize> {
         Type::Option(t) => group_words(t).map(|n| n + 1),
         _ => None,
     }
+}
+
+/// The `let`s of an `each line` rule whose values its compiled code keeps for each
+/// line it fires on, so that rendering the finding need not compute them again:
+/// those of a type that can be handed back as a value ([`group_words`]), in a rule
+/// without `for` (which fires once per element). With the words each takes.
+pub fn kept_lets(rule: &Rule) -> Vec<(LocalId, &Type, usize)> {
+    if rule.steps.iter().any(|s| matches!(s, Step::For { .. })) {
+        return Vec::new();
+    }
+    rule.steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Let(l, e) => group_words(&e.ty).map(|w| (*l, &e.ty, w)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Words per line the [`kept_lets`] of `rule` take.
+pub fn kept_words(rule: &Rule) -> usize {
+    kept_lets(rule).iter().map(|(_, _, w)| w).sum()
 }
 
 /// What compiled code may depend on, fixed when the engine is built.
@@ -303,6 +325,32 @@ impl Gen<'_, '_, '_> {
         self.b.ins().return_(&[fault]);
     }
 
+    /// Stores the [`kept_lets`] of `rule`, which fires on line `i`, at word
+    /// `i · per_line + before` of `Ctx::lets`.
+    fn keep_lets(&mut self, rule: &Rule, i: Variable, per_line: usize, before: usize) -> R<()> {
+        let kept = kept_lets(rule);
+        if kept.is_empty() {
+            return Ok(());
+        }
+        let lets = self
+            .b
+            .ins()
+            .load(I64, mem_ro(), self.ctx, machine::CTX_LETS);
+        let iv = self.b.use_var(i);
+        let row = self.b.ins().imul_imm_s(iv, 8 * per_line as i64);
+        let to = self.b.ins().iadd(lets, row);
+        let mut at = 8 * before as i32;
+        for (local, _, words) in kept {
+            let Some(vars) = self.frames.last().and_then(|f| f.get(&local.0)).cloned() else {
+                return unsupported("a `let` not bound where the rule fires");
+            };
+            let vals: Vec<Val> = vars.iter().map(|v| self.b.use_var(*v)).collect();
+            self.store_words(&vals, to, at);
+            at += 8 * words as i32;
+        }
+        Ok(())
+    }
+
     /// Stores each part of a value (see [`repr`]) as a word from byte `at` of `to`.
     fn store_words(&mut self, vals: &[Val], to: Val, at: i32) {
         for (k, v) in vals.iter().enumerate() {
@@ -338,6 +386,8 @@ impl Gen<'_, '_, '_> {
         let slot = self.b.ins().iadd(offsets, at);
         let rel = self.b.ins().load(I64, mem_ro(), slot, 0);
         let line = self.b.ins().iadd(self.base, rel);
+        let per_line: usize = rules.iter().map(|r| kept_words(r)).sum();
+        let mut before = 0;
         for (j, rule) in rules.iter().enumerate() {
             self.enter_rule(visit, Some(line));
             let (done, fault) = (self.b.create_block(), self.fault);
@@ -346,7 +396,7 @@ impl Gen<'_, '_, '_> {
                 match block {
                     Some(block) => self.b.switch_to_block(block),
                     None if !native => continue,
-                    None => {}
+                    None => self.keep_lets(rule, i, per_line, before)?,
                 }
                 let iv = self.b.use_var(i);
                 let row = self.b.ins().imul_imm_s(n, j as i64);
@@ -360,6 +410,7 @@ impl Gen<'_, '_, '_> {
                 self.b.ins().jump(done, &[]);
             }
             self.b.switch_to_block(done);
+            before += kept_words(rule);
         }
         let iv = self.b.use_var(i);
         let i1 = self.b.ins().iadd_imm_s(iv, 1);

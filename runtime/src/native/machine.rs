@@ -31,6 +31,7 @@ use std::sync::Arc;
 
 /// What compiled code needs at run time, passed as its first argument.
 #[repr(C)]
+#[derive(Clone, Copy)]
 pub struct Ctx {
     /// Per lookup slot, a pointer to the `row + 1` array indexed by code id.
     lookups: *const *const u32,
@@ -43,6 +44,9 @@ pub struct Ctx {
     lines_index: *const LinesIndex,
     /// The arena's local texts (ids below `intern::LOCAL_IDS`).
     locals: *const Vec<Arc<str>>,
+    /// Where fused `each line` rules keep the values of their `let`s for the lines
+    /// they fire on (see `codegen::kept_lets`); null for other code.
+    lets: *mut u64,
 }
 
 /// Memory for lists built while a rule runs (`filter`): chunks that never move
@@ -114,6 +118,9 @@ pub struct List {
 /// Byte offset of `Ctx::lookups` (codegen loads through it).
 pub const CTX_LOOKUPS: i32 = 0;
 
+/// Byte offset of `Ctx::lets` (codegen loads it).
+pub const CTX_LETS: i32 = std::mem::offset_of!(Ctx, lets) as i32;
+
 /// A [`Ctx`] with the storage it points into.
 pub struct CtxHold<'g> {
     ctx: Ctx,
@@ -140,6 +147,7 @@ impl<'g> CtxHold<'g> {
             scratch,
             lines_index,
             locals: locals.texts_ptr(),
+            lets: std::ptr::null_mut(),
         };
         CtxHold {
             ctx,
@@ -245,8 +253,9 @@ pub fn call_settle(
 
 /// Calls the compiled `each line` rules on every fee line; `offsets` is the word
 /// index of the `n_lines` lines' offset array in `arena`, and `status` gets one byte
-/// per (rule, line) for the `rules` fused rules, rule-major. Returns a mask with bit
-/// `min(j, 63)` set when rule `j` wrote a non-zero byte.
+/// per (rule, line) for the `rules` fused rules, rule-major; `lets` gets the kept
+/// `let`s of each rule that fires on a line, line-major (see `codegen::kept_lets`).
+/// Returns a mask with bit `min(j, 63)` set when rule `j` wrote a non-zero byte.
 #[allow(clippy::too_many_arguments)]
 pub fn call_lines(
     f: RuleFn,
@@ -256,6 +265,7 @@ pub fn call_lines(
     (offsets, n_lines): (usize, usize),
     rules: usize,
     status: &mut [u8],
+    (lets, words_per_line): (&mut [u64], usize),
 ) -> u64 {
     let base = arena.as_ptr();
     // The offsets array has `n_lines` entries inside the arena (fact 1), and the
@@ -267,8 +277,15 @@ pub fn call_lines(
         rules * n_lines,
         "status bytes per (rule, line)"
     );
+    // and it writes the kept `let`s of a rule that fires on a line into `lets`,
+    // `words_per_line` words per line for all the rules together
+    assert_eq!(lets.len(), words_per_line * n_lines, "let words per line");
+    let ctx = Ctx {
+        lets: lets.as_mut_ptr(),
+        ..ctx.ctx
+    };
     f(
-        &ctx.ctx,
+        &ctx,
         base,
         arena[at..].as_ptr(),
         lines,

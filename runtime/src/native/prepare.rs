@@ -155,6 +155,6 @@ impl NativeEngine<'_> {
     pub fn eval_prepared(&self, prepared: &Prepared, visit: &Value) -> Vec<(usize, RuleOutcome)> {
         let mut decided = Vec::new();
         self.decide(prepared, &mut decided);
-        self.render(&decided, visit, None)
+        self.render(&decided, prepared, visit, None)
     }
 }

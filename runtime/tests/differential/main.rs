@@ -123,7 +123,7 @@ fn no_false_fires(pack: &Pack, native: &NativeEngine, visit: &Value) -> Result<(
     native.decide(&native.prepare(visit), &mut decided);
     for d in decided.iter().filter(|d| d.verdict == Verdict::Fires) {
         let rule = &pack.program.rules[d.rule];
-        let o = evaluator.eval_rule_at(rule, visit, pack.feedetail, d.line, None);
+        let o = evaluator.eval_rule_at(rule, visit, pack.feedetail, d.line, None, &[]);
         if o.hits.is_empty() && o.errors.is_empty() {
             return Err(format!(
                 "native code says {} fires on line {:?} where it does not",
