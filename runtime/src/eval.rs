@@ -178,8 +178,7 @@ impl<'a> Evaluator<'a> {
     /// Evaluates one rule on the visit alone (`line: None`, for `each visit` rules) or
     /// on one of its fee lines (`Some(index)`, for `each line` rules). Native code
     /// decides quickly which lines need this; the interpreter then renders them,
-    /// with the values of the `let`s native code kept where the rule fired
-    /// (`known`), which it does not compute again.
+    /// not establishing again what native code established where the rule fired.
     pub fn eval_rule_at(
         &self,
         rule: &Rule,
@@ -187,10 +186,10 @@ impl<'a> Evaluator<'a> {
         feedetail_field: usize,
         line: Option<usize>,
         patient: Option<&Patient>,
-        known: &[(LocalId, Value)],
+        fired: &Fired,
     ) -> RuleOutcome {
         let mut cx = Cx::new(self, visit, patient);
-        cx.known = known;
+        cx.fired = fired;
         let mut outcome = RuleOutcome::default();
         let lines: &[Value] = match visit {
             Value::Record(r) => r.fields.get(feedetail_field).map_or(&[], Value::as_list),
@@ -225,8 +224,35 @@ struct Cx<'e, 'a, 'v> {
     patient: Option<&'v Patient>,
     /// The history of a visit evaluated without one: the visit alone.
     alone: OnceCell<Patient>,
-    /// Values of `let`s known before the rule runs (see `eval_rule_at`).
-    known: &'v [(LocalId, Value)],
+    /// What native code established (see `eval_rule_at`).
+    fired: &'v Fired<'v>,
+}
+
+/// What native code established where a rule fired, so that rendering its finding
+/// need not establish it again.
+#[derive(Default)]
+pub struct Fired<'a> {
+    /// Values of some of the rule's `let`s (those native code kept).
+    pub lets: &'a [(LocalId, Value)],
+    /// Every `when` of the rule holds and every `unless` fails (a rule without
+    /// `for`, which native code decided fires): a condition that binds no name
+    /// need not be evaluated.
+    pub conditions_hold: bool,
+}
+
+impl Fired<'_> {
+    /// Nothing established: the rule is evaluated whole.
+    pub const NOTHING: Fired<'static> = Fired {
+        lets: &[],
+        conditions_hold: false,
+    };
+
+    /// Whether condition `c` need not be evaluated.
+    fn holds(&self, c: &Expr) -> bool {
+        let mut binds = false;
+        c.walk(&mut |e| binds |= matches!(e.kind, ExprKind::IsSome { bind: Some(_), .. }));
+        self.conditions_hold && !binds
+    }
 }
 
 impl<'a> Deref for Cx<'_, 'a, '_> {
@@ -243,7 +269,7 @@ impl<'e, 'a, 'v> Cx<'e, 'a, 'v> {
             visit,
             patient,
             alone: OnceCell::new(),
-            known: &[],
+            fired: &Fired::NOTHING,
         }
     }
 
@@ -290,12 +316,13 @@ impl<'e, 'a, 'v> Cx<'e, 'a, 'v> {
         for (k, step) in steps.iter().enumerate() {
             match step {
                 Step::Let(local, e) => {
-                    let v = match self.known.iter().find(|(l, _)| l == local) {
+                    let v = match self.fired.lets.iter().find(|(l, _)| l == local) {
                         Some((_, v)) => v.clone(),
                         None => self.eval(e, frame)?,
                     };
                     store(frame, *local, v, e.span)?;
                 }
+                Step::When(c) | Step::Unless(c) if self.fired.holds(c) => {}
                 Step::When(c) => {
                     if !self.eval_bool(c, frame)? {
                         return Ok(());

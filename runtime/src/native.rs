@@ -26,14 +26,14 @@ pub use prepare::Prepared;
 
 use crate::engine::Engine;
 use crate::eval::{
-    EvalError, Evaluator, KeysAndTotals, RuleOutcome, Settled, Totals, merge_groups,
+    EvalError, Evaluator, Fired, KeysAndTotals, RuleOutcome, Settled, Totals, merge_groups,
 };
 use crate::history::{Patient, TimeFields};
 use crate::pack::Pack;
 use crate::value::Value;
 use cranelift_frontend::FunctionBuilderContext;
 use cranelift_module::{Linkage, Module};
-use heng_compiler::ir::{Scope, Settlement};
+use heng_compiler::ir::{Scope, Settlement, Step};
 use heng_compiler::types::TableId;
 use intern::{Interner, LookupSlot};
 use layout::{Encoder, Layout, MAX_FIELDS, Of, PrefixSets, PrefixSetsRef};
@@ -581,15 +581,20 @@ impl NativeEngine<'_> {
                 at += 1;
             }
             let rule = &rules[d.rule];
-            let known = match (d.verdict, d.line, self.plan[at].1) {
+            let lets = match (d.verdict, d.line, self.plan[at].1) {
                 (Verdict::Fires, Some(k), Plan::Line(j)) => self.kept_lets(rule, j, k, prepared),
                 _ => Vec::new(),
+            };
+            let fired = Fired {
+                lets: &lets,
+                conditions_hold: d.verdict == Verdict::Fires
+                    && !rule.steps.iter().any(|s| matches!(s, Step::For { .. })),
             };
             let o = match d.verdict {
                 Verdict::Interpret => self.evaluator.eval_rule(rule, visit, fd, patient),
                 _ => self
                     .evaluator
-                    .eval_rule_at(rule, visit, fd, d.line, patient, &known),
+                    .eval_rule_at(rule, visit, fd, d.line, patient, &fired),
             };
             out[at].1.hits.extend(o.hits);
             out[at].1.errors.extend(o.errors);

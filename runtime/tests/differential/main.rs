@@ -28,8 +28,8 @@ mod support;
 use heng_compiler::diagnostic::{Diagnostic, Lang, render};
 use heng_compiler::source::Span;
 use heng_runtime::engine::{Engine, Interpreter};
-use heng_runtime::eval::Evaluator;
 use heng_runtime::eval::RuleOutcome;
+use heng_runtime::eval::{Evaluator, Fired};
 use heng_runtime::input::{check_schema, read_visit, read_visit_with};
 use heng_runtime::native::{NativeEngine, Verdict};
 use heng_runtime::pack::{self, Loaded, Pack};
@@ -123,7 +123,7 @@ fn no_false_fires(pack: &Pack, native: &NativeEngine, visit: &Value) -> Result<(
     native.decide(&native.prepare(visit), &mut decided);
     for d in decided.iter().filter(|d| d.verdict == Verdict::Fires) {
         let rule = &pack.program.rules[d.rule];
-        let o = evaluator.eval_rule_at(rule, visit, pack.feedetail, d.line, None, &[]);
+        let o = evaluator.eval_rule_at(rule, visit, pack.feedetail, d.line, None, &Fired::NOTHING);
         if o.hits.is_empty() && o.errors.is_empty() {
             return Err(format!(
                 "native code says {} fires on line {:?} where it does not",
