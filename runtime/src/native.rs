@@ -512,8 +512,11 @@ impl NativeEngine<'_> {
         {
             status.clear();
             status.resize(n_lines * self.n_line_rules, 0);
-            lets.clear();
-            lets.resize(n_lines * self.lets_per_line, 0);
+            // only read where a rule fired, after it wrote them: not cleared
+            let lets_len = n_lines * self.lets_per_line;
+            if lets.len() < lets_len {
+                lets.resize(lets_len, 0);
+            }
             scratch.reset();
             fired = machine::call_lines(
                 f,
@@ -523,7 +526,7 @@ impl NativeEngine<'_> {
                 (offsets, n_lines),
                 self.n_line_rules,
                 status,
-                (lets, self.lets_per_line),
+                (&mut lets[..lets_len], self.lets_per_line),
             );
         }
         for &(rule, plan) in &self.plan {
