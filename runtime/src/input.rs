@@ -114,13 +114,36 @@ struct SchemaInner {
 #[derive(Debug)]
 struct RecordReader {
     fields: Vec<FieldReader>,
+    /// Bit `i`: field `i` is required, and not a list (a list left out is empty).
+    required: u64,
+    /// Bit `i`: field `i` is a required list.
+    required_lists: u64,
+}
+
+impl RecordReader {
+    fn new(fields: Vec<FieldReader>) -> RecordReader {
+        let bits = |keep: &dyn Fn(&FieldReader) -> bool| {
+            fields
+                .iter()
+                .take(64)
+                .enumerate()
+                .filter(|(_, f)| !f.optional && keep(f))
+                .fold(0u64, |m, (i, _)| m | 1 << i)
+        };
+        RecordReader {
+            required: bits(&|f| !matches!(f.kind, Kind::List(_))),
+            required_lists: bits(&|f| matches!(f.kind, Kind::List(_))),
+            fields,
+        }
+    }
 }
 
 #[derive(Debug)]
 struct FieldReader {
     name: String,
-    /// The name as a JSON key, quotes included: what the fast reader matches.
-    quoted: Box<[u8]>,
+    /// The name as a JSON key, quotes and colon included: what the fast reader
+    /// matches.
+    key: Box<[u8]>,
     kind: Kind,
     optional: bool,
     /// Whether the value is kept; otherwise the fast reader only checks it (as
@@ -216,7 +239,7 @@ pub fn check_schema_keeping(
         }
         let decl = program.record(id);
         // Reserve the slot first so recursive record types terminate.
-        records[index] = Some(RecordReader { fields: Vec::new() });
+        records[index] = Some(RecordReader::new(Vec::new()));
         let mut fields = Vec::with_capacity(decl.fields.len());
         for (i, field) in decl.fields.iter().enumerate() {
             let kind = kind_of(field.value_type(), &mut todo).ok_or_else(|| {
@@ -230,13 +253,13 @@ pub fn check_schema_keeping(
             })?;
             fields.push(FieldReader {
                 name: field.name.clone(),
-                quoted: format!("\"{}\"", field.name).into_bytes().into(),
+                key: format!("\"{}\":", field.name).into_bytes().into(),
                 kind,
                 optional: field.optional(),
                 keep: keep(id, i) || runtime(id, i),
             });
         }
-        records[index] = Some(RecordReader { fields });
+        records[index] = Some(RecordReader::new(fields));
     }
 
     Ok(Schema {

@@ -45,6 +45,9 @@ thread_local! {
 #[derive(Default)]
 struct Texts {
     seen: HashSet<Arc<str>, foldhash::fast::FixedState>,
+    /// Per nesting depth, room for the elements of a list being read, kept from
+    /// line to line (a list is then allocated once, at its length).
+    lists: Vec<Vec<Value>>,
 }
 
 impl Texts {
@@ -199,7 +202,8 @@ impl<'t> Parser<'t, '_> {
         if reader.fields.len() > 64 {
             return None;
         }
-        let mut fields: Vec<Value> = vec![Value::Absent; reader.fields.len()];
+        let n = reader.fields.len();
+        let mut fields: Vec<Value> = (0..n).map(|_| Value::Absent).collect();
         // keys seen, to defer on a repeated key (the reference keeps the last),
         // and fields given a value
         let (mut seen, mut given) = (0u64, 0u64);
@@ -211,26 +215,29 @@ impl<'t> Parser<'t, '_> {
         } else {
             loop {
                 self.ws();
-                // the expected key, compared as bytes; any other spelling (another
-                // key, an escape) is read as a string and looked up
-                // the expected key (the field after the last), else the next
-                // ones (optional fields left out), compared as bytes; any other
-                // spelling (an unknown key, an escape) is read and looked up
-                let n = reader.fields.len();
-                let at = match (next.min(n)..n)
-                    .chain(0..next.min(n))
-                    .find(|&i| self.looking_at(&reader.fields[i].quoted))
-                {
+                // the expected key (the field after the last) and its colon,
+                // compared as bytes, else the next ones (optional fields left out);
+                // any other spelling (an unknown key, an escape, a space before the
+                // colon) is read as a string and looked up
+                let is_key = |p: &Self, i: usize| p.looking_at(&reader.fields[i].key);
+                let found = match next < n && is_key(self, next) {
+                    true => Some(next),
+                    false => (next + 1..n)
+                        .chain(0..next.min(n))
+                        .find(|&i| is_key(self, i)),
+                };
+                let at = match found {
                     Some(i) => {
-                        self.at += reader.fields[i].quoted.len();
+                        self.at += reader.fields[i].key.len();
                         Some(i)
                     }
                     None => {
                         let key = self.string()?;
-                        reader.fields.iter().position(|f| f.name == *key)
+                        let i = reader.fields.iter().position(|f| f.name == *key);
+                        self.eat(b':')?;
+                        i
                     }
                 };
-                self.eat(b':')?;
                 self.ws();
                 match at {
                     Some(i) => {
@@ -269,13 +276,13 @@ impl<'t> Parser<'t, '_> {
         }
         self.depth -= 1;
         // missing or null: absent when optional, an empty list, or an error
-        for (i, f) in reader.fields.iter().enumerate() {
-            if given & (1 << i) == 0 && !f.optional {
-                match f.kind {
-                    Kind::List(_) => fields[i] = Value::List(Arc::from([])),
-                    _ => return None,
-                }
-            }
+        if reader.required & !given != 0 {
+            return None;
+        }
+        let mut lists = reader.required_lists & !given;
+        while lists != 0 {
+            fields[lists.trailing_zeros() as usize] = Value::List(Arc::from([]));
+            lists &= lists - 1;
         }
         Some(Record { fields })
     }
@@ -328,7 +335,12 @@ impl<'t> Parser<'t, '_> {
             (b'[', Kind::List(element)) => {
                 self.enter()?;
                 self.at += 1;
-                let mut items = Vec::new();
+                let depth = self.depth as usize;
+                if self.texts.lists.len() <= depth {
+                    self.texts.lists.resize_with(depth + 1, Vec::new);
+                }
+                let mut items = std::mem::take(&mut self.texts.lists[depth]);
+                items.clear();
                 self.ws();
                 if self.peek()? == b']' {
                     self.at += 1;
@@ -352,7 +364,9 @@ impl<'t> Parser<'t, '_> {
                     }
                 }
                 self.depth -= 1;
-                Some(Value::List(items.into()))
+                let list = Value::List(items.drain(..).collect());
+                self.texts.lists[depth] = items;
+                Some(list)
             }
             _ => None,
         }
