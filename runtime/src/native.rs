@@ -154,7 +154,7 @@ impl<'p> NativeEngine<'p> {
                 ));
             }
             {
-                let encoder = Encoder::new(program, &layout, &interner);
+                let encoder = Encoder::new(&layout, &interner);
                 for (t, table) in pack.tables.iter().enumerate() {
                     let of = Of::Table(TableId(t as u32));
                     // the blank record at row -1 (see `Layout::pad_words`)

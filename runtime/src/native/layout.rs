@@ -63,14 +63,26 @@ fn width(ty: &Type) -> u32 {
 pub struct Shape {
     /// Per field: its byte offset within the record, if compiled rules read it.
     slots: Vec<Option<u32>>,
-    /// The fields compiled rules read and their byte offsets, in field order.
-    used: Vec<(usize, u32)>,
+    /// The fields compiled rules read, in field order: how each is encoded.
+    used: Vec<Used>,
     /// Words per record, header included.
     pub words: usize,
     /// Byte offset of the hidden history word of visits and fee lines, when rules
     /// read history: the record's rank in the patient's time order (low 32 bits)
     /// and, for a fee line, its visit's byte offset (high 32 bits).
     pub hidden: Option<u32>,
+}
+
+/// A field compiled rules read, and how the encoder writes it.
+#[derive(Clone, Copy, Debug)]
+struct Used {
+    field: usize,
+    /// Byte offset within the record.
+    slot: u32,
+    /// Bytes it takes ([`width`]).
+    width: u32,
+    /// The record type of a nested record, or of a list's elements.
+    nested: Option<RecordId>,
 }
 
 /// The shape of every record type and table of a pack, for the fields its compiled
@@ -166,7 +178,22 @@ impl Layout {
             }
             let words = (bytes as usize).div_ceil(8);
             let used = (0..slots.len())
-                .filter_map(|i| Some((i, slots[i]?)))
+                .filter_map(|i| {
+                    let ty = fields[i].value_type();
+                    Some(Used {
+                        field: i,
+                        slot: slots[i]?,
+                        width: width(ty),
+                        nested: match ty {
+                            Type::Record(r) => Some(*r),
+                            Type::List(elem) => match **elem {
+                                Type::Record(r) => Some(r),
+                                _ => None,
+                            },
+                            _ => None,
+                        },
+                    })
+                })
                 .collect();
             Shape {
                 used,
@@ -246,7 +273,6 @@ impl PrefixSets {
 
 /// Writes records into an arena of words.
 pub struct Encoder<'a> {
-    program: &'a Program,
     layout: &'a Layout,
     interner: &'a Interner<'a>,
     /// A read guard of the interner, held while encoding (see `intern_held`).
@@ -257,9 +283,8 @@ pub struct Encoder<'a> {
 }
 
 impl<'a> Encoder<'a> {
-    pub fn new(program: &'a Program, layout: &'a Layout, interner: &'a Interner<'a>) -> Self {
+    pub fn new(layout: &'a Layout, interner: &'a Interner<'a>) -> Self {
         Encoder {
-            program,
             layout,
             interner,
             guard: RefCell::new(None),
@@ -296,15 +321,13 @@ impl<'a> Encoder<'a> {
         sets: &mut PrefixSetsRef,
     ) {
         let shape = self.layout.shape(of);
-        let fields = of.fields(self.program);
         let mut present = 0u64;
-        for &(i, slot) in &shape.used {
-            let (Some(f), Some(v)) = (fields.get(i), values.get(i)) else {
+        for u in &shape.used {
+            let Some(v) = values.get(u.field) else {
                 continue;
             };
-            let (slot, shift) = (at + slot as usize / 8, 8 * (slot % 8));
-            let ty = f.value_type();
-            let (w0, w1) = match (ty, v) {
+            let (slot, shift) = (at + u.slot as usize / 8, 8 * (u.slot % 8));
+            let (w0, w1) = match (u.nested, v) {
                 (_, Value::Absent) => continue,
                 (_, Value::Bool(b)) => (u64::from(*b), 0),
                 (_, Value::Int(x)) => (*x as u64, 0),
@@ -321,8 +344,7 @@ impl<'a> Encoder<'a> {
                 (_, Value::Date(d)) => (days(*d) as u32 as u64, 0),
                 (_, Value::DateTime(t)) => (secs(*t) as u64, 0),
                 (_, Value::Enum(e)) => (u64::from(*e), 0),
-                (Type::List(elem), Value::List(items)) => {
-                    let Type::Record(r) = **elem else { continue };
+                (Some(r), Value::List(items)) => {
                     let stride = self.layout.shape(Of::Record(r)).words;
                     // the element offsets, then the elements
                     let offsets = arena.len();
@@ -336,13 +358,13 @@ impl<'a> Encoder<'a> {
                     }
                     ((offsets * 8) as u64, items.len() as u64)
                 }
-                (Type::Record(r), Value::Record(rec)) => {
-                    let off = self.record(Of::Record(*r), &rec.fields, arena, sets);
+                (Some(r), Value::Record(rec)) => {
+                    let off = self.record(Of::Record(r), &rec.fields, arena, sets);
                     ((off * 8) as u64, 0)
                 }
                 _ => continue,
             };
-            match width(ty) {
+            match u.width {
                 16 => {
                     arena[slot] = w0;
                     arena[slot + 1] = w1;
@@ -351,7 +373,7 @@ impl<'a> Encoder<'a> {
                 // either half of a word (little-endian)
                 _ => arena[slot] |= (w0 & 0xffff_ffff) << shift,
             }
-            present |= 1 << i;
+            present |= 1 << u.field;
         }
         arena[at] = present;
     }

@@ -72,8 +72,7 @@ impl NativeEngine<'_> {
         let arena = &mut prepared.arena;
         arena.clear();
         if let (Some(v), Value::Record(rec)) = (self.pack.program.visit, visit) {
-            let encoder = Encoder::new(&self.pack.program, &self.layout, &self.interner)
-                .with_locals(&prepared.locals);
+            let encoder = Encoder::new(&self.layout, &self.interner).with_locals(&prepared.locals);
             encoder.record(
                 Of::Record(v),
                 &rec.fields,
@@ -97,8 +96,7 @@ impl NativeEngine<'_> {
         arena.resize(self.layout.header_words, 0);
         prepared.visits.clear();
         let Some(v) = program.visit else { return };
-        let encoder =
-            Encoder::new(program, &self.layout, &self.interner).with_locals(&prepared.locals);
+        let encoder = Encoder::new(&self.layout, &self.interner).with_locals(&prepared.locals);
         let vshape = self.layout.shape(Of::Record(v));
         let mut offsets = Vec::with_capacity(patient.visits().len());
         for (rank, visit) in patient.visits().iter().enumerate() {
