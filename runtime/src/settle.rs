@@ -30,7 +30,7 @@ use heng_compiler::ir::{Const, ExprKind, SettleStep, Settlement};
 use heng_compiler::source::SourceMap;
 use heng_compiler::types::Type;
 use rust_decimal::Decimal;
-use std::collections::HashMap;
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -82,7 +82,7 @@ impl StartValues {
                 }
             }
         }
-        let mut values = HashMap::new();
+        let mut values = HashMap::default();
         for (n, row) in reader.records().enumerate() {
             let line = n + 2;
             let row = row.map_err(|e| format!("{} line {line}: {e}", path.display()))?;
@@ -301,7 +301,7 @@ impl<'p> Settler<'p> {
         // a visit id seen before in the part is rejected by the writer: it must not
         // move its patient's accumulators either
         let mut seen = std::collections::HashSet::new();
-        let mut by_patient: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_patient: HashMap<&str, Vec<usize>> = HashMap::default();
         for (i, v) in visits.iter().enumerate() {
             if seen.insert(v.mdtrt_id.as_str()) {
                 by_patient.entry(v.psn_no.as_str()).or_default().push(i);
@@ -314,7 +314,7 @@ impl<'p> Settler<'p> {
                 crate::eval::ops::compare(self.begntime(visits[a]), self.begntime(visits[b]))
                     .unwrap_or(std::cmp::Ordering::Equal)
             });
-            let mut years: HashMap<i32, Vec<Decimal>> = HashMap::new();
+            let mut years: HashMap<i32, Vec<Decimal>> = HashMap::default();
             let mut sums = vec![Decimal::ZERO; self.settlement.totals.len()];
             for i in order {
                 let visit = visits[i];

@@ -10,7 +10,7 @@ use super::{
 use crate::value::{Record, Value};
 use heng_compiler::text;
 use rust_decimal::Decimal;
-use std::collections::HashMap;
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
@@ -21,7 +21,8 @@ pub(super) fn apply(f: &NationalFields, lines: &[Value]) -> Result<Option<Vec<Va
     let records: Vec<&Arc<Record>> = lines.iter().filter_map(Value::as_record).collect();
     debug_assert_eq!(records.len(), lines.len());
 
-    let mut by_sn: HashMap<&str, usize> = HashMap::with_capacity(records.len());
+    let mut by_sn: HashMap<&str, usize> =
+        HashMap::with_capacity_and_hasher(records.len(), Default::default());
     let mut any_refund = false;
     for (i, line) in records.iter().enumerate() {
         let sn = text_field(line, f.feedetl_sn);
@@ -49,7 +50,7 @@ pub(super) fn apply(f: &NationalFields, lines: &[Value]) -> Result<Option<Vec<Va
     }
 
     // Quantity and amount still standing on each line reversed so far.
-    let mut remaining: HashMap<usize, (Decimal, Decimal)> = HashMap::new();
+    let mut remaining: HashMap<usize, (Decimal, Decimal)> = HashMap::default();
     for (i, line) in records.iter().enumerate() {
         let Some(target_sn) = refund_target(line, f) else {
             continue;
