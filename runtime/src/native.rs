@@ -7,9 +7,10 @@
 //! renders the findings (severity, amount, message, evidence) of the few that fire
 //! and reports faults with its spans and messages. So both engines produce the same
 //! bytes wherever a rule fires, and the differential tests check the rest: that
-//! native code says "no" exactly where the interpreter does. The one value native
-//! code hands to rendering: the `let`s a line rule kept where it fired
-//! (`codegen::kept_lets`), which the interpreter then does not compute again.
+//! native code says "no" exactly where the interpreter does. What native code hands
+//! to rendering (`eval::Fired`): the `let`s a line rule kept where it fired
+//! (`codegen::kept_lets`), and that the rule's conditions hold there, so the
+//! interpreter computes neither again (only conditions that bind a name).
 //!
 //! A rule using a construct the code generator does not handle, or a pack on a host
 //! Cranelift does not support, runs interpreted; [`NativeEngine::report`] says which.
