@@ -9,7 +9,7 @@ fn clif_of(rule: &str) -> String {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib-rules");
     let loaded = pack::load(&dir, &[]);
     let pack = loaded.pack.as_ref().expect("the standard pack loads");
-    let engine = NativeEngine::new(pack);
+    let engine = NativeEngine::showing_clif(pack);
     assert!(
         engine.report.interpreted.is_empty(),
         "{:?}",

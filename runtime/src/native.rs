@@ -48,7 +48,9 @@ pub struct CompileReport {
     pub native: Vec<String>,
     /// Rule ids running interpreted, with the reason.
     pub interpreted: Vec<(String, String)>,
-    /// Cranelift IR of each native rule, for inspection and golden tests.
+    /// Cranelift IR of each native rule, for inspection and golden tests (only
+    /// from [`NativeEngine::showing_clif`]: writing it out costs more than
+    /// checking the pack).
     pub clif: Vec<(String, String)>,
 }
 
@@ -101,13 +103,19 @@ pub struct NativeEngine<'p> {
 impl<'p> NativeEngine<'p> {
     /// Compiles every active rule of the pack it can; the rest run interpreted.
     pub fn new(pack: &'p Pack) -> Self {
-        Self::build(pack, false)
+        Self::build(pack, false, false)
+    }
+
+    /// [`NativeEngine::new`], keeping the Cranelift IR of each rule in
+    /// [`CompileReport::clif`].
+    pub fn showing_clif(pack: &'p Pack) -> Self {
+        Self::build(pack, false, true)
     }
 
     /// [`NativeEngine::new`], with the pack's settlement compiled too (visits
     /// then also carry the fields it reads).
     pub fn with_settlement(pack: &'p Pack) -> Self {
-        Self::build(pack, true)
+        Self::build(pack, true, false)
     }
 
     /// How many visits the interpreter settled so far: those on which native
@@ -117,7 +125,7 @@ impl<'p> NativeEngine<'p> {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    fn build(pack: &'p Pack, settling: bool) -> Self {
+    fn build(pack: &'p Pack, settling: bool, clif: bool) -> Self {
         let program = &pack.program;
         let settlement = program.settlement.as_ref().filter(|_| settling);
         let slots: Vec<LookupSlot> = codegen::lookups(program)
@@ -189,6 +197,7 @@ impl<'p> NativeEngine<'p> {
                     })
                     .collect(),
                 feedetail: pack.feedetail,
+                clif,
             };
             let mut fctx = FunctionBuilderContext::new();
             let sig = codegen::rule_signature(&module);
@@ -219,7 +228,7 @@ impl<'p> NativeEngine<'p> {
                 match built {
                     Ok(clif) => {
                         report.native.push(rule.id.clone());
-                        report.clif.push((rule.id.clone(), clif));
+                        report.clif.extend(clif.map(|c| (rule.id.clone(), c)));
                         match define {
                             Some(id) => ids.push((Some(i), id)),
                             None => line_rules.push((i, rule)),
@@ -245,7 +254,7 @@ impl<'p> NativeEngine<'p> {
                 ) {
                     Ok(clif) => {
                         report.native.push(rule.id.clone());
-                        report.clif.push((rule.id.clone(), clif));
+                        report.clif.extend(clif.map(|c| (rule.id.clone(), c)));
                         group_ids.push((i, id));
                     }
                     Err(codegen::Unsupported(why)) => {

@@ -123,6 +123,8 @@ pub struct Env<'a> {
     pub table_bases: Vec<i64>,
     /// The visit's fee-line list field.
     pub feedetail: usize,
+    /// Whether [`compile`] writes out the Cranelift IR it builds.
+    pub clif: bool,
 }
 
 /// What one compiled function computes.
@@ -199,8 +201,9 @@ pub fn rule_signature(module: &JITModule) -> Signature {
 /// rules fused into one loop over the fee lines (so what they share, like a lookup
 /// of the line's code or the visit's class, is computed once per line or once per
 /// call). With `define`, the function is defined in the module; without, it is only
-/// built, to learn whether the rules compile and for their Cranelift IR. On an
-/// unsupported construct nothing is defined: the caller runs the rule interpreted.
+/// built, to learn whether the rules compile (and for their Cranelift IR, with
+/// `Env::clif`). On an unsupported construct nothing is defined: the caller runs
+/// the rule interpreted.
 pub fn compile(
     module: &mut JITModule,
     fctx: &mut FunctionBuilderContext,
@@ -208,7 +211,7 @@ pub fn compile(
     env: &mut Env,
     unit: Unit,
     define: Option<FuncId>,
-) -> R<String> {
+) -> R<Option<String>> {
     let target = module.target_config();
     let mut ctx = module.make_context();
     ctx.func.signature = rule_signature(module);
@@ -249,7 +252,7 @@ pub fn compile(
         g.b.seal_all_blocks();
         g.b.finalize(target);
     }
-    let clif = ctx.func.display().to_string();
+    let clif = env.clif.then(|| ctx.func.display().to_string());
     if let Some(func) = define {
         module
             .define_function(func, &mut ctx)
