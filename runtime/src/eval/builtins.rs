@@ -132,6 +132,9 @@ pub(crate) fn round(x: Decimal, step: Decimal) -> Result<Decimal, Text> {
     }
     if step.mantissa() == 1 {
         // a power of ten (0.01, 1): the digits rounded where they are, no division
+        if let Some(r) = round_digits(x, step.scale()) {
+            return Ok(r);
+        }
         let mut r = x.round_dp_with_strategy(step.scale(), RoundingStrategy::MidpointAwayFromZero);
         if r.is_zero() {
             r.set_sign_positive(true);
@@ -140,6 +143,30 @@ pub(crate) fn round(x: Decimal, step: Decimal) -> Result<Decimal, Text> {
         return Ok(r);
     }
     round_by_division(x, step)
+}
+
+/// [`round`] to `dp` decimal places of a number with as many (it stays, a zero
+/// unsigned) or with 1 to 18 more whose digits fit in an `i64` (money, mostly),
+/// in integers; `None` otherwise.
+fn round_digits(x: Decimal, dp: u32) -> Option<Decimal> {
+    if x.scale() == dp {
+        let mut r = x;
+        if r.is_zero() {
+            r.set_sign_positive(true);
+        }
+        return Some(r);
+    }
+    let k = x.scale().checked_sub(dp).filter(|k| (1..=18).contains(k))?;
+    let m = i64::try_from(x.mantissa()).ok()?;
+    let p = 10i64.pow(k);
+    let (q, r) = (m / p, m % p);
+    // half-up: away from zero from the midpoint on
+    let q = if 2 * r.unsigned_abs() >= p as u64 {
+        q + m.signum()
+    } else {
+        q
+    };
+    Some(Decimal::new(q, dp))
 }
 
 /// [`round`] to any step (positive, not zero): the nearest number of steps.
@@ -171,6 +198,28 @@ pub(crate) fn in_code_range(code: &str, lo: &str, hi: &str) -> bool {
 #[cfg(test)]
 mod round_tests {
     use super::*;
+
+    #[test]
+    fn rounding_to_a_power_of_ten_is_half_up_with_an_unsigned_zero() {
+        for (x, step, rounded) in [
+            ("2.345", "0.01", "2.35"),
+            ("-2.345", "0.01", "-2.35"),
+            ("2.3449", "0.01", "2.34"),
+            ("-0.005", "0.01", "-0.01"),
+            ("-0.004", "0.01", "0.00"),
+            ("-0.00", "0.01", "0.00"),
+            ("0", "0.01", "0.00"),
+            ("7.10", "0.01", "7.10"),
+            ("7.1", "0.01", "7.10"),
+            ("1.5", "1", "2"),
+            ("-1.5", "1", "-2"),
+            ("0.0000000000000000005", "0.01", "0.00"),
+        ] {
+            let d = |t: &str| t.parse::<Decimal>().expect("a decimal");
+            let r = round(d(x), d(step)).map(|r| r.to_string());
+            assert_eq!(r.as_deref(), Ok(rounded), "round({x}, {step})");
+        }
+    }
 
     proptest::proptest! {
         /// Rounding to a power of ten without dividing gives the very decimal
