@@ -185,7 +185,29 @@ fn round_by_division(x: Decimal, step: Decimal) -> Result<Decimal, Text> {
 }
 
 fn month_of(d: NaiveDate) -> Value {
-    Value::text(&format!("{:04}-{:02}", d.year(), d.month()))
+    with_month_text(d, Value::text)
+}
+
+/// Calls `f` with `month(d)`'s text, `YYYY-MM` (a year outside 0–9999 written
+/// as `{:04}` writes it), formatted without allocating in the common case.
+pub(crate) fn with_month_text<R>(d: NaiveDate, f: impl FnOnce(&str) -> R) -> R {
+    let (y, m) = (d.year(), d.month());
+    match u32::try_from(y).ok().filter(|y| *y <= 9999) {
+        Some(y) => {
+            let digit = |n: u32| b'0' + (n % 10) as u8;
+            let text = [
+                digit(y / 1000),
+                digit(y / 100),
+                digit(y / 10),
+                digit(y),
+                b'-',
+                digit(m / 10),
+                digit(m),
+            ];
+            f(std::str::from_utf8(&text).unwrap_or_default())
+        }
+        None => f(&format!("{y:04}-{m:02}")),
+    }
 }
 
 /// Whether the code's leading characters fall within `lo..hi` (inclusive), each
@@ -236,6 +258,32 @@ mod round_tests {
             let slow = round_by_division(x, step).map(|r| r.to_string()).map_err(|t| t.en);
             proptest::prop_assert_eq!(fast, slow);
         }
+    }
+}
+
+#[cfg(test)]
+mod month_tests {
+    use super::*;
+
+    #[test]
+    fn month_text_is_the_year_and_month_as_format_writes_them() {
+        let text = |d: NaiveDate| with_month_text(d, str::to_string);
+        for (y, m) in [
+            (2026, 3),
+            (2026, 12),
+            (1, 1),
+            (999, 7),
+            (9999, 12),
+            (10000, 1),
+            (-1, 5),
+        ] {
+            let d = NaiveDate::from_ymd_opt(y, m, 28).expect("a date");
+            assert_eq!(text(d), format!("{y:04}-{m:02}"));
+        }
+        assert_eq!(
+            text(NaiveDate::from_ymd_opt(2026, 3, 1).expect("a date")),
+            "2026-03"
+        );
     }
 }
 

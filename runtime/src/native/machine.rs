@@ -545,10 +545,9 @@ extern "C" fn heng_month(ctx: *const Ctx, d: i32) -> i64 {
     let Some(date) = super::layout::date_from_days(d) else {
         return -1;
     };
-    let text = date.format("%Y-%m").to_string();
     // SAFETY: a live Ctx (fact 2) pointing at the interner's guarded state.
     let interned = unsafe { &*(*ctx).interned };
-    interned.id_of(&text).map_or(-1, i64::from)
+    crate::eval::builtins::with_month_text(date, |text| interned.id_of(text)).map_or(-1, i64::from)
 }
 
 /// Helper names as codegen declares them, with their addresses.
