@@ -354,6 +354,9 @@ enum Done {
     },
 }
 
+/// Per patient (`psn_no`) of a part.
+type ByPatient<V> = HashMap<String, V, foldhash::fast::RandomState>;
+
 /// What every worker needs to evaluate a part.
 struct Job<'a> {
     pack: &'a Pack,
@@ -499,11 +502,11 @@ impl Job<'_> {
 
     /// The patients of a part, when a rule reads history: each patient's earlier
     /// visits from the history source, then their visits in this part in input order.
-    fn patients(&self, parsed: &[Result<Visit, InputError>]) -> HashMap<String, Patient> {
+    fn patients(&self, parsed: &[Result<Visit, InputError>]) -> ByPatient<Patient> {
         let Some(history) = self.history else {
-            return HashMap::new();
+            return ByPatient::default();
         };
-        let mut visits: HashMap<String, Vec<Value>> = HashMap::new();
+        let mut visits: ByPatient<Vec<Value>> = ByPatient::default();
         for v in parsed.iter().flatten() {
             visits
                 .entry(v.psn_no.clone())

@@ -26,7 +26,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::FuncId;
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::cell::RefCell;
-use std::collections::HashMap;
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::sync::Arc;
 
 /// What compiled code needs at run time, passed as its first argument.
@@ -475,16 +475,18 @@ extern "C" fn heng_lines_with_prefix(
         let hits = found.entry((slot, prefix)).or_insert_with(|| {
             let mut sorted = index.sorted.borrow_mut();
             let by_text = sorted.entry(slot).or_insert_with(|| {
-                let mut v: Vec<(u32, u32)> = lines
+                // (text, id, rank), sorted by text then rank
+                let mut v: Vec<(&str, u32, u32)> = lines
                     .iter()
                     .enumerate()
                     .map(|(rank, &off)| {
                         let at = base.cast::<u8>().add(off as usize + slot as usize);
-                        (at.cast::<u32>().read_unaligned(), rank as u32)
+                        let id = at.cast::<u32>().read_unaligned();
+                        (text(ctx, id), id, rank as u32)
                     })
                     .collect();
-                v.sort_by(|a, b| text(ctx, a.0).cmp(text(ctx, b.0)).then(a.1.cmp(&b.1)));
-                v
+                v.sort_unstable_by(|a, b| a.0.cmp(b.0).then(a.2.cmp(&b.2)));
+                v.into_iter().map(|(_, id, rank)| (id, rank)).collect()
             });
             let p = text(ctx, prefix);
             let from = by_text.partition_point(|&(id, _)| text(ctx, id) < p);
