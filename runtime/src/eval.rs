@@ -230,7 +230,6 @@ struct Cx<'e, 'a, 'v> {
 
 /// What native code established where a rule fired, so that rendering its finding
 /// need not establish it again.
-#[derive(Default)]
 pub struct Fired<'a> {
     /// Values of some of the rule's `let`s (those native code kept).
     pub lets: &'a [(LocalId, Value)],

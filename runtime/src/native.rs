@@ -34,7 +34,7 @@ use crate::pack::Pack;
 use crate::value::Value;
 use cranelift_frontend::FunctionBuilderContext;
 use cranelift_module::{Linkage, Module};
-use heng_compiler::ir::{Scope, Settlement, Step};
+use heng_compiler::ir::{LocalId, Scope, Settlement};
 use heng_compiler::types::TableId;
 use intern::{Interner, LookupSlot};
 use layout::{Encoder, Layout, MAX_FIELDS, Of, PrefixSets, PrefixSetsRef};
@@ -53,6 +53,9 @@ pub struct CompileReport {
     /// checking the pack).
     pub clif: Vec<(String, String)>,
 }
+
+/// A `let` a fused line rule keeps where it fires: its local, type and words.
+type KeptLet<'p> = (LocalId, &'p heng_compiler::types::Type, usize);
 
 /// How one active rule is evaluated.
 #[derive(Clone, Copy)]
@@ -82,8 +85,8 @@ pub struct NativeEngine<'p> {
     group_fns: Vec<(usize, RuleFn, usize)>,
     n_line_rules: usize,
     /// Per fused line rule `j`: where its kept `let`s start among a line's words,
-    /// and how many words they take (see `codegen::kept_lets`).
-    line_lets: Vec<(usize, usize)>,
+    /// and the `let`s with the words each takes (see `codegen::kept_lets`).
+    line_lets: Vec<(usize, Vec<KeptLet<'p>>)>,
     /// Words of kept `let`s per fee line, all fused rules together.
     lets_per_line: usize,
     /// Word index of the visit's fee-line list in an encoded visit.
@@ -337,16 +340,16 @@ impl<'p> NativeEngine<'p> {
             .iter()
             .filter(|(_, p)| matches!(p, Plan::Line(_)))
             .count();
-        let mut line_lets = vec![(0, 0); n_line_rules];
+        let mut line_lets = vec![(0, Vec::new()); n_line_rules];
         for (i, p) in &plan {
             if let Plan::Line(j) = p {
-                line_lets[*j].1 = codegen::kept_words(&program.rules[*i]);
+                line_lets[*j].1 = codegen::kept_lets(&program.rules[*i]);
             }
         }
         let mut lets_per_line = 0;
-        for (before, words) in &mut line_lets {
+        for (before, kept) in &mut line_lets {
             *before = lets_per_line;
-            lets_per_line += *words;
+            lets_per_line += kept.iter().map(|(_, _, w)| w).sum::<usize>();
         }
         let feedetail_slot = program
             .visit
@@ -595,13 +598,12 @@ impl NativeEngine<'_> {
             }
             let rule = &rules[d.rule];
             let lets = match (d.verdict, d.line, self.plan[at].1) {
-                (Verdict::Fires, Some(k), Plan::Line(j)) => self.kept_lets(rule, j, k, prepared),
+                (Verdict::Fires, Some(k), Plan::Line(j)) => self.kept_lets(j, k, prepared),
                 _ => Vec::new(),
             };
             let fired = Fired {
                 lets: &lets,
-                conditions_hold: d.verdict == Verdict::Fires
-                    && !rule.steps.iter().any(|s| matches!(s, Step::For { .. })),
+                conditions_hold: d.verdict == Verdict::Fires && codegen::fires_once(rule),
             };
             let o = match d.verdict {
                 Verdict::Interpret => self.evaluator.eval_rule(rule, visit, fd, patient),
@@ -618,30 +620,24 @@ impl NativeEngine<'_> {
         out
     }
 
-    /// The `let`s fused line rule `j` (`rule`) kept when it fired on line `k` of
-    /// the visit last decided on this thread, as values (empty when it keeps none,
-    /// or one cannot be read back: the interpreter then computes them all).
-    fn kept_lets(
-        &self,
-        rule: &heng_compiler::ir::Rule,
-        j: usize,
-        k: usize,
-        prepared: &Prepared,
-    ) -> Vec<(heng_compiler::ir::LocalId, Value)> {
-        let (before, words) = self.line_lets[j];
-        if words == 0 {
+    /// The `let`s fused line rule `j` kept when it fired on line `k` of the visit
+    /// last decided on this thread, as values (empty when it keeps none, or one
+    /// cannot be read back: the interpreter then computes them all).
+    fn kept_lets(&self, j: usize, k: usize, prepared: &Prepared) -> Vec<(LocalId, Value)> {
+        let (before, kept) = &self.line_lets[j];
+        if kept.is_empty() {
             return Vec::new();
         }
         let from = k * self.lets_per_line + before;
+        let words: usize = kept.iter().map(|(_, _, w)| w).sum();
         STATUS.with_borrow(|(_, lets)| {
-            let Some(kept) = lets.get(from..from + words) else {
+            let Some(stored) = lets.get(from..from + words) else {
                 return Vec::new();
             };
             let guard = self.interner.read();
-            let mut words = kept.iter().copied();
-            codegen::kept_lets(rule)
-                .into_iter()
-                .map(|(local, ty, _)| {
+            let mut words = stored.iter().copied();
+            kept.iter()
+                .map(|&(local, ty, _)| {
                     indicators::value_of_words(ty, &mut words, &guard.texts, &prepared.locals)
                         .map(|v| (local, v))
                 })

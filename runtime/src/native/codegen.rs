@@ -95,7 +95,7 @@ pub fn group_words(ty: &Type) -> Option<usize> {
 /// those of a type that can be handed back as a value ([`group_words`]), in a rule
 /// without `for` (which fires once per element). With the words each takes.
 pub fn kept_lets(rule: &Rule) -> Vec<(LocalId, &Type, usize)> {
-    if rule.steps.iter().any(|s| matches!(s, Step::For { .. })) {
+    if !fires_once(rule) {
         return Vec::new();
     }
     rule.steps
@@ -105,6 +105,12 @@ pub fn kept_lets(rule: &Rule) -> Vec<(LocalId, &Type, usize)> {
             _ => None,
         })
         .collect()
+}
+
+/// Whether `rule` fires at most once per line or visit (it has no `for`): where
+/// native code says it fires, all its steps passed once.
+pub fn fires_once(rule: &Rule) -> bool {
+    !rule.steps.iter().any(|s| matches!(s, Step::For { .. }))
 }
 
 /// Words per line the [`kept_lets`] of `rule` take.
