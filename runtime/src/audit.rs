@@ -6,6 +6,7 @@ mod batch;
 mod csv;
 mod file;
 mod groups;
+mod held;
 
 pub use batch::{Order, Part, Settling, Sinks, Source, run_batch, run_source, write_reordered};
 pub use csv::CsvAsNdjson;

@@ -3,7 +3,7 @@
 //! When no active rule reads the patient's history and the run does not settle,
 //! the file streams straight through [`run_source`]. Otherwise each patient's visits must reach the
 //! workers together: a file grouped by patient streams as it is (its results are
-//! held in a scratch file and copied to the sinks at the end, in case the run finds
+//! held ([`Held`]: in memory up to the budget, then in a scratch file) and copied to the sinks at the end, in case the run finds
 //! it is not grouped after all). A file that is not grouped is grouped first
 //! ([`crate::group`], spilling to disk past the memory budget), evaluated patient by
 //! patient with the visits' input line numbers, and its results are put back in
@@ -13,6 +13,7 @@
 //! they are copied out at the end.
 
 use super::batch::{Order, Sinks, Source, run_source, write_reordered};
+use super::held::Held;
 use super::{Summary, input_error_json};
 use crate::engine::Engine;
 use crate::group::{Options as GroupOptions, Reorder, group_lines};
@@ -100,17 +101,18 @@ pub fn run_file(
 
     // As it comes, stopping at the first sign that it is not grouped.
     let scratch = Scratch::new(&opts.scratch)?;
-    let (held_findings, held_errors) = (scratch.0.join("findings"), scratch.0.join("errors"));
-    let held_settlement = scratch.0.join("settlement");
+    // held in memory up to the budget: half for the settlement's lines (the
+    // largest), a quarter each for findings and errors
+    let quarter = opts.memory_budget / 4;
+    let mut f = Held::new(scratch.0.join("findings"), quarter);
+    let mut e = Held::new(scratch.0.join("errors"), quarter);
+    let mut s = Held::new(scratch.0.join("settlement"), 2 * quarter);
     let first = {
-        let mut f = BufWriter::new(File::create(&held_findings)?);
-        let mut e = BufWriter::new(File::create(&held_errors)?);
-        let mut s = BufWriter::new(File::create(&held_settlement)?);
         let settlement = sinks.settlement.as_ref().map(|t| super::Settling {
             settler: t.settler,
             out: &mut s,
         });
-        let summary = run(
+        run(
             &mut blocks(path)?,
             Order {
                 stop_if_ungrouped: true,
@@ -123,17 +125,13 @@ pub fn run_file(
                 progress: &mut *sinks.progress,
                 settlement,
             },
-        )?;
-        f.flush()?;
-        e.flush()?;
-        s.flush()?;
-        summary
+        )?
     };
     if first.not_grouped.is_none() {
-        io::copy(&mut File::open(&held_findings)?, sinks.findings)?;
-        io::copy(&mut File::open(&held_errors)?, sinks.errors)?;
+        io::copy(&mut f.read_back()?, sinks.findings)?;
+        io::copy(&mut e.read_back()?, sinks.errors)?;
         let mut first = first;
-        let mut held = io::BufReader::with_capacity(1 << 20, File::open(&held_settlement)?);
+        let mut held = s.read_back()?;
         match (sinks.deferring(), sinks.settlement.as_mut()) {
             (true, _) => sinks.resolve(&mut held, sources, &mut first)?,
             (false, Some(t)) => drop(io::copy(&mut held, t.out)?),
@@ -141,6 +139,7 @@ pub fn run_file(
         }
         return Ok(first);
     }
+    drop((f, e, s));
 
     // Not grouped: group it, keeping each visit's input line number. What the
     // abandoned run added to a first pass's batch totals is forgotten first.
@@ -195,11 +194,9 @@ pub fn run_file(
         // settling in one pass: the lines held until the totals are known
         true => {
             let late = scratch.0.join("late-settlement");
-            let mut held = BufWriter::with_capacity(1 << 20, File::create(&late)?);
+            let mut held = Held::new(late, opts.memory_budget / 2);
             let mut summary = regrouped(&mut sinks.holding(&mut held))?;
-            held.flush()?;
-            let mut held = io::BufReader::with_capacity(1 << 20, File::open(&late)?);
-            sinks.resolve(&mut held, sources, &mut summary)?;
+            sinks.resolve(&mut held.read_back()?, sources, &mut summary)?;
             summary
         }
     };

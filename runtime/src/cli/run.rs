@@ -115,7 +115,7 @@ fn parse_param(s: &str) -> Result<(String, String), String> {
 
 fn create(path: &Path, lang: Lang) -> Result<Box<dyn Write>, ExitCode> {
     match File::create(path) {
-        Ok(f) => Ok(Box::new(BufWriter::new(f))),
+        Ok(f) => Ok(Box::new(BufWriter::with_capacity(1 << 20, f))),
         Err(e) => {
             match lang {
                 Lang::Zh => eprintln!("错误:无法写入 {}:{e}", path.display()),
