@@ -9,16 +9,22 @@ use std::path::PathBuf;
 
 /// Bytes written, held in memory until `budget`, then in the file at `spill`.
 pub(super) struct Held {
-    memory: Vec<u8>,
+    /// Pieces of [`PIECE`] bytes: memory grows without copying what it holds.
+    memory: Vec<Vec<u8>>,
+    held: usize,
     budget: usize,
     spill: PathBuf,
     file: Option<BufWriter<File>>,
 }
 
+/// Bytes of one piece of held memory.
+const PIECE: usize = 1 << 20;
+
 impl Held {
     pub(super) fn new(spill: PathBuf, budget: u64) -> Held {
         Held {
             memory: Vec::new(),
+            held: 0,
             budget: usize::try_from(budget).unwrap_or(usize::MAX),
             spill,
             file: None,
@@ -34,15 +40,30 @@ impl Held {
             }
             None => Box::new(io::empty()),
         };
-        Ok(Cursor::new(self.memory).chain(rest))
+        let pieces = Pieces {
+            pieces: self.memory.into_iter(),
+            current: Cursor::new(Vec::new()),
+        };
+        Ok(pieces.chain(rest))
     }
 }
 
 impl Write for Held {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.file.is_none() && self.memory.len() + buf.len() <= self.budget {
-            self.memory.extend_from_slice(buf);
-            return Ok(buf.len());
+    fn write(&mut self, mut buf: &[u8]) -> io::Result<usize> {
+        let n = buf.len();
+        if self.file.is_none() && self.held + n <= self.budget {
+            self.held += n;
+            while !buf.is_empty() {
+                if self.memory.last().is_none_or(|p| p.len() == PIECE) {
+                    self.memory.push(Vec::with_capacity(PIECE));
+                }
+                if let Some(piece) = self.memory.last_mut() {
+                    let take = buf.len().min(PIECE - piece.len());
+                    piece.extend_from_slice(&buf[..take]);
+                    buf = &buf[take..];
+                }
+            }
+            return Ok(n);
         }
         let file = match &mut self.file {
             Some(file) => file,
@@ -56,6 +77,36 @@ impl Write for Held {
 
     fn flush(&mut self) -> io::Result<()> {
         self.file.as_mut().map_or(Ok(()), |f| f.flush())
+    }
+}
+
+/// The held pieces read back one after another, each freed once read.
+struct Pieces {
+    pieces: std::vec::IntoIter<Vec<u8>>,
+    current: Cursor<Vec<u8>>,
+}
+
+impl Read for Pieces {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.fill_buf()?.read(buf)?;
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Pieces {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.current.position() as usize == self.current.get_ref().len() {
+            match self.pieces.next() {
+                Some(piece) => self.current = Cursor::new(piece),
+                None => break,
+            }
+        }
+        self.current.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.current.consume(amt);
     }
 }
 
