@@ -44,6 +44,11 @@ thread_local! {
 /// codes, names and flags repeat from line to line. Bounded: emptied when full.
 #[derive(Default)]
 struct Texts {
+    /// Texts of at most fifteen bytes (nine in ten of the texts a generated
+    /// visit holds: flags, types, codes), keyed by their bytes and length packed
+    /// in 128 bits: found without hashing or comparing strings. A direct-mapped
+    /// cache: a new text takes its slot over.
+    tiny: Vec<(u128, Option<Arc<str>>)>,
     seen: HashSet<Arc<str>, foldhash::fast::FixedState>,
     /// Per nesting depth, room for the elements of a list being read, kept from
     /// line to line (a list is then allocated once, at its length).
@@ -55,7 +60,13 @@ impl Texts {
     const LONGEST: usize = 48;
     const MOST: usize = 1 << 16;
 
+    /// 4,096 slots of `tiny`.
+    const TINY_BITS: u32 = 12;
+
     fn get(&mut self, t: &str) -> Value {
+        if t.len() <= 15 {
+            return self.tiny(t);
+        }
         if t.len() > Self::LONGEST {
             return Value::text(t);
         }
@@ -68,6 +79,29 @@ impl Texts {
         let shared: Arc<str> = Arc::from(t);
         self.seen.insert(shared.clone());
         Value::Text(shared)
+    }
+
+    /// A text of at most fifteen bytes, through the `tiny` slots.
+    fn tiny(&mut self, t: &str) -> Value {
+        let mut bytes = [0u8; 16];
+        bytes[..t.len()].copy_from_slice(t.as_bytes());
+        bytes[15] = t.len() as u8;
+        let key = u128::from_le_bytes(bytes);
+        if self.tiny.is_empty() {
+            self.tiny = vec![(0, None); 1 << Self::TINY_BITS];
+        }
+        // Fibonacci hashing: the top bits of the product pick the slot
+        let folded = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
+        let at = (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::TINY_BITS)) as usize;
+        let slot = &mut self.tiny[at];
+        match &slot.1 {
+            Some(shared) if slot.0 == key => Value::Text(shared.clone()),
+            _ => {
+                let shared: Arc<str> = Arc::from(t);
+                *slot = (key, Some(shared.clone()));
+                Value::Text(shared)
+            }
+        }
     }
 }
 
@@ -536,7 +570,9 @@ impl<'t> Parser<'t, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{string_stop, top_level_strings};
+    use super::{Texts, string_stop, top_level_strings};
+    use crate::value::Value;
+    use std::sync::Arc;
 
     #[test]
     fn top_level_strings_reads_only_the_object_s_own_keys() {
@@ -587,6 +623,35 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    fn shared(v: &Value) -> &Arc<str> {
+        match v {
+            Value::Text(t) => t,
+            other => panic!("not a text: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_text_read_again_is_shared_and_texts_that_differ_are_not() {
+        let mut texts = Texts::default();
+        // around the 15 bytes the packed slots hold, and texts whose bytes differ
+        // only by a trailing NUL (the packed length tells them apart)
+        let samples = [
+            "",
+            "1",
+            "1\0",
+            "01",
+            "250101015000000",
+            "2501010150000001",
+            "中文",
+        ];
+        let first: Vec<Value> = samples.iter().map(|t| texts.get(t)).collect();
+        for (t, v) in samples.iter().zip(&first) {
+            assert_eq!(&**shared(v), *t);
+            let again = texts.get(t);
+            assert!(Arc::ptr_eq(shared(v), shared(&again)), "{t:?} not shared");
         }
     }
 }
