@@ -63,7 +63,7 @@ impl Sinks<'_> {
     /// holes filled ([`Settler::resolve`]).
     pub(super) fn resolve(
         &mut self,
-        held: &mut dyn std::io::BufRead,
+        held: &mut (dyn std::io::BufRead + Send),
         sources: &SourceMap,
         summary: &mut Summary,
     ) -> std::io::Result<()> {

@@ -32,8 +32,8 @@ impl Held {
     }
 
     /// Everything written, in order.
-    pub(super) fn read_back(self) -> io::Result<impl BufRead> {
-        let rest: Box<dyn BufRead> = match self.file {
+    pub(super) fn read_back(self) -> io::Result<impl BufRead + Send> {
+        let rest: Box<dyn BufRead + Send> = match self.file {
             Some(file) => {
                 file.into_inner().map_err(|e| e.into_error())?;
                 Box::new(BufReader::with_capacity(1 << 20, File::open(&self.spill)?))

@@ -58,20 +58,62 @@ pub(super) fn push(out: &mut String, first: Option<(&Visit, &[Value])>) {
     out.push(HOLE);
 }
 
+/// A piece of resolved output: lines with their holes filled, the error lines
+/// of visits whose late outputs failed, and how many those are.
+#[derive(Default)]
+struct Filled {
+    out: Vec<u8>,
+    errors: Vec<u8>,
+    failed: u64,
+}
+
+/// Bytes of resolved lines handed on at a time.
+const FILLED: usize = 1 << 20;
+
 impl Settler<'_> {
     /// Copies the lines of a deferring settler's run from `from` to `to`, each
     /// hole filled with the outputs after the totals, computed from the values
     /// it holds and the batch's totals, which are now known. A visit whose
     /// outputs fail goes to `errors` instead, counted in `summary` as an
     /// evaluation error rather than as settled.
+    ///
+    /// The holes are filled on a second thread while this one writes: writing
+    /// a month's settlement into its file is the larger half of the work.
     pub fn resolve(
         &self,
-        from: &mut dyn std::io::BufRead,
+        from: &mut (dyn std::io::BufRead + Send),
         to: &mut dyn std::io::Write,
         errors: &mut dyn std::io::Write,
         sources: &SourceMap,
         lang: Lang,
         summary: &mut crate::audit::Summary,
+    ) -> std::io::Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Filled>>(4);
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                if let Err(e) = self.fill_holes(from, sources, lang, &tx) {
+                    let _ = tx.send(Err(e));
+                }
+            });
+            for filled in rx {
+                let filled = filled?;
+                to.write_all(&filled.out)?;
+                errors.write_all(&filled.errors)?;
+                summary.settled = summary.settled.saturating_sub(filled.failed);
+                summary.eval_errors += filled.failed;
+            }
+            Ok(())
+        })
+    }
+
+    /// `resolve`'s filling: the lines of `from` with their holes filled, sent
+    /// on in pieces of about [`FILLED`] bytes. Stops when nobody receives.
+    fn fill_holes(
+        &self,
+        from: &mut dyn std::io::BufRead,
+        sources: &SourceMap,
+        lang: Lang,
+        tx: &std::sync::mpsc::SyncSender<std::io::Result<Filled>>,
     ) -> std::io::Result<()> {
         let program = &self.pack.program;
         let evaluator = Evaluator::new(program, &self.pack.params, &self.pack.tables);
@@ -98,9 +140,14 @@ impl Settler<'_> {
         // an outpatient visit has no case score)
         let mut seen: HashMap<Vec<u8>, Result<Vec<String>, EvalError>, foldhash::fast::FixedState> =
             HashMap::default();
+        let mut filled = Filled::default();
         while from.read_until(b'\n', &mut line)? > 0 {
+            if filled.out.len() >= FILLED && tx.send(Ok(std::mem::take(&mut filled))).is_err() {
+                return Ok(());
+            }
+            let to = &mut filled.out;
             let Some(open) = memchr::memchr(HOLE as u8, &line) else {
-                to.write_all(&line)?;
+                to.extend_from_slice(&line);
                 line.clear();
                 continue;
             };
@@ -137,30 +184,30 @@ impl Settler<'_> {
             }
             match &seen[saved] {
                 Ok(outputs) => {
-                    to.write_all(&line[..open])?;
+                    to.extend_from_slice(&line[..open]);
                     // each output, then the text up to the next hole (two HOLE bytes)
                     let mut at = held_end + 1;
                     for o in outputs {
-                        to.write_all(o.as_bytes())?;
+                        to.extend_from_slice(o.as_bytes());
                         let next =
                             memchr::memchr(HOLE as u8, &line[at..]).map_or(line.len(), |k| at + k);
-                        to.write_all(&line[at..next])?;
+                        to.extend_from_slice(&line[at..next]);
                         at = (next + 2).min(line.len());
                     }
-                    to.write_all(&line[at.min(line.len())..])?;
+                    to.extend_from_slice(&line[at.min(line.len())..]);
                 }
                 Err(e) => {
                     let visit: (u64, String) =
                         serde_json::from_slice(visit).map_err(|_| bad("lacks the visit"))?;
-                    summary.settled = summary.settled.saturating_sub(1);
-                    summary.eval_errors += 1;
+                    filled.failed += 1;
                     let error = self.failure_line(visit.0, &visit.1, None, e, sources, lang);
-                    errors.write_all(error.as_bytes())?;
-                    errors.write_all(b"\n")?;
+                    filled.errors.extend_from_slice(error.as_bytes());
+                    filled.errors.push(b'\n');
                 }
             }
             line.clear();
         }
+        let _ = tx.send(Ok(filled));
         Ok(())
     }
 }
