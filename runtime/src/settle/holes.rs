@@ -89,18 +89,24 @@ impl Settler<'_> {
         summary: &mut crate::audit::Summary,
     ) -> std::io::Result<()> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Filled>>(4);
+        // written pieces go back to be filled again
+        let (back, spare) = std::sync::mpsc::channel::<Filled>();
         std::thread::scope(|scope| {
             scope.spawn(move || {
-                if let Err(e) = self.fill_holes(from, sources, lang, &tx) {
+                if let Err(e) = self.fill_holes(from, sources, lang, &tx, &spare) {
                     let _ = tx.send(Err(e));
                 }
             });
             for filled in rx {
-                let filled = filled?;
+                let mut filled = filled?;
                 to.write_all(&filled.out)?;
                 errors.write_all(&filled.errors)?;
                 summary.settled = summary.settled.saturating_sub(filled.failed);
                 summary.eval_errors += filled.failed;
+                filled.out.clear();
+                filled.errors.clear();
+                filled.failed = 0;
+                let _ = back.send(filled);
             }
             Ok(())
         })
@@ -114,7 +120,14 @@ impl Settler<'_> {
         sources: &SourceMap,
         lang: Lang,
         tx: &std::sync::mpsc::SyncSender<std::io::Result<Filled>>,
+        spare: &std::sync::mpsc::Receiver<Filled>,
     ) -> std::io::Result<()> {
+        let next = || {
+            spare.try_recv().unwrap_or_else(|_| Filled {
+                out: Vec::with_capacity(FILLED + (64 << 10)),
+                ..Filled::default()
+            })
+        };
         let program = &self.pack.program;
         let evaluator = Evaluator::new(program, &self.pack.params, &self.pack.tables);
         let totals = self.collected.lock().map(|c| c.clone()).unwrap_or_default();
@@ -140,9 +153,11 @@ impl Settler<'_> {
         // an outpatient visit has no case score)
         let mut seen: HashMap<Vec<u8>, Result<Vec<String>, EvalError>, foldhash::fast::FixedState> =
             HashMap::default();
-        let mut filled = Filled::default();
+        let mut filled = next();
         while from.read_until(b'\n', &mut line)? > 0 {
-            if filled.out.len() >= FILLED && tx.send(Ok(std::mem::take(&mut filled))).is_err() {
+            if filled.out.len() >= FILLED
+                && tx.send(Ok(std::mem::replace(&mut filled, next()))).is_err()
+            {
                 return Ok(());
             }
             let to = &mut filled.out;
