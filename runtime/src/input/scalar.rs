@@ -88,10 +88,8 @@ fn short_decimal(b: &[u8]) -> Option<Decimal> {
         return None;
     }
     let signed = if negative { -mantissa } else { mantissa };
-    Some(Decimal::from_i128_with_scale(
-        i128::from(signed),
-        scale.unwrap_or(0),
-    ))
+    // from an i64: at most 18 digits, so the scale is at most 17
+    Decimal::try_new(signed, scale.unwrap_or(0)).ok()
 }
 
 /// `base × 10^±exp`, exactly.
@@ -179,12 +177,30 @@ pub(super) fn datetime(s: &str) -> Result<NaiveDateTime, ScalarError> {
                 number(&time[3..5])?,
                 number(&time[6..8])?,
             );
-            let date = ymd(&b[..10])?;
+            let date = last_date(&b[..10])?;
             let time = NaiveTime::from_hms_opt(h, m, sec).ok_or(ScalarError::Impossible)?;
             Ok(date.and_time(time))
         }
         _ => Err(ScalarError::Malformed),
     }
+}
+
+/// [`ymd`], remembering the last date read on this thread: a visit's lines are
+/// mostly of one day, and the calendar check costs more than comparing the text.
+fn last_date(b: &[u8]) -> Result<NaiveDate, ScalarError> {
+    thread_local! {
+        static LAST: std::cell::Cell<Option<([u8; 10], NaiveDate)>> = const { std::cell::Cell::new(None) };
+    }
+    LAST.with(|last| match last.get() {
+        Some((text, date)) if text[..] == *b => Ok(date),
+        _ => {
+            let date = ymd(b)?;
+            if let Ok(text) = <[u8; 10]>::try_from(b) {
+                last.set(Some((text, date)));
+            }
+            Ok(date)
+        }
+    })
 }
 
 /// `YYYY-MM-DD` exactly (10 bytes).
@@ -318,6 +334,18 @@ mod tests {
             "+026-10-01",
         ] {
             assert_eq!(datetime(s), Err(ScalarError::Malformed), "{s}");
+        }
+    }
+
+    #[test]
+    fn a_day_read_again_is_the_same_day_and_an_impossible_one_stays_an_error() {
+        let at = |s: &str| datetime(s).map(|t| t.to_string());
+        for _ in 0..2 {
+            assert_eq!(at("2026-10-18T01:05:00"), Ok("2026-10-18 01:05:00".into()));
+            assert_eq!(at("2026-10-18 23:59:59"), Ok("2026-10-18 23:59:59".into()));
+            assert_eq!(at("2026-02-30T00:00:00"), Err(ScalarError::Impossible));
+            assert_eq!(at("2026-10-19T00:00:00"), Ok("2026-10-19 00:00:00".into()));
+            assert_eq!(at("2026-10-19T24:00:00"), Err(ScalarError::Impossible));
         }
     }
 }
