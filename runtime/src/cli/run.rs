@@ -74,8 +74,10 @@ pub struct Args {
     /// Exit with status 3 when any input record is rejected.
     #[arg(long)]
     strict: bool,
-    /// When rules read history and the input is not grouped by patient, it is
-    /// grouped first: memory held before spilling to disk, e.g. 512M or 2G.
+    /// Memory held before spilling to disk, e.g. 512M or 2G: for grouping an
+    /// input not grouped by patient when rules read history or the run settles,
+    /// and for results held until the run has seen the input is grouped (half
+    /// for settlement lines, a quarter each for findings and errors).
     #[arg(long, value_parser = super::group::parse_size, default_value = "1G")]
     memory_budget: u64,
     /// Folder for that grouping's scratch files (default: the system's
