@@ -42,8 +42,11 @@ pub type Contribution = (usize, Vec<Value>, Vec<Value>);
 /// The groups of a batch so far: per rule and key, the summed totals.
 #[derive(Clone, Debug, Default)]
 pub struct Groups {
-    /// (rule, sortable key) → (key values, totals); sorted when written.
-    groups: HashMap<(usize, String), KeysAndTotals, foldhash::fast::RandomState>,
+    /// rule → sortable key → (key values, totals); sorted when written.
+    groups: HashMap<usize, HashMap<String, KeysAndTotals, Hasher>, Hasher>,
+    /// Room for the sortable key of the visit being added (allocated once, not
+    /// per visit: a group met again needs no key of its own).
+    key: String,
     /// The first rule whose totals could not be added (a decimal overflow), with why;
     /// written as an evaluation error with the rule's findings.
     pub overflow: Option<(usize, Text)>,
@@ -52,9 +55,9 @@ pub struct Groups {
 /// Key values in the order group findings are written: codes and text as they
 /// are, numbers and dates in an order-preserving form, joined by a separator that
 /// sorts before any character they hold.
-fn sort_key(keys: &[Value]) -> String {
+fn sort_key(keys: &[Value], out: &mut String) {
     use std::fmt::Write;
-    let mut out = String::new();
+    out.clear();
     for v in keys {
         let _ = match v {
             Value::Text(t) => {
@@ -71,20 +74,23 @@ fn sort_key(keys: &[Value]) -> String {
         };
         out.push('\u{1}');
     }
-    out
 }
+
+type Hasher = foldhash::fast::RandomState;
 
 impl Groups {
     /// Adds one visit's contribution.
     pub fn add(&mut self, (rule, keys, totals): Contribution) {
-        match self.groups.entry((rule, sort_key(&keys))) {
-            std::collections::hash_map::Entry::Occupied(mut g) => {
-                if let Err(e) = Evaluator::add_totals(&mut g.get_mut().1, &totals) {
+        sort_key(&keys, &mut self.key);
+        let groups = self.groups.entry(rule).or_default();
+        match groups.get_mut(self.key.as_str()) {
+            Some(g) => {
+                if let Err(e) = Evaluator::add_totals(&mut g.1, &totals) {
                     self.overflow.get_or_insert((rule, e));
                 }
             }
-            std::collections::hash_map::Entry::Vacant(g) => {
-                g.insert((keys, totals));
+            None => {
+                groups.insert(self.key.clone(), (keys, totals));
             }
         }
     }
@@ -113,10 +119,14 @@ impl Groups {
             writeln!(errors, "{}", eval_failure_json(pack, &failure, lang))?;
             summary.eval_errors += 1;
         }
-        let mut sorted: Vec<_> = self.groups.iter().collect();
-        sorted.sort_by(|a, b| a.0.cmp(b.0));
+        let mut sorted: Vec<_> = self
+            .groups
+            .iter()
+            .flat_map(|(rule, groups)| groups.iter().map(move |(key, g)| ((*rule, key), g)))
+            .collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
         for ((rule_index, _), (keys, totals)) in sorted {
-            let rule = &pack.program.rules[*rule_index];
+            let rule = &pack.program.rules[rule_index];
             let Some(of) = &rule.group_of else { continue };
             let outcome = evaluator.eval_group(rule, keys, totals);
             let group: Vec<(String, serde_json::Value)> = of
@@ -130,7 +140,7 @@ impl Groups {
                     mdtrt_id: String::new(),
                     psn_no: String::new(),
                     group: group.clone(),
-                    rule: *rule_index,
+                    rule: rule_index,
                     severity: hit.severity,
                     feedetl_sn: Vec::new(),
                     amount: money(hit.amount),
@@ -143,7 +153,7 @@ impl Groups {
                         .collect(),
                 };
                 writeln!(findings, "{}", finding_json(pack, &f))?;
-                let t = &mut summary.rules[*rule_index];
+                let t = &mut summary.rules[rule_index];
                 let sev = (f.severity as usize).min(2);
                 t.count[sev] += 1;
                 t.amount[sev] += f.amount;
@@ -159,7 +169,7 @@ impl Groups {
                         .map(|(_, v)| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
                         .collect::<Vec<_>>()
                         .join("/"),
-                    rule: *rule_index,
+                    rule: rule_index,
                     feedetl_sn: None,
                     position: format!("{}:{l}:{c}", sources.get(e.span.file).path),
                     reason: e.message,
@@ -196,12 +206,14 @@ mod tests {
             vec![Value::text("H2"), Value::text("2026-10")],
             vec![Value::Int(1), Value::Decimal(Decimal::ONE)],
         ));
-        let h1 = &g.groups[&(3, sort_key(&key()))].1;
+        let mut h1_key = String::new();
+        sort_key(&key(), &mut h1_key);
+        let h1 = &g.groups[&3][&h1_key].1;
         assert_eq!(
             h1,
             &vec![Value::Int(2), Value::Decimal(Decimal::new(400, 2))]
         );
-        assert_eq!(g.groups.len(), 2);
+        assert_eq!(g.groups[&3].len(), 2);
         assert!(g.overflow.is_none());
         let big = || vec![Value::Int(1), Value::Decimal(Decimal::MAX)];
         g.add((5, key(), big()));
