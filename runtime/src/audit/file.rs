@@ -1,10 +1,11 @@
 //! An NDJSON file through a pack, in the order history rules and settlement need.
 //!
 //! When no active rule reads the patient's history and the run does not settle,
-//! the file streams straight through [`run_source`]. Otherwise each patient's visits must reach the
-//! workers together: a file grouped by patient streams as it is (its results are
-//! held ([`Held`]: in memory up to the budget, then in a scratch file) and copied to the sinks at the end, in case the run finds
-//! it is not grouped after all). A file that is not grouped is grouped first
+//! the file streams straight through [`run_source`]. Otherwise each patient's
+//! visits must reach the workers together: a file grouped by patient streams as it
+//! is (its results are held, in memory up to the budget and then in a scratch file
+//! ([`Held`]), and copied to the sinks at the end, in case the run finds it is not
+//! grouped after all). A file that is not grouped is grouped first
 //! ([`crate::group`], spilling to disk past the memory budget), evaluated patient by
 //! patient with the visits' input line numbers, and its results are put back in
 //! input order ([`Reorder`]) before they are written. Either way the output is
