@@ -139,6 +139,13 @@ mod tests {
     }
 
     #[test]
+    fn memory_holds_more_than_one_piece_and_a_write_larger_than_a_piece() {
+        let big: Vec<u8> = (0..3 * PIECE + 7).map(|i| (i % 251) as u8).collect();
+        let want = [&b"x"[..], &big, b"y"].concat();
+        assert_eq!(round_trip(1 << 30, &[b"x", &big, b"y"]), (want, false));
+    }
+
+    #[test]
     fn past_the_budget_the_rest_goes_to_the_file_and_reads_back_in_order() {
         let pieces: Vec<Vec<u8>> = (0..1000)
             .map(|i| format!("line {i}\n").into_bytes())
