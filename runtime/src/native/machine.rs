@@ -171,6 +171,16 @@ pub fn new_module() -> Result<JITModule, String> {
         .map_err(|e| e.to_string())?;
     flags.set("is_pic", "false").map_err(|e| e.to_string())?;
     flags.set("opt_level", "speed").map_err(|e| e.to_string())?;
+    // the IR verifier checks codegen's output in debug builds (every test); a
+    // release build skips it (a fifth of compiling the standard pack)
+    let verify = if cfg!(debug_assertions) {
+        "true"
+    } else {
+        "false"
+    };
+    flags
+        .set("enable_verifier", verify)
+        .map_err(|e| e.to_string())?;
     let isa = cranelift_native::builder()
         .map_err(|e| format!("this host is not supported by the code generator: {e}"))?
         .finish(settings::Flags::new(flags))
