@@ -143,7 +143,7 @@ struct FieldReader {
     name: String,
     /// The name as a JSON key, quotes and colon included: what the fast reader
     /// matches.
-    key: Box<[u8]>,
+    key: fast::Key,
     kind: Kind,
     optional: bool,
     /// Whether the value is kept; otherwise the fast reader only checks it (as
@@ -253,7 +253,7 @@ pub fn check_schema_keeping(
             })?;
             fields.push(FieldReader {
                 name: field.name.clone(),
-                key: format!("\"{}\":", field.name).into_bytes().into(),
+                key: fast::Key::new(&field.name),
                 kind,
                 optional: field.optional(),
                 keep: keep(id, i) || runtime(id, i),

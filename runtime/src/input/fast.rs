@@ -85,8 +85,15 @@ impl Texts {
     fn tiny(&mut self, t: &str) -> Value {
         let mut bytes = [0u8; 16];
         bytes[..t.len()].copy_from_slice(t.as_bytes());
-        bytes[15] = t.len() as u8;
-        let key = u128::from_le_bytes(bytes);
+        self.tiny_at(&bytes, t)
+    }
+
+    /// [`Texts::tiny`] for the text `t` at the start of `bytes` (the input
+    /// after it ignored): its key is the bytes masked to its length, with the
+    /// length in the last byte.
+    fn tiny_at(&mut self, bytes: &[u8; 16], t: &str) -> Value {
+        let mask = (1u128 << (8 * t.len())) - 1;
+        let key = (u128::from_le_bytes(*bytes) & mask) | ((t.len() as u128) << 120);
         if self.tiny.is_empty() {
             self.tiny = vec![(0, None); 1 << Self::TINY_BITS];
         }
@@ -141,6 +148,40 @@ pub(super) fn top_level_strings(text: &str, keys: &[&str]) -> Option<Vec<Option<
     }
 }
 
+/// A field's name as the fast reader looks for it: `"name":`, and its first
+/// [`Key::BYTES`] bytes as little-endian words with masks of the bytes it has.
+#[derive(Debug)]
+pub(super) struct Key {
+    bytes: Box<[u8]>,
+    words: [u64; 3],
+    masks: [u64; 3],
+}
+
+impl Key {
+    /// Keys up to this long are compared as words; longer ones as slices.
+    const BYTES: usize = 24;
+
+    pub(super) fn new(name: &str) -> Key {
+        let bytes: Box<[u8]> = format!("\"{name}\":").into_bytes().into();
+        let mut padded = [0u8; Self::BYTES];
+        let mut mask = [0u8; Self::BYTES];
+        let n = bytes.len().min(Self::BYTES);
+        padded[..n].copy_from_slice(&bytes[..n]);
+        mask[..n].fill(0xff);
+        Key {
+            words: std::array::from_fn(|k| Self::word(&padded, k)),
+            masks: std::array::from_fn(|k| Self::word(&mask, k)),
+            bytes,
+        }
+    }
+
+    fn word(b: &[u8; Self::BYTES], k: usize) -> u64 {
+        let mut w = [0; 8];
+        w.copy_from_slice(&b[8 * k..8 * k + 8]);
+        u64::from_le_bytes(w)
+    }
+}
+
 struct Parser<'t, 'c> {
     b: &'t [u8],
     text: &'t str,
@@ -191,24 +232,21 @@ impl<'t> Parser<'t, '_> {
         }
     }
 
-    /// Whether the text at `self.at` starts with `word`: a word at a time, where
-    /// slice equality would call `memcmp` for a key of a dozen bytes.
-    fn looking_at(&self, word: &[u8]) -> bool {
-        let Some(here) = self.b.get(self.at..self.at + word.len()) else {
-            return false;
-        };
-        let load = |b: &[u8], at: usize| {
-            let mut w = [0; 8];
-            w.copy_from_slice(&b[at..at + 8]);
-            u64::from_le_bytes(w)
-        };
-        let n = word.len();
-        if n < 8 {
-            return here.iter().zip(word).all(|(a, b)| a == b);
+    /// Whether the text at `self.at` starts with `key`: the next 24 bytes
+    /// compared with the key's words under its masks, without a branch per
+    /// byte or a bounds check per word (slice equality would call `memcmp`).
+    fn looking_at(&self, key: &Key) -> bool {
+        let here = &self.b[self.at.min(self.b.len())..];
+        match here.first_chunk::<{ Key::BYTES }>() {
+            Some(next) if key.bytes.len() <= Key::BYTES => {
+                let word = |k: usize| {
+                    let (w, m) = (key.words[k], key.masks[k]);
+                    (Key::word(next, k) ^ w) & m
+                };
+                word(0) | word(1) | word(2) == 0
+            }
+            _ => here.starts_with(&key.bytes),
         }
-        // whole words, then the last eight bytes (overlapping the previous word)
-        (0..n / 8).all(|k| load(here, 8 * k) == load(word, 8 * k))
-            && load(here, n - 8) == load(word, n - 8)
     }
 
     fn eat(&mut self, byte: u8) -> Option<()> {
@@ -262,7 +300,7 @@ impl<'t> Parser<'t, '_> {
                 };
                 let at = match found {
                     Some(i) => {
-                        self.at += reader.fields[i].key.len();
+                        self.at += reader.fields[i].key.bytes.len();
                         Some(i)
                     }
                     None => {
@@ -325,8 +363,16 @@ impl<'t> Parser<'t, '_> {
     fn value(&mut self, s: &SchemaInner, kind: &Kind, optional: bool) -> Option<Value> {
         match (self.peek()?, kind) {
             (b'"', _) => {
+                let start = self.at + 1;
                 let t = self.string()?;
                 if let Kind::Text | Kind::Code = kind {
+                    // a short text's key read straight from the input
+                    if let Cow::Borrowed(short) = t
+                        && short.len() <= 15
+                        && let Some(bytes) = self.b.get(start..).and_then(|r| r.first_chunk())
+                    {
+                        return Some(self.texts.tiny_at(bytes, short));
+                    }
                     return Some(self.texts.get(&t));
                 }
                 // trimmed only when it needs to be: `trim` walks chars
@@ -570,7 +616,7 @@ impl<'t> Parser<'t, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Texts, string_stop, top_level_strings};
+    use super::{Key, Parser, Texts, string_stop, top_level_strings};
     use crate::value::Value;
     use std::sync::Arc;
 
@@ -652,6 +698,58 @@ mod tests {
             assert_eq!(&**shared(v), *t);
             let again = texts.get(t);
             assert!(Arc::ptr_eq(shared(v), shared(&again)), "{t:?} not shared");
+        }
+    }
+
+    #[test]
+    fn a_key_is_found_exactly_where_its_bytes_are_whatever_its_length() {
+        // names around the 24 bytes compared as words, the key at the end of the
+        // text or cut short by it, and one byte changed at every position
+        for len in 1..40 {
+            let name: String = (0..len)
+                .map(|i| char::from(b'a' + (i % 26) as u8))
+                .collect();
+            let key = Key::new(&name);
+            let quoted = format!("\"{name}\":");
+            for tail in ["", "\"x\",\"y\":1}", "1"] {
+                let text = format!("{quoted}{tail}");
+                let mut texts = Texts::default();
+                let mut at = |text: &str, at: usize| {
+                    let p = Parser {
+                        b: text.as_bytes(),
+                        text,
+                        at,
+                        depth: 0,
+                        texts: &mut texts,
+                    };
+                    p.looking_at(&key)
+                };
+                assert!(at(&text, 0), "{text}");
+                assert!(!at(&text, 1), "{text}");
+                assert!(!at(&quoted[..quoted.len() - 1], 0), "cut short: {quoted}");
+                assert!(!at(&text, text.len()), "at the end: {text}");
+                for i in 0..quoted.len() {
+                    let mut changed = text.clone().into_bytes();
+                    changed[i] ^= 0x20;
+                    let changed = String::from_utf8(changed).expect("ASCII");
+                    assert!(!at(&changed, 0), "{changed}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_short_text_keyed_from_the_input_is_the_text_read_alone() {
+        let mut texts = Texts::default();
+        for t in ["", "1", "A20", "250101015000000"] {
+            let mut bytes = [b'"'; 16];
+            bytes[..t.len()].copy_from_slice(t.as_bytes());
+            let from_input = texts.tiny_at(&bytes, t);
+            assert_eq!(&**shared(&from_input), t);
+            assert!(
+                Arc::ptr_eq(shared(&from_input), shared(&texts.get(t))),
+                "{t:?}"
+            );
         }
     }
 }
