@@ -89,9 +89,21 @@ impl Table {
             .filter(move |&n| n <= code.len() && code.is_char_boundary(n) && (longer || n < 2))
     }
 
+    /// Whether `code` starts with no key, known from its first two bytes alone
+    /// (a visit's id, an order number): no key is shorter than two bytes and
+    /// none begins like it.
+    fn starts_with_no_key(&self, code: &str) -> bool {
+        code.len() >= 2
+            && self.key_lengths.last().is_some_and(|&n| n >= 2)
+            && !self.begins_like_a_key(code)
+    }
+
     /// The row with the longest key that `code` starts with. Costs one hash lookup
     /// per distinct key length, whatever the number of rows.
     pub fn prefix(&self, code: &str) -> Option<u32> {
+        if self.starts_with_no_key(code) {
+            return None;
+        }
         self.prefix_lengths(code)
             .find_map(|n| self.cells.find(&code[..n]))
     }
@@ -100,6 +112,9 @@ impl Table {
     /// file order (several rows share a key only in tables declared `many`).
     pub fn all(&self, code: &str) -> Vec<u32> {
         let mut out = Vec::new();
+        if self.starts_with_no_key(code) {
+            return out;
+        }
         for n in self.prefix_lengths(code) {
             if let Some(first) = self.cells.find(&code[..n]) {
                 out.push(first);
@@ -448,6 +463,18 @@ mod tests {
         assert_eq!(t.get("XK"), None);
         assert_eq!(t.cell(2, 1), &Value::Int(2));
         assert_eq!(t.row(3), &[Value::text("中药"), Value::Int(3)]);
+    }
+
+    #[test]
+    fn without_one_byte_keys_a_code_beginning_like_no_key_finds_nothing_at_once() {
+        let t = Table::from_rows(0, vec![row("XJ01", 0), row("中药", 1), row("MX", 2)]);
+        assert_eq!(t.prefix("MD000101"), None);
+        assert_eq!(t.all("MD000101"), Vec::<u32>::new());
+        assert_eq!(t.prefix("XJ01DD"), Some(0));
+        assert_eq!(t.all("MX1"), vec![2]);
+        assert_eq!(t.prefix("中药饮片"), Some(1));
+        assert_eq!(t.prefix("X"), None);
+        assert_eq!(Table::default().prefix("MD1"), None);
     }
 
     #[test]
