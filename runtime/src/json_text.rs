@@ -26,33 +26,94 @@ pub fn push_string(out: &mut String, text: &str) {
 /// Appends `d` as `Decimal`'s `Display` writes it: a sign when it is negative
 /// (even zero), the digits, and `scale` of them after the point.
 pub fn push_decimal(out: &mut String, d: Decimal) {
-    let mut digits = [0u8; 40];
-    let mut start = digits.len();
-    let mut push = |digit: u8| {
-        start -= 1;
-        digits[start] = b'0' + digit;
-    };
-    let magnitude = d.mantissa().unsigned_abs();
-    match u64::try_from(magnitude) {
-        Ok(mut m) => {
-            while m > 0 {
-                push((m % 10) as u8);
-                m /= 10;
-            }
-        }
-        Err(_) => {
-            let mut m = magnitude;
-            while m > 0 {
-                push((m % 10) as u8);
-                m /= 10;
-            }
-        }
-    }
-    let digits = &digits[start..];
-    let scale = d.scale() as usize;
     if d.is_sign_negative() {
         out.push('-');
     }
+    let scale = d.scale() as usize;
+    match u64::try_from(d.mantissa().unsigned_abs()) {
+        // money and ratios: the whole part and the fraction by four-digit groups
+        Ok(m) if scale < UNITS.len() => {
+            let unit = UNITS[scale];
+            push_whole(out, m / unit);
+            if scale > 0 {
+                out.push('.');
+                out.push_str(&GROUPS[(m % unit) as usize][4 - scale..]);
+            }
+        }
+        _ => push_digits(out, d.mantissa().unsigned_abs(), scale),
+    }
+}
+
+const UNITS: [u64; 5] = [1, 10, 100, 1000, 10_000];
+
+/// "0000" to "9999": numbers are written as these groups, with no conversion
+/// of bytes to text per number.
+static GROUPS: [&str; 10_000] = groups(false);
+
+/// "0" to "9999": a number's leading group.
+static LEADS: [&str; 10_000] = groups(true);
+
+const fn groups(lead: bool) -> [&'static str; 10_000] {
+    static BYTES: [u8; 40_000] = {
+        let mut b = [0u8; 40_000];
+        let mut n = 0;
+        while n < 10_000 {
+            b[4 * n] = b'0' + (n / 1000) as u8;
+            b[4 * n + 1] = b'0' + (n / 100 % 10) as u8;
+            b[4 * n + 2] = b'0' + (n / 10 % 10) as u8;
+            b[4 * n + 3] = b'0' + (n % 10) as u8;
+            n += 1;
+        }
+        b
+    };
+    let mut out = [""; 10_000];
+    let mut n = 0;
+    while n < 10_000 {
+        let width = match n {
+            _ if !lead => 4,
+            0..10 => 1,
+            10..100 => 2,
+            100..1000 => 3,
+            _ => 4,
+        };
+        let (_, from) = BYTES.split_at(4 * n + 4 - width);
+        let (group, _) = from.split_at(width);
+        out[n] = match std::str::from_utf8(group) {
+            Ok(text) => text,
+            Err(_) => panic!("digits are ASCII"),
+        };
+        n += 1;
+    }
+    out
+}
+
+/// Appends `n` in decimal, without leading zeros ("0" for zero).
+fn push_whole(out: &mut String, mut n: u64) {
+    // up to twenty digits: a leading group of one to four, then whole groups
+    let mut groups = [0usize; 4];
+    let mut k = 0;
+    while n >= 10_000 {
+        groups[k] = (n % 10_000) as usize;
+        n /= 10_000;
+        k += 1;
+    }
+    out.push_str(LEADS[n as usize]);
+    for &g in groups[..k].iter().rev() {
+        out.push_str(GROUPS[g]);
+    }
+}
+
+/// [`push_decimal`]'s digits for any mantissa and scale.
+fn push_digits(out: &mut String, magnitude: u128, scale: usize) {
+    let mut digits = [0u8; 40];
+    let mut start = digits.len();
+    let mut m = magnitude;
+    while m > 0 {
+        start -= 1;
+        digits[start] = b'0' + (m % 10) as u8;
+        m /= 10;
+    }
+    let digits = &digits[start..];
     if digits.len() > scale {
         let (whole, fraction) = digits.split_at(digits.len() - scale);
         out.push_str(ascii(whole));
@@ -117,6 +178,19 @@ mod tests {
         ) {
             let d = Decimal::from_parts(lo, mid, hi, negative, scale);
             prop_assert_eq!(decimal(d), d.to_string());
+        }
+
+        /// Money and ratios (a mantissa of 64 bits, at most four decimals) go
+        /// through the four-digit groups: every group boundary of every length.
+        #[test]
+        fn money_is_written_as_display_writes_it(
+            digits in 1u32..=20, m: u64, negative: bool, scale in 0u32..=4
+        ) {
+            for m in [m, m % 10u64.saturating_pow(digits), 10u64.saturating_pow(digits), 10u64.saturating_pow(digits) - 1] {
+                let d = Decimal::from_i128_with_scale(i128::from(m), scale);
+                let d = if negative { -d } else { d };
+                prop_assert_eq!(decimal(d), d.to_string());
+            }
         }
     }
 }
