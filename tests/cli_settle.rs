@@ -17,6 +17,18 @@ fn out_dir(name: &str) -> PathBuf {
 /// `heng run stdlib-rules --input INPUT --settlement OUT EXTRA…`: the settlement
 /// text, or the failed run's stderr.
 fn settle(dir: &std::path::Path, input: &str, extra: &[&str]) -> Result<String, String> {
+    let (settlement, errors) = settle_reporting(dir, input, extra)?;
+    assert_eq!(errors, "", "no evaluation errors");
+    Ok(settlement)
+}
+
+/// [`settle`], with the rejected records and evaluation errors; the findings
+/// are in `DIR/findings.ndjson`.
+fn settle_reporting(
+    dir: &std::path::Path,
+    input: &str,
+    extra: &[&str],
+) -> Result<(String, String), String> {
     let out = dir.join("settlement.ndjson");
     let findings = dir.join("findings.ndjson");
     let mut args = vec![
@@ -39,8 +51,7 @@ fn settle(dir: &std::path::Path, input: &str, extra: &[&str]) -> Result<String, 
         return Err(String::from_utf8_lossy(&o.stderr).into_owned());
     }
     let errors = std::fs::read_to_string(dir.join("findings.errors.ndjson")).unwrap();
-    assert_eq!(errors, "", "no evaluation errors");
-    Ok(std::fs::read_to_string(out).unwrap())
+    Ok((std::fs::read_to_string(out).unwrap(), errors))
 }
 
 fn money(v: &serde_json::Value, field: &str) -> Decimal {
@@ -323,19 +334,7 @@ fn a_repeated_visit_is_rejected_and_does_not_move_the_accumulators() {
     let text = lines.join("\n") + "\n";
     let input = dir.join("repeated.ndjson");
     std::fs::write(&input, text).unwrap();
-    let out = dir.join("settlement.ndjson");
-    let o = heng(&[
-        "run",
-        "stdlib-rules",
-        "--input",
-        input.to_str().unwrap(),
-        "--findings",
-        dir.join("findings.ndjson").to_str().unwrap(),
-        "--settlement",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let errors = std::fs::read_to_string(dir.join("findings.errors.ndjson")).unwrap();
+    let (settlement, errors) = settle_reporting(&dir, input.to_str().unwrap(), &[]).unwrap();
     assert_eq!(errors.lines().count(), 1, "{errors}");
     assert!(
         errors.contains("SETTLE-DEDC-first-visit-299.99"),
@@ -345,7 +344,79 @@ fn a_repeated_visit_is_rejected_and_does_not_move_the_accumulators() {
         root().join("stdlib-rules/fixtures/settlement_deductible.settlement.expected.ndjson"),
     )
     .unwrap();
-    assert_eq!(std::fs::read_to_string(out).unwrap(), expected);
+    assert_eq!(settlement, expected);
+}
+
+/// A visit whose id an earlier part of the batch had (another patient's) is
+/// rejected, and its patient's other visits settle and audit exactly as if it
+/// had never been sent: its part is evaluated again without it.
+#[test]
+fn a_visit_repeating_an_earlier_part_s_id_moves_no_accumulator_of_its_patient() {
+    let dir = out_dir("repeated-across-parts");
+    let fixture = root().join("stdlib-rules/fixtures/settlement_deductible.ndjson");
+    let text = std::fs::read_to_string(&fixture).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let repeated = "SETTLE-DEDC-first-visit-299.99-one-fen-below";
+    assert!(lines[1].contains(repeated));
+    // another patient's visit, first in the batch, takes the id
+    let earlier = lines[3]
+        .replace("SETTLE-DEDC-exactly-300", repeated)
+        .replace("P-SD-02", "P-SD-99");
+    // a part per patient
+    let parts = ["--block-kib", "1"];
+    let run = |name: &str, visits: &[&str], extra: &[&str]| {
+        let input = dir.join(format!("{name}.ndjson"));
+        std::fs::write(&input, visits.join("\n") + "\n").unwrap();
+        let extra = [&parts[..], extra].concat();
+        let (settlement, errors) = settle_reporting(&dir, input.to_str().unwrap(), &extra).unwrap();
+        let findings = std::fs::read_to_string(dir.join("findings.ndjson")).unwrap();
+        (findings, settlement, errors)
+    };
+    let mut sent = vec![earlier.as_str()];
+    sent.extend(&lines);
+    let mut without = sent.clone();
+    without.remove(2);
+    for extra in [
+        &[][..],
+        &["--threads", "1"][..],
+        &["--engine", "interp"][..],
+    ] {
+        let (findings, settlement, errors) = run("sent", &sent, extra);
+        let (findings_without, settlement_without, _) = run("without", &without, extra);
+        assert_eq!(errors.lines().count(), 1, "{errors}");
+        assert!(
+            errors.contains(repeated) && errors.contains("line 1"),
+            "{errors}"
+        );
+        assert_eq!(settlement, settlement_without, "{extra:?}");
+        assert_eq!(findings, findings_without, "{extra:?}");
+    }
+}
+
+/// A stay whose id an earlier part had adds nothing to DIP's batch total: the
+/// point value and every payment stay those of the batch without it.
+#[test]
+fn a_repeated_stay_adds_nothing_to_the_batch_totals() {
+    let dir = out_dir("repeated-stay");
+    let text = std::fs::read_to_string(root().join("examples/dip-stays.ndjson")).unwrap();
+    let stroke = text
+        .lines()
+        .find(|l| l.contains("DIP-high-r-2.23-stroke"))
+        .unwrap();
+    let psn = |l: &str| {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        v["psn_no"].as_str().unwrap().to_string()
+    };
+    // the same stay again, later, as another patient's
+    let again = stroke.replace(&psn(stroke), "P-DIP-AGAIN");
+    let input = dir.join("again.ndjson");
+    std::fs::write(&input, format!("{text}{again}\n")).unwrap();
+    let dip = ["--param", "dip_budget=1000000", "--block-kib", "1"];
+    let alone = settle(&dir, "examples/dip-stays.ndjson", &dip).unwrap();
+    let (settlement, errors) = settle_reporting(&dir, input.to_str().unwrap(), &dip).unwrap();
+    assert_eq!(errors.lines().count(), 1, "{errors}");
+    assert!(errors.contains("DIP-high-r-2.23-stroke"), "{errors}");
+    assert_eq!(settlement, alone);
 }
 
 #[test]

@@ -565,8 +565,9 @@ fn settlement_faults_and_fallbacks_agree() {
         let refs: Vec<_> = parsed.iter().collect();
         let settle = |engine: &dyn Engine| -> Vec<String> {
             let settler = Settler::new(pack, StartValues::default()).unwrap().unwrap();
-            settler
-                .settle_part(engine, &refs, &loaded.sources, Lang::En)
+            let (lines, sums) = settler.settle_part(engine, &refs, &loaded.sources, Lang::En);
+            settler.add_totals(&sums);
+            lines
                 .into_iter()
                 .map(|s| match s {
                     SettledLine::Ok(l) | SettledLine::Failed(l) => l,
@@ -638,12 +639,15 @@ fn settlements_with_totals_in_one_pass_and_in_two_agree() {
             let settle = |engine: &dyn Engine| -> (String, Vec<String>) {
                 let mut settler = Settler::new(pack, StartValues::default()).unwrap().unwrap();
                 if settler.collecting() {
-                    settler.settle_part(engine, &refs, &loaded.sources, Lang::En);
+                    let (_, sums) = settler.settle_part(engine, &refs, &loaded.sources, Lang::En);
+                    settler.add_totals(&sums);
                     settler = settler.with_totals();
                 }
                 assert_eq!(settler.deferring(), single, "{name}");
                 let (mut text, mut errors) = (String::new(), Vec::new());
-                for s in settler.settle_part(engine, &refs, &loaded.sources, Lang::En) {
+                let (lines, sums) = settler.settle_part(engine, &refs, &loaded.sources, Lang::En);
+                settler.add_totals(&sums);
+                for s in lines {
                     match s {
                         SettledLine::Ok(l) => text.extend([l, "\n".into()]),
                         SettledLine::Failed(e) => errors.push(e),

@@ -29,7 +29,7 @@ use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
 use std::io::{self, Read};
 use std::sync::Arc;
-pub use stream::{NdjsonReader, VisitIds};
+pub use stream::{NdjsonReader, VisitIds, repeated};
 
 /// National field names the runtime itself needs (visit).
 pub const MDTRT_ID: &str = "mdtrt_id";

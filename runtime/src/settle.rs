@@ -14,7 +14,9 @@
 //! they read, and [`Settler::resolve`] fills the holes once the totals are
 //! known. Other settlements with totals need two passes: a new settler is then
 //! [`Settler::collecting`]: it sums them over a first pass, writing nothing; then
-//! [`Settler::with_totals`] settles with their values.
+//! [`Settler::with_totals`] settles with their values. Either way a part's sums
+//! count once the caller adds them ([`Settler::add_totals`]): the batch driver
+//! does so only for parts it keeps (none of whose visits repeats an earlier id).
 
 use crate::engine::Engine;
 use crate::eval::{EvalError, Evaluator, Settled, Totals, evidence_json};
@@ -289,24 +291,24 @@ impl<'p> Settler<'p> {
             .unwrap_or(&Value::Absent)
     }
 
-    /// Settles the visits of a part, whole patients at a time; returns one result
-    /// per visit, in the order given (a repeated visit id is skipped).
+    /// Settles the visits of a part, whole patients at a time (the caller has
+    /// rejected repeated visit ids: they must not move accumulators); returns one
+    /// result per visit, in the order given, and what the part adds to the batch
+    /// totals, which the caller adds with [`Settler::add_totals`] once it knows
+    /// the part stands (no visit of it repeats one of an earlier part).
+    #[must_use = "a part's sums count once added with `add_totals`"]
     pub fn settle_part(
         &self,
         engine: &dyn Engine,
         visits: &[&Visit],
         sources: &SourceMap,
         lang: Lang,
-    ) -> Vec<SettledLine> {
-        // a visit id seen before in the part is rejected by the writer: it must not
-        // move its patient's accumulators either
-        let mut seen = std::collections::HashSet::new();
+    ) -> (Vec<SettledLine>, Vec<Decimal>) {
         let mut by_patient: HashMap<&str, Vec<usize>> = HashMap::default();
         for (i, v) in visits.iter().enumerate() {
-            if seen.insert(v.mdtrt_id.as_str()) {
-                by_patient.entry(v.psn_no.as_str()).or_default().push(i);
-            }
+            by_patient.entry(v.psn_no.as_str()).or_default().push(i);
         }
+        let mut part_sums = vec![Decimal::ZERO; self.settlement.totals.len()];
         let mut out: Vec<Option<SettledLine>> = (0..visits.len()).map(|_| None).collect();
         for (psn, mut order) in by_patient {
             // time order, ties in input order (the sort is stable)
@@ -339,17 +341,27 @@ impl<'p> Settler<'p> {
                     Err(e) => SettledLine::Failed(self.failure_json(visit, &e, sources, lang)),
                 });
             }
-            if self.totals.is_none()
-                && let Ok(mut into) = self.collected.lock()
-            {
-                for (t, s) in into.iter_mut().zip(sums) {
-                    *t += s;
-                }
+            for (t, s) in part_sums.iter_mut().zip(sums) {
+                *t += s;
             }
         }
-        out.into_iter()
+        let lines = out
+            .into_iter()
             .map(|o| o.unwrap_or(SettledLine::Skipped))
-            .collect()
+            .collect();
+        (lines, part_sums)
+    }
+
+    /// Adds a part's sums ([`Settler::settle_part`]) to the batch totals, when
+    /// they are being summed.
+    pub fn add_totals(&self, sums: &[Decimal]) {
+        if self.totals.is_none()
+            && let Ok(mut into) = self.collected.lock()
+        {
+            for (t, s) in into.iter_mut().zip(sums) {
+                *t += *s;
+            }
+        }
     }
 
     /// One visit's settlement line: mdtrt_id, psn_no, the visit outputs, then

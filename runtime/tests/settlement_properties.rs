@@ -140,16 +140,20 @@ fn settle_with(
     let refs: Vec<&Visit> = visits.iter().collect();
     let mut settler = Settler::new(pack, StartValues::default()).unwrap().unwrap();
     if settler.collecting() {
-        for s in settler.settle_part(engine, &refs, sources, Lang::En) {
+        let (lines, sums) = settler.settle_part(engine, &refs, sources, Lang::En);
+        for s in lines {
             assert!(
                 matches!(s, SettledLine::Skipped),
                 "the first pass writes nothing"
             );
         }
+        settler.add_totals(&sums);
         settler = settler.with_totals();
     }
     let mut text = String::new();
-    for s in settler.settle_part(engine, &refs, sources, Lang::En) {
+    let (lines, sums) = settler.settle_part(engine, &refs, sources, Lang::En);
+    settler.add_totals(&sums);
+    for s in lines {
         match s {
             SettledLine::Ok(line) => text.extend([line, "\n".into()]),
             SettledLine::Failed(e) => panic!("evaluation error: {e}"),

@@ -14,14 +14,14 @@ use crate::engine::Engine;
 use crate::group::Reorder;
 use crate::history::{HistorySource, NoHistory, Patient, TimeFields};
 use crate::input::blocks::{Block, BlockReader, Chunk};
-use crate::input::{InputError, Schema, Visit, VisitIds, read_visit};
+use crate::input::{InputError, Schema, Visit, VisitIds, read_visit, repeated};
 use crate::pack::Pack;
 use crate::settle::{SettledLine, Settler};
 use crate::value::Value;
 use heng_compiler::diagnostic::Lang;
 use heng_compiler::source::SourceMap;
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, hash_map::Entry};
 use std::io::{Read, Write};
 use std::sync::{Mutex, mpsc};
 
@@ -203,7 +203,7 @@ pub fn run_source(
     let lang = sinks.lang;
     let (job_tx, job_rx) = mpsc::channel::<(u64, Part)>();
     let job_rx = Mutex::new(job_rx);
-    let (done_tx, done_rx) = mpsc::channel::<(u64, Vec<Done>)>();
+    let (done_tx, done_rx) = mpsc::channel::<(u64, Part, Worked)>();
     let with_history = pack
         .active_rules()
         .any(|(_, r)| pack.program.reads_history(r))
@@ -231,8 +231,8 @@ pub fn run_source(
                         Err(_) => return,
                     };
                     let Ok((seq, part)) = job else { return };
-                    let done = task.work(&part);
-                    if done_tx.send((seq, done)).is_err() {
+                    let worked = task.work(&part, &Repeats::default());
+                    if done_tx.send((seq, part, worked)).is_err() {
                         return;
                     }
                 }
@@ -240,7 +240,7 @@ pub fn run_source(
         }
         drop(done_tx);
         let (mut sent, mut written) = (0u64, 0u64);
-        let mut waiting: BTreeMap<u64, Vec<Done>> = BTreeMap::new();
+        let mut waiting: BTreeMap<u64, (Part, Worked)> = BTreeMap::new();
         let (mut eof, mut stopped) = (false, false);
         loop {
             while !eof && sent - written < (threads * AHEAD) as u64 {
@@ -257,19 +257,29 @@ pub fn run_source(
                 break;
             }
             while !waiting.contains_key(&written) {
-                let Ok((seq, done)) = done_rx.recv() else {
+                let Ok((seq, part, worked)) = done_rx.recv() else {
                     return Err(std::io::Error::other("the evaluation threads stopped"));
                 };
-                waiting.insert(seq, done);
+                waiting.insert(seq, (part, worked));
             }
-            if let Some(done) = waiting.remove(&written)
+            if let Some((part, mut worked)) = waiting.remove(&written)
                 && !stopped
             {
+                // a visit repeating one of an earlier part is rejected; the part
+                // is evaluated again without it, so that it moves no accumulator
+                // and is in no patient's history (rare: the ids of bad data)
+                let repeats = claim(&mut ids, &worked.done);
+                if !repeats.is_empty() {
+                    worked = task.work(&part, &repeats);
+                }
+                if let Some(settler) = task.settler {
+                    settler.add_totals(&worked.totals);
+                }
                 let mut out = Out {
                     sinks: &mut *sinks,
                     reorder: order.reorder.as_deref_mut(),
                 };
-                write_part(done, &mut ids, &mut patients, &mut summary, &mut out)?;
+                write_part(worked.done, &mut patients, &mut summary, &mut out)?;
                 if order.stop_if_ungrouped && patients.regrouped.is_some() {
                     // the rest is read and dropped; the caller starts over grouped
                     stopped = true;
@@ -357,6 +367,55 @@ enum Done {
 /// Per patient (`psn_no`) of a part.
 type ByPatient<V> = HashMap<String, V, foldhash::fast::RandomState>;
 
+/// A part's results, and its sums of the settlement's batch totals (added once
+/// the writer has found that no visit of it repeats an earlier part's).
+struct Worked {
+    done: Vec<Done>,
+    totals: Vec<Decimal>,
+}
+
+/// Per input line, the error of a visit whose id an earlier part had.
+type Repeats = HashMap<u64, InputError>;
+
+/// Rejects the visits of `parsed` whose lines `repeats` names and those whose id
+/// an earlier visit of `parsed` has.
+fn reject_repeats(parsed: &mut [Result<Visit, InputError>], repeats: &Repeats) {
+    let mut first: HashMap<&str, u64, foldhash::fast::RandomState> = HashMap::default();
+    let rejected: Vec<Option<InputError>> = parsed
+        .iter()
+        .map(|v| {
+            let v = v.as_ref().ok()?;
+            if let Some(e) = repeats.get(&v.line) {
+                return Some(e.clone());
+            }
+            match first.entry(&v.mdtrt_id) {
+                Entry::Occupied(at) => Some(repeated(v.line, &v.mdtrt_id, *at.get())),
+                Entry::Vacant(at) => {
+                    at.insert(v.line);
+                    None
+                }
+            }
+        })
+        .collect();
+    for (v, e) in parsed.iter_mut().zip(rejected) {
+        if let Some(e) = e {
+            *v = Err(e);
+        }
+    }
+}
+
+/// The visits of `done` whose ids `ids` (the earlier parts') hold; the ids of
+/// the others are noted in `ids`.
+fn claim(ids: &mut VisitIds, done: &[Done]) -> Repeats {
+    done.iter()
+        .filter_map(|d| match d {
+            Done::Evaluated { line, mdtrt_id, .. } => ids.accept(*line, mdtrt_id).err(),
+            Done::Rejected(_) => None,
+        })
+        .map(|e| (e.line, e))
+        .collect()
+}
+
 /// What every worker needs to evaluate a part.
 struct Job<'a> {
     pack: &'a Pack,
@@ -376,16 +435,18 @@ struct Job<'a> {
 }
 
 impl Job<'_> {
-    /// A worker's part: every line parsed, evaluated and rendered. A panic turns the
-    /// part's lines into error records rather than losing them.
-    fn work(&self, part: &Part) -> Vec<Done> {
+    /// A worker's part: every line parsed, evaluated and rendered, but for
+    /// `repeats` (visits whose ids earlier parts had) and visits repeating an
+    /// earlier one of the part, which are rejected before anything is evaluated.
+    /// A panic turns the part's lines into error records rather than losing them.
+    fn work(&self, part: &Part, repeats: &Repeats) -> Worked {
         let (pack, schema) = (self.pack, self.schema);
         let run = std::panic::AssertUnwindSafe(|| {
             let number = |n: u64| match self.renumber {
                 Some(r) => r.get(n as usize - 1).copied().unwrap_or(n),
                 None => n,
             };
-            let parsed: Vec<Result<Visit, InputError>> = part
+            let mut parsed: Vec<Result<Visit, InputError>> = part
                 .lines()
                 .map(|l| match l {
                     Ok((line, text)) => read_visit(schema, number(line), text),
@@ -395,9 +456,11 @@ impl Job<'_> {
                     }
                 })
                 .collect();
+            reject_repeats(&mut parsed, repeats);
             let patients = self.patients(&parsed);
-            let mut settled = self.settle(&parsed).into_iter();
-            parsed
+            let (settled, totals) = self.settle(&parsed);
+            let mut settled = settled.into_iter();
+            let done = parsed
                 .into_iter()
                 .map(|v| {
                     let visit = match v {
@@ -472,10 +535,12 @@ impl Job<'_> {
                         settlement,
                     }
                 })
-                .collect()
+                .collect();
+            Worked { done, totals }
         });
         std::panic::catch_unwind(run).unwrap_or_else(|_| {
-            part.lines()
+            let done = part
+                .lines()
                 .map(|l| {
                     Done::Rejected(InputError {
                         line: l.map_or_else(|e| e.line, |(n, _)| n),
@@ -487,14 +552,19 @@ impl Job<'_> {
                         ),
                     })
                 })
-                .collect()
+                .collect();
+            Worked {
+                done,
+                totals: Vec::new(),
+            }
         })
     }
 
-    /// The settlement of a part's readable visits, in order, when the run settles.
-    fn settle(&self, parsed: &[Result<Visit, InputError>]) -> Vec<SettledLine> {
+    /// The settlement of a part's readable visits, in order, and the part's sums
+    /// of the batch totals, when the run settles.
+    fn settle(&self, parsed: &[Result<Visit, InputError>]) -> (Vec<SettledLine>, Vec<Decimal>) {
         let Some(settler) = self.settler else {
-            return Vec::new();
+            return Default::default();
         };
         let visits: Vec<&Visit> = parsed.iter().flatten().collect();
         settler.settle_part(self.engine, &visits, self.sources, self.lang)
@@ -561,22 +631,12 @@ fn write_parts(sinks: &mut Sinks, [findings, errors, settled]: [&[u8]; 3]) -> st
 
 fn write_part(
     done: Vec<Done>,
-    ids: &mut VisitIds,
     patients: &mut PatientOrder,
     summary: &mut Summary,
     out: &mut Out,
 ) -> std::io::Result<()> {
     for d in done {
         summary.records_read += 1;
-        let d = match d {
-            Done::Evaluated {
-                line, ref mdtrt_id, ..
-            } => match ids.accept(line, mdtrt_id) {
-                Ok(()) => d,
-                Err(e) => Done::Rejected(e),
-            },
-            d => d,
-        };
         match d {
             Done::Rejected(e) => {
                 summary.rejected += 1;

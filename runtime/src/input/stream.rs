@@ -100,20 +100,25 @@ pub struct VisitIds {
 impl VisitIds {
     pub fn accept(&mut self, line: u64, mdtrt_id: &str) -> Result<(), InputError> {
         if let Some(&first) = self.seen.get(mdtrt_id) {
-            return Err(InputError {
-                line,
-                mdtrt_id: Some(mdtrt_id.to_owned()),
-                field: MDTRT_ID.to_owned(),
-                reason: text!(
-                    "就诊ID \"{}\" 在本批次中重复(第一次出现在第 {} 行)",
-                    "visit id \"{}\" appears twice in this batch (first on line {})",
-                    mdtrt_id,
-                    first
-                ),
-            });
+            return Err(repeated(line, mdtrt_id, first));
         }
         self.seen.insert(mdtrt_id.into(), line);
         Ok(())
+    }
+}
+
+/// The error of the visit on `line` whose id the visit on line `first` had.
+pub fn repeated(line: u64, mdtrt_id: &str, first: u64) -> InputError {
+    InputError {
+        line,
+        mdtrt_id: Some(mdtrt_id.to_owned()),
+        field: MDTRT_ID.to_owned(),
+        reason: text!(
+            "就诊ID \"{}\" 在本批次中重复(第一次出现在第 {} 行)",
+            "visit id \"{}\" appears twice in this batch (first on line {})",
+            mdtrt_id,
+            first
+        ),
     }
 }
 
