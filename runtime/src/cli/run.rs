@@ -35,7 +35,7 @@ pub struct Args {
     #[arg(long)]
     findings: Option<PathBuf>,
     /// Rejected records and evaluation errors as NDJSON (default: beside the
-    /// findings file as <name>.errors.ndjson, or standard error).
+    /// findings file, out.ndjson giving out.errors.ndjson; or standard error).
     #[arg(long)]
     errors: Option<PathBuf>,
     /// The summary as JSON.

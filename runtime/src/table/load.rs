@@ -32,7 +32,7 @@ const INTERN_LIMIT: usize = 4096;
 
 /// Parses `csv_text`, the contents of `file`, as the rows of `table`.
 ///
-/// Returns every problem found (up to [`MAX_ERRORS`]) when any cell is bad; the
+/// Returns every problem found (up to fifty) when any cell is bad; the
 /// table loads only when there is none.
 pub fn load_table(
     program: &Program,
