@@ -85,13 +85,13 @@ impl Texts {
     fn tiny(&mut self, t: &str) -> Value {
         let mut bytes = [0u8; 16];
         bytes[..t.len()].copy_from_slice(t.as_bytes());
-        self.tiny_at(&bytes, t)
+        Value::Text(self.tiny_at(&bytes, t))
     }
 
     /// [`Texts::tiny`] for the text `t` at the start of `bytes` (the input
     /// after it ignored): its key is the bytes masked to its length, with the
     /// length in the last byte.
-    fn tiny_at(&mut self, bytes: &[u8; 16], t: &str) -> Value {
+    fn tiny_at(&mut self, bytes: &[u8; 16], t: &str) -> Arc<str> {
         let mask = (1u128 << (8 * t.len())) - 1;
         let key = (u128::from_le_bytes(*bytes) & mask) | ((t.len() as u128) << 120);
         if self.tiny.is_empty() {
@@ -102,11 +102,11 @@ impl Texts {
         let at = (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::TINY_BITS)) as usize;
         let slot = &mut self.tiny[at];
         match &slot.1 {
-            Some(shared) if slot.0 == key => Value::Text(shared.clone()),
+            Some(shared) if slot.0 == key => shared.clone(),
             _ => {
                 let shared: Arc<str> = Arc::from(t);
                 *slot = (key, Some(shared.clone()));
-                Value::Text(shared)
+                shared
             }
         }
     }
@@ -325,11 +325,12 @@ impl<'t> Parser<'t, '_> {
                             // checked as `value` checks a text, not kept
                             self.string()?;
                             given |= 1 << i;
+                        } else if f.keep {
+                            self.value_into(s, &f.kind, f.optional, &mut fields[i])?;
+                            given |= 1 << i;
                         } else {
-                            let v = self.value(s, &f.kind, f.optional)?;
-                            if f.keep {
-                                fields[i] = v;
-                            }
+                            // checked as strictly, not kept
+                            self.value(s, &f.kind, f.optional)?;
                             given |= 1 << i;
                         }
                     }
@@ -361,7 +362,23 @@ impl<'t> Parser<'t, '_> {
 
     /// One value of `kind` (not null).
     fn value(&mut self, s: &SchemaInner, kind: &Kind, optional: bool) -> Option<Value> {
-        match (self.peek()?, kind) {
+        let mut v = Value::Absent;
+        self.value_into(s, kind, optional, &mut v)?;
+        Some(v)
+    }
+
+    /// [`Parser::value`] written into `out` (absent until then): a record's
+    /// field is written once, where it stays, rather than returned through the
+    /// stack and copied (each copy a 24-byte load of what was just stored in
+    /// pieces, which the processor cannot forward).
+    fn value_into(
+        &mut self,
+        s: &SchemaInner,
+        kind: &Kind,
+        optional: bool,
+        out: &mut Value,
+    ) -> Option<()> {
+        *out = match (self.peek()?, kind) {
             (b'"', _) => {
                 let start = self.at + 1;
                 let t = self.string()?;
@@ -371,9 +388,11 @@ impl<'t> Parser<'t, '_> {
                         && short.len() <= 15
                         && let Some(bytes) = self.b.get(start..).and_then(|r| r.first_chunk())
                     {
-                        return Some(self.texts.tiny_at(bytes, short));
+                        *out = Value::Text(self.texts.tiny_at(bytes, short));
+                        return Some(());
                     }
-                    return Some(self.texts.get(&t));
+                    *out = self.texts.get(&t);
+                    return Some(());
                 }
                 // trimmed only when it needs to be: `trim` walks chars
                 let padded = |c: Option<&u8>| c.is_none_or(|c| c.is_ascii_whitespace());
@@ -384,34 +403,39 @@ impl<'t> Parser<'t, '_> {
                     &t
                 };
                 if t.is_empty() {
-                    return optional.then_some(Value::Absent);
+                    return optional.then_some(());
                 }
                 match kind {
-                    Kind::Text | Kind::Code => None,
-                    Kind::Decimal => scalar::decimal(t).ok().map(Value::Decimal),
-                    Kind::Int => scalar::int(t).ok().map(Value::Int),
+                    Kind::Decimal => Value::Decimal(scalar::decimal(t).ok()?),
+                    Kind::Int => Value::Int(scalar::int(t).ok()?),
                     Kind::Bool => match t {
-                        "0" => Some(Value::Bool(false)),
-                        "1" => Some(Value::Bool(true)),
-                        _ => None,
+                        "0" => Value::Bool(false),
+                        "1" => Value::Bool(true),
+                        _ => return None,
                     },
-                    Kind::Date => scalar::date(t).ok().map(Value::Date),
-                    Kind::DateTime => scalar::datetime(t).ok().map(Value::DateTime),
-                    Kind::Record(_) | Kind::List(_) => None,
+                    Kind::Date => Value::Date(scalar::date(t).ok()?),
+                    Kind::DateTime => Value::DateTime(scalar::datetime(t).ok()?),
+                    Kind::Text | Kind::Code | Kind::Record(_) | Kind::List(_) => return None,
                 }
             }
             (b'-' | b'0'..=b'9', _) => {
                 let n = self.number()?;
                 match kind {
-                    Kind::Decimal => scalar::decimal(n).ok().map(Value::Decimal),
-                    Kind::Int => scalar::int(n).ok().map(Value::Int),
-                    Kind::Bool if n == "0" || n == "1" => Some(Value::Bool(n == "1")),
-                    _ => None,
+                    Kind::Decimal => Value::Decimal(scalar::decimal(n).ok()?),
+                    Kind::Int => Value::Int(scalar::int(n).ok()?),
+                    Kind::Bool if n == "0" || n == "1" => Value::Bool(n == "1"),
+                    _ => return None,
                 }
             }
-            (b't', Kind::Bool) => self.literal(b"true").map(|()| Value::Bool(true)),
-            (b'f', Kind::Bool) => self.literal(b"false").map(|()| Value::Bool(false)),
-            (b'{', Kind::Record(r)) => self.record(s, *r).map(|r| Value::Record(Arc::new(r))),
+            (b't', Kind::Bool) => {
+                self.literal(b"true")?;
+                Value::Bool(true)
+            }
+            (b'f', Kind::Bool) => {
+                self.literal(b"false")?;
+                Value::Bool(false)
+            }
+            (b'{', Kind::Record(r)) => Value::Record(Arc::new(self.record(s, *r)?)),
             (b'[', Kind::List(element)) => {
                 self.enter()?;
                 self.at += 1;
@@ -431,7 +455,9 @@ impl<'t> Parser<'t, '_> {
                         if self.peek()? == b'n' {
                             return None;
                         }
-                        items.push(self.value(s, element, false)?);
+                        items.push(Value::Absent);
+                        let last = items.last_mut()?;
+                        self.value_into(s, element, false, last)?;
                         self.ws();
                         match self.peek()? {
                             b',' => self.at += 1,
@@ -446,10 +472,11 @@ impl<'t> Parser<'t, '_> {
                 self.depth -= 1;
                 let list = Value::List(items.drain(..).collect());
                 self.texts.lists[depth] = items;
-                Some(list)
+                list
             }
-            _ => None,
-        }
+            _ => return None,
+        };
+        Some(())
     }
 
     /// A JSON string at `self.at` (the opening quote): borrowed when it has no
@@ -745,11 +772,8 @@ mod tests {
             let mut bytes = [b'"'; 16];
             bytes[..t.len()].copy_from_slice(t.as_bytes());
             let from_input = texts.tiny_at(&bytes, t);
-            assert_eq!(&**shared(&from_input), t);
-            assert!(
-                Arc::ptr_eq(shared(&from_input), shared(&texts.get(t))),
-                "{t:?}"
-            );
+            assert_eq!(&*from_input, t);
+            assert!(Arc::ptr_eq(&from_input, shared(&texts.get(t))), "{t:?}");
         }
     }
 }
