@@ -316,7 +316,7 @@ rule keyed_price "高价项目复核(按等级)" {
     .unwrap();
     std::fs::write(
         pack.join("heng.toml"),
-        "[pack]\nname = \"keyed\"\n\n[params]\n\"复核单价\" = { 3 = 800, else = 100 }\n",
+        "[pack]\nname = \"keyed\"\n\n[params]\n\"复核单价\" = { 3 = 800, else = 100 }\n\"科室等级\" = { '\"else\"' = \"violation\" }\n",
     )
     .unwrap();
     let visit = |id: &str, lv: &str, med_type: &str, dept: &str| {
@@ -328,6 +328,8 @@ rule keyed_price "高价项目复核(按等级)" {
         visit("T3", "01", "21", "A03"), // tier 3: 800 from heng.toml, 600 passes
         visit("T2", "05", "21", "A03"), // tier 2: 500 kept, inpatient 70%, high
         visit("T1", "08", "11", "B01"), // tier 1: else 100 from heng.toml, 100%, low
+        visit("T0", "08", "11", "else"), // as T1, in a department coded "else"
+        visit("TZ", "08", "11", "Z99"), // as T1, in a department without a key
     ];
     let dir = out_dir("map-params");
     let input = dir.join("visits.ndjson");
@@ -369,6 +371,9 @@ rule keyed_price "高价项目复核(按等级)" {
         [
             ("T2".into(), "high".into(), "420.00".into()),
             ("T1".into(), "low".into(), "600.00".into()),
+            // heng.toml's '"else"' is the department code
+            ("T0".into(), "violation".into(), "600.00".into()),
+            ("TZ".into(), "low".into(), "600.00".into()),
         ]
     );
     assert!(toml_only.contains("超过 500"), "{toml_only}");
@@ -381,6 +386,9 @@ rule keyed_price "高价项目复核(按等级)" {
         "计入比例=inpatient: 50%",
         "--param",
         "科室等级=B01: violation",
+        // a quoted `else` is the department code, not the default
+        "--param",
+        "科室等级=\"else\": high",
     ];
     let both = run("interp", &cli);
     assert_eq!(both, run("jit", &cli));
@@ -389,6 +397,9 @@ rule keyed_price "高价项目复核(按等级)" {
         [
             ("T2".into(), "high".into(), "300.00".into()),
             ("T1".into(), "violation".into(), "600.00".into()),
+            ("T0".into(), "high".into(), "600.00".into()),
+            // the map still has no default
+            ("TZ".into(), "low".into(), "600.00".into()),
         ]
     );
 

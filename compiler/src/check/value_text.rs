@@ -78,7 +78,9 @@ pub fn parse_const(program: &Program, ty: &Type, value: &str) -> Result<Const, T
 /// Splits the text of a map parameter's override, `3: 700, 2: 500, else: 300`,
 /// into `(key, value)` texts. Entries are separated by `,` and a key from its value
 /// by the first `:`; a key or value holding `,` or `:` is written in double quotes
-/// (`"A:1": 5`), which are removed. Empty entries (a trailing `,`) are skipped.
+/// (`"A:1": 5`). A value's quotes are removed; a key keeps them, so that the
+/// caller tells the default, bare `else`, from a text key `"else"` ([`unquote`]
+/// gives the key itself). Empty entries (a trailing `,`) are skipped.
 pub fn map_entries(text: &str) -> Result<Vec<(String, String)>, Text> {
     let mut entries = Vec::new();
     for piece in split_outside_quotes(text, ',')? {
@@ -98,7 +100,7 @@ pub fn map_entries(text: &str) -> Result<Vec<(String, String)>, Text> {
             ));
         }
         let value = value.join(":");
-        entries.push((unquote(key), unquote(&value)));
+        entries.push((key.trim().to_string(), unquote(&value)));
     }
     Ok(entries)
 }
@@ -127,7 +129,8 @@ fn split_outside_quotes(text: &str, sep: char) -> Result<Vec<String>, Text> {
     Ok(parts)
 }
 
-fn unquote(s: &str) -> String {
+/// `s` trimmed, without the double quotes around it if it has them.
+pub fn unquote(s: &str) -> String {
     let s = s.trim();
     s.strip_prefix('"')
         .and_then(|s| s.strip_suffix('"'))

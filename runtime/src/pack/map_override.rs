@@ -4,10 +4,12 @@
 //!
 //! An override merges into the map: each key it names gets the new value (a key
 //! the map lacked is added), `else` sets the `else` value, and every other key
-//! keeps its value. The command line is applied after heng.toml, so it wins.
+//! keeps its value. A key in double quotes is the key as written: `"else"` is a
+//! text key (in heng.toml, `'"else"' = …`). The command line is applied after
+//! heng.toml, so it wins.
 
 use crate::value::{Value, ValueMap};
-use heng_compiler::check::value_text::{map_entries, parse_const};
+use heng_compiler::check::value_text::{map_entries, parse_const, unquote};
 use heng_compiler::diagnostic::Text;
 use heng_compiler::ir::{ParamDecl, Program};
 use std::sync::Arc;
@@ -48,7 +50,7 @@ pub(super) fn merge(
             map.otherwise = Some(v);
             continue;
         }
-        let k = parse_const(program, key_ty, key)
+        let k = parse_const(program, key_ty, &unquote(key))
             .map_err(|e| Text::new(format!("键:{}", e.zh), format!("key: {}", e.en)))?;
         map.insert(crate::eval::const_value(&k), v);
     }
