@@ -317,7 +317,6 @@ impl<'p> Settler<'p> {
                     .unwrap_or(std::cmp::Ordering::Equal)
             });
             let mut years: HashMap<i32, Vec<Decimal>> = HashMap::default();
-            let mut sums = vec![Decimal::ZERO; self.settlement.totals.len()];
             for i in order {
                 let visit = visits[i];
                 let year = self.scheme_year(visit);
@@ -331,8 +330,8 @@ impl<'p> Settler<'p> {
                 let record = Value::Record(visit.record.clone());
                 let totals = match &self.totals {
                     Some(known) => Totals::Known(known),
-                    None if self.settlement.single_pass => Totals::Single(&mut sums),
-                    None => Totals::Collect(&mut sums),
+                    None if self.settlement.single_pass => Totals::Single(&mut part_sums),
+                    None => Totals::Collect(&mut part_sums),
                 };
                 let settled = engine.settle(self.settlement, &record, acc, totals);
                 out[i] = Some(match settled {
@@ -340,9 +339,6 @@ impl<'p> Settler<'p> {
                     Ok(s) => SettledLine::Ok(self.json(visit, &s)),
                     Err(e) => SettledLine::Failed(self.failure_json(visit, &e, sources, lang)),
                 });
-            }
-            for (t, s) in part_sums.iter_mut().zip(sums) {
-                *t += s;
             }
         }
         let lines = out
