@@ -16,6 +16,7 @@
 //! Cranelift does not support, runs interpreted; [`NativeEngine::report`] says which.
 
 mod codegen;
+mod dec_words;
 mod indicators;
 mod intern;
 mod layout;

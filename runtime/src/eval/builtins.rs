@@ -158,15 +158,20 @@ fn round_digits(x: Decimal, dp: u32) -> Option<Decimal> {
     }
     let k = x.scale().checked_sub(dp).filter(|k| (1..=18).contains(k))?;
     let m = i64::try_from(x.mantissa()).ok()?;
+    Some(Decimal::new(drop_digits(m, k), dp))
+}
+
+/// The mantissa `m` without its last `k` digits (1 to 18), rounded half up:
+/// away from zero from the midpoint on.
+#[inline]
+pub(crate) fn drop_digits(m: i64, k: u32) -> i64 {
     let p = 10i64.pow(k);
     let (q, r) = (m / p, m % p);
-    // half-up: away from zero from the midpoint on
-    let q = if 2 * r.unsigned_abs() >= p as u64 {
+    if 2 * r.unsigned_abs() >= p as u64 {
         q + m.signum()
     } else {
         q
-    };
-    Some(Decimal::new(q, dp))
+    }
 }
 
 /// [`round`] to any step (positive, not zero): the nearest number of steps.

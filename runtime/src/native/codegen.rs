@@ -22,9 +22,10 @@ mod settle;
 
 pub use settle::{Pass, SettleWords};
 
+use super::dec_words::dec_words;
 use super::intern::Interner;
 use super::layout::{Layout, Of, PrefixSets, days, secs};
-use super::machine::{self, dec_words};
+use super::machine;
 use crate::value::Value;
 use cranelift_codegen::ir::Value as Val;
 use cranelift_codegen::ir::condcodes::IntCC;

@@ -75,7 +75,7 @@ pub(super) fn value_of_words(
         Type::Int => Value::Int(next()? as i64),
         Type::Decimal => {
             let (lo, hi) = (next()?, next()?);
-            Value::Decimal(machine::dec(lo as i64, hi as i64))
+            Value::Decimal(super::dec_words::dec(lo as i64, hi as i64))
         }
         Type::Text | Type::Code => match next()? as u32 {
             id if id < LOCAL_IDS => Value::Text(locals.text(id)?),

@@ -10,8 +10,8 @@
 //! start of an array of its elements' byte offsets, length), a nested record as its
 //! byte offset. A list of offsets lets `filter` build a sub-list without copying.
 
+use super::dec_words::dec_words;
 use super::intern::{Interned, Interner, Locals};
-use super::machine::dec_words;
 use crate::value::Value;
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use heng_compiler::ir::{Expr, ExprKind, FieldDecl, Program, Rule, Settlement};

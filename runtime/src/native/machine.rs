@@ -306,57 +306,7 @@ pub fn call_lines(
 
 // ---- helpers called from compiled code ----
 
-/// Two words of a serialised decimal; bit 0 of `lo` set means a fault.
-#[repr(C)]
-pub struct Dec {
-    lo: i64,
-    hi: i64,
-}
-
-const FAULT: Dec = Dec { lo: 1, hi: 0 };
-
-pub fn dec_words(d: Decimal) -> (u64, u64) {
-    let b = d.serialize();
-    let mut lo = [0u8; 8];
-    let mut hi = [0u8; 8];
-    lo.copy_from_slice(&b[..8]);
-    hi.copy_from_slice(&b[8..]);
-    (u64::from_le_bytes(lo), u64::from_le_bytes(hi))
-}
-
-/// The decimal whose two native words are `lo` and `hi` (see `dec_words`).
-/// Built from its parts: `Decimal::deserialize` goes through the bytes one at a
-/// time and was 2% of a settlement's instructions.
-pub(super) fn dec(lo: i64, hi: i64) -> Decimal {
-    let (lo, hi) = (lo as u64, hi as u64);
-    let flags = lo as u32;
-    // the scale's byte of `flags`, bounded as `deserialize` bounds it (a word
-    // written by `dec_words` is never above 28)
-    let scale = ((flags >> 16) & 0x1F).min(Decimal::MAX_SCALE);
-    let mut d = Decimal::from_parts(
-        (lo >> 32) as u32,
-        hi as u32,
-        (hi >> 32) as u32,
-        false,
-        scale,
-    );
-    // the sign as written, a negative zero too (`from_parts` would drop it)
-    d.set_sign_negative(flags & 0x8000_0000 != 0);
-    d
-}
-
-fn out(d: Option<Decimal>) -> Dec {
-    match d {
-        Some(d) => {
-            let (lo, hi) = dec_words(d);
-            Dec {
-                lo: lo as i64,
-                hi: hi as i64,
-            }
-        }
-        None => FAULT,
-    }
-}
+use super::dec_words::{Dec, Small, dec, out};
 
 extern "C" fn heng_dec_add(a: i64, b: i64, c: i64, d: i64) -> Dec {
     out(dec(a, b).checked_add(dec(c, d)))
@@ -377,68 +327,6 @@ extern "C" fn heng_dec_round(a: i64, b: i64, c: i64, d: i64) -> Dec {
     out(crate::eval::builtins::round(dec(a, b), dec(c, d)).ok())
 }
 
-/// A decimal of native words whose mantissa is below 2^62 (money, counts,
-/// ratios): `round` to a power of ten computed on the words in integers, giving
-/// exactly the words of `builtins::round`'s answer without building decimals
-/// (it was a third of a settlement's helper calls). Anything else returns
-/// `None` and goes through `Decimal`. (`add` and `sub` gained nothing this way:
-/// rust_decimal has the same fast paths, and many of their operands are zero.)
-#[derive(Clone, Copy, Debug)]
-struct Small {
-    /// The signed mantissa.
-    m: i64,
-    scale: u32,
-}
-
-impl Small {
-    fn of(lo: i64, hi: i64) -> Option<Small> {
-        let (lo, hi) = (lo as u64, hi as u64);
-        // the mantissa's top 32 bits (`hi`'s high half) and the top two of its
-        // middle 32 bits are zero
-        if hi >> 30 != 0 {
-            return None;
-        }
-        let magnitude = ((hi << 32) | (lo >> 32)) as i64;
-        let flags = lo as u32;
-        let negative = flags & 0x8000_0000 != 0;
-        Some(Small {
-            m: if negative { -magnitude } else { magnitude },
-            scale: (flags >> 16) & 0xFF,
-        })
-    }
-
-    /// The words of `m` at `scale`, a zero unsigned.
-    fn words(m: i64, scale: u32) -> Dec {
-        let magnitude = m.unsigned_abs();
-        let sign = if m < 0 { 0x8000_0000u64 } else { 0 };
-        Dec {
-            lo: (u64::from(scale) << 16 | sign | (magnitude & 0xFFFF_FFFF) << 32) as i64,
-            hi: (magnitude >> 32) as i64,
-        }
-    }
-
-    /// `round(self, step)` for a step that is a power of ten (0.01, 1) and a
-    /// number with 1 to 18 more decimals: half away from zero, as
-    /// `builtins::round` does.
-    fn round_to(self, step: Small) -> Option<Dec> {
-        if step.m.unsigned_abs() != 1 {
-            return None;
-        }
-        let k = self.scale.checked_sub(step.scale).filter(|k| *k <= 18)?;
-        if k == 0 {
-            // as it is, a zero unsigned
-            return Some(Self::words(self.m, self.scale));
-        }
-        let p = 10i64.pow(k);
-        let (q, r) = (self.m / p, self.m % p);
-        let q = if 2 * r.unsigned_abs() >= p as u64 {
-            q + self.m.signum()
-        } else {
-            q
-        };
-        Some(Self::words(q, step.scale))
-    }
-}
 extern "C" fn heng_dec_neg(a: i64, b: i64) -> Dec {
     out(Some(-dec(a, b)))
 }
@@ -695,35 +583,13 @@ unsafe impl Sync for Code {}
 
 #[cfg(test)]
 mod tests {
-    use super::{dec, dec_words};
+    use crate::native::dec_words::{Dec, FAULT, dec, dec_words};
     use proptest::prelude::*;
     use rust_decimal::Decimal;
 
-    /// What native words hold reads back bit for bit: every scale and sign,
-    /// negative zero included.
-    fn round_trips(d: Decimal) -> bool {
-        let (lo, hi) = dec_words(d);
-        dec(lo as i64, hi as i64).serialize() == d.serialize()
-    }
-
-    #[test]
-    fn decimal_words_read_back_exactly_at_the_edges() {
-        let mut negative_zero = Decimal::ZERO;
-        negative_zero.set_sign_negative(true);
-        for d in [
-            Decimal::ZERO,
-            negative_zero,
-            Decimal::MAX,
-            Decimal::MIN,
-            Decimal::new(1, 28),
-        ] {
-            assert!(round_trips(d), "{d:?}");
-        }
-    }
-
     /// What a helper returns, as a decimal (a fault as `None`).
-    fn answer(r: super::Dec) -> Option<Decimal> {
-        (r.lo != super::FAULT.lo || r.hi != super::FAULT.hi).then(|| dec(r.lo, r.hi))
+    fn answer(r: Dec) -> Option<Decimal> {
+        (r.lo != FAULT.lo || r.hi != FAULT.hi).then(|| dec(r.lo, r.hi))
     }
 
     fn words(d: Decimal) -> (i64, i64) {
@@ -772,11 +638,6 @@ mod tests {
             helpers_agree(x, Decimal::new(1, other))?;
             helpers_agree(x, -x)?;
             helpers_agree(x, Decimal::new(i64::MAX, scale))?;
-        }
-
-        #[test]
-        fn decimal_words_read_back_exactly(lo: u32, mid: u32, hi: u32, negative: bool, scale in 0u32..=28) {
-            prop_assert!(round_trips(Decimal::from_parts(lo, mid, hi, negative, scale)));
         }
     }
 }

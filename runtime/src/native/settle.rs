@@ -135,7 +135,7 @@ impl NativeEngine<'_> {
             Totals::Collect(_) | Totals::Single(_) => &[],
         };
         for d in accumulators.iter().chain(known) {
-            let (lo, hi) = machine::dec_words(*d);
+            let (lo, hi) = super::dec_words::dec_words(*d);
             input.extend([lo, hi]);
         }
         let mut out = vec![0u64; w.fixed + n * (1 + w.stride)];
