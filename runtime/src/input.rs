@@ -15,6 +15,7 @@ mod scalar;
 mod stream;
 #[cfg(test)]
 mod tests;
+mod texts;
 
 use crate::value::{Record, Value};
 use blocks::{Block, BlockReader, Chunk};

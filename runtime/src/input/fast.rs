@@ -9,22 +9,22 @@
 //! So errors are the reference reader's by construction, and the differential test
 //! checks that the two agree wherever the fast path answers.
 
+use super::texts::Texts;
 use super::{Kind, SchemaInner, scalar};
 use crate::value::{Record, Value};
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::sync::Arc;
 
 /// Reads `text` (one whole line) as record type `r`, or `None` to defer.
 pub(super) fn read(s: &SchemaInner, r: usize, text: &str) -> Option<Record> {
-    TEXTS.with_borrow_mut(|texts| {
+    SCRATCH.with_borrow_mut(|scratch| {
         let mut p = Parser {
             b: text.as_bytes(),
             text,
             at: 0,
             depth: 0,
-            texts,
+            scratch,
         };
         p.ws();
         if p.peek()? != b'{' {
@@ -37,92 +37,29 @@ pub(super) fn read(s: &SchemaInner, r: usize, text: &str) -> Option<Record> {
 }
 
 thread_local! {
-    static TEXTS: RefCell<Texts> = RefCell::default();
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
 }
 
-/// Short texts read lately on this thread, shared rather than allocated again:
-/// codes, names and flags repeat from line to line. Bounded: emptied when full.
+/// What the reader keeps on each thread from line to line.
 #[derive(Default)]
-struct Texts {
-    /// Texts of at most fifteen bytes (nine in ten of the texts a generated
-    /// visit holds: flags, types, codes), keyed by their bytes and length packed
-    /// in 128 bits: found without hashing or comparing strings. A direct-mapped
-    /// cache: a new text takes its slot over.
-    tiny: Vec<(u128, Option<Arc<str>>)>,
-    seen: HashSet<Arc<str>, foldhash::fast::FixedState>,
-    /// Per nesting depth, room for the elements of a list being read, kept from
-    /// line to line (a list is then allocated once, at its length).
+struct Scratch {
+    texts: Texts,
+    /// Per nesting depth, room for the elements of a list being read (a list is
+    /// then allocated once, at its length).
     lists: Vec<Vec<Value>>,
-}
-
-impl Texts {
-    /// Longer texts (free-text names, notes) are rarely repeated.
-    const LONGEST: usize = 48;
-    const MOST: usize = 1 << 16;
-
-    /// 4,096 slots of `tiny`.
-    const TINY_BITS: u32 = 12;
-
-    fn get(&mut self, t: &str) -> Value {
-        if t.len() <= 15 {
-            return self.tiny(t);
-        }
-        if t.len() > Self::LONGEST {
-            return Value::text(t);
-        }
-        if let Some(shared) = self.seen.get(t) {
-            return Value::Text(shared.clone());
-        }
-        if self.seen.len() >= Self::MOST {
-            self.seen.clear();
-        }
-        let shared: Arc<str> = Arc::from(t);
-        self.seen.insert(shared.clone());
-        Value::Text(shared)
-    }
-
-    /// A text of at most fifteen bytes, through the `tiny` slots.
-    fn tiny(&mut self, t: &str) -> Value {
-        let mut bytes = [0u8; 16];
-        bytes[..t.len()].copy_from_slice(t.as_bytes());
-        Value::Text(self.tiny_at(&bytes, t))
-    }
-
-    /// [`Texts::tiny`] for the text `t` at the start of `bytes` (the input
-    /// after it ignored): its key is the bytes masked to its length, with the
-    /// length in the last byte.
-    fn tiny_at(&mut self, bytes: &[u8; 16], t: &str) -> Arc<str> {
-        let mask = (1u128 << (8 * t.len())) - 1;
-        let key = (u128::from_le_bytes(*bytes) & mask) | ((t.len() as u128) << 120);
-        if self.tiny.is_empty() {
-            self.tiny = vec![(0, None); 1 << Self::TINY_BITS];
-        }
-        // Fibonacci hashing: the top bits of the product pick the slot
-        let folded = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
-        let at = (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::TINY_BITS)) as usize;
-        let slot = &mut self.tiny[at];
-        match &slot.1 {
-            Some(shared) if slot.0 == key => shared.clone(),
-            _ => {
-                let shared: Arc<str> = Arc::from(t);
-                *slot = (key, Some(shared.clone()));
-                shared
-            }
-        }
-    }
 }
 
 /// The values of the top-level `keys` of the JSON object `text` that are strings
 /// (`None` for a key that is absent, null or not a string), or `None` when `text`
 /// is not a JSON object this scan can read. Other values are skipped unparsed.
 pub(super) fn top_level_strings(text: &str, keys: &[&str]) -> Option<Vec<Option<String>>> {
-    let mut texts = Texts::default();
+    let mut scratch = Scratch::default();
     let mut p = Parser {
         b: text.as_bytes(),
         text,
         at: 0,
         depth: 0,
-        texts: &mut texts,
+        scratch: &mut scratch,
     };
     let mut found = vec![None; keys.len()];
     p.eat(b'{')?;
@@ -187,7 +124,7 @@ struct Parser<'t, 'c> {
     text: &'t str,
     at: usize,
     depth: u32,
-    texts: &'c mut Texts,
+    scratch: &'c mut Scratch,
 }
 
 /// The index of the first `"`, `\\` or control character in `b`: where the plain
@@ -388,10 +325,10 @@ impl<'t> Parser<'t, '_> {
                         && short.len() <= 15
                         && let Some(bytes) = self.b.get(start..).and_then(|r| r.first_chunk())
                     {
-                        *out = Value::Text(self.texts.tiny_at(bytes, short));
+                        *out = Value::Text(self.scratch.texts.tiny_at(bytes, short));
                         return Some(());
                     }
-                    *out = self.texts.get(&t);
+                    *out = self.scratch.texts.get(&t);
                     return Some(());
                 }
                 // trimmed only when it needs to be: `trim` walks chars
@@ -440,10 +377,10 @@ impl<'t> Parser<'t, '_> {
                 self.enter()?;
                 self.at += 1;
                 let depth = self.depth as usize;
-                if self.texts.lists.len() <= depth {
-                    self.texts.lists.resize_with(depth + 1, Vec::new);
+                if self.scratch.lists.len() <= depth {
+                    self.scratch.lists.resize_with(depth + 1, Vec::new);
                 }
-                let mut items = std::mem::take(&mut self.texts.lists[depth]);
+                let mut items = std::mem::take(&mut self.scratch.lists[depth]);
                 items.clear();
                 self.ws();
                 if self.peek()? == b']' {
@@ -471,7 +408,7 @@ impl<'t> Parser<'t, '_> {
                 }
                 self.depth -= 1;
                 let list = Value::List(items.drain(..).collect());
-                self.texts.lists[depth] = items;
+                self.scratch.lists[depth] = items;
                 list
             }
             _ => return None,
@@ -643,9 +580,7 @@ impl<'t> Parser<'t, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Key, Parser, Texts, string_stop, top_level_strings};
-    use crate::value::Value;
-    use std::sync::Arc;
+    use super::{Key, Parser, Scratch, string_stop, top_level_strings};
 
     #[test]
     fn top_level_strings_reads_only_the_object_s_own_keys() {
@@ -699,35 +634,6 @@ mod tests {
         }
     }
 
-    fn shared(v: &Value) -> &Arc<str> {
-        match v {
-            Value::Text(t) => t,
-            other => panic!("not a text: {other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_text_read_again_is_shared_and_texts_that_differ_are_not() {
-        let mut texts = Texts::default();
-        // around the 15 bytes the packed slots hold, and texts whose bytes differ
-        // only by a trailing NUL (the packed length tells them apart)
-        let samples = [
-            "",
-            "1",
-            "1\0",
-            "01",
-            "250101015000000",
-            "2501010150000001",
-            "中文",
-        ];
-        let first: Vec<Value> = samples.iter().map(|t| texts.get(t)).collect();
-        for (t, v) in samples.iter().zip(&first) {
-            assert_eq!(&**shared(v), *t);
-            let again = texts.get(t);
-            assert!(Arc::ptr_eq(shared(v), shared(&again)), "{t:?} not shared");
-        }
-    }
-
     #[test]
     fn a_key_is_found_exactly_where_its_bytes_are_whatever_its_length() {
         // names around the 24 bytes compared as words, the key at the end of the
@@ -740,14 +646,14 @@ mod tests {
             let quoted = format!("\"{name}\":");
             for tail in ["", "\"x\",\"y\":1}", "1"] {
                 let text = format!("{quoted}{tail}");
-                let mut texts = Texts::default();
+                let mut scratch = Scratch::default();
                 let mut at = |text: &str, at: usize| {
                     let p = Parser {
                         b: text.as_bytes(),
                         text,
                         at,
                         depth: 0,
-                        texts: &mut texts,
+                        scratch: &mut scratch,
                     };
                     p.looking_at(&key)
                 };
@@ -762,18 +668,6 @@ mod tests {
                     assert!(!at(&changed, 0), "{changed}");
                 }
             }
-        }
-    }
-
-    #[test]
-    fn a_short_text_keyed_from_the_input_is_the_text_read_alone() {
-        let mut texts = Texts::default();
-        for t in ["", "1", "A20", "250101015000000"] {
-            let mut bytes = [b'"'; 16];
-            bytes[..t.len()].copy_from_slice(t.as_bytes());
-            let from_input = texts.tiny_at(&bytes, t);
-            assert_eq!(&*from_input, t);
-            assert!(Arc::ptr_eq(&from_input, shared(&texts.get(t))), "{t:?}");
         }
     }
 }
