@@ -418,8 +418,9 @@ rule per_group "分组" {
 }
 
 /// Native `for` loops (over a visit's records, and over the rows of a table's
-/// `.all(code)`) decide exactly where the interpreter finds something: no line
-/// or visit more, none less.
+/// `.all(code)`) and aggregates over those rows decide exactly where the
+/// interpreter finds something, without deferring: no line or visit more, none
+/// less.
 #[test]
 fn native_for_loops_decide_where_the_interpreter_finds() {
     use heng_runtime::native::Verdict;
@@ -439,6 +440,14 @@ rule for_rows "逐行" {
   for pair in item_pairs.all(line.med_list_codg) where pair.relation == exclusive
   let partner = pair.code_a
   when any(a in visit.feedetail where starts_with(a.med_list_codg, partner))
+  message "x"
+}
+
+rule aggregate_rows "聚合" {
+  each line
+  severity low
+  when count(p in item_pairs.all(line.med_list_codg) where p.relation == exclusive
+             and any(a in visit.feedetail where starts_with(a.med_list_codg, p.code_a))) >= 1
   message "x"
 }
 "#;

@@ -752,15 +752,10 @@ pub fn lookups(program: &Program) -> Vec<(usize, LookupMode)> {
 
 /// Whether native code hands a rule to the interpreter at this step: an expression
 /// (or a function it calls) using what the code generator leaves to the
-/// interpreter (`.all(code)`, `left`, `text`), or a `for` over a list other than
-/// a record list or a table's `.all(code)`.
+/// interpreter (see [`needs_interpreter`]), or a `for` over a list other than a
+/// record list or a table's `.all(code)`.
 pub fn defers(step: &Step, program: &Program) -> bool {
-    let interpreted = |k: &ExprKind| match k {
-        ExprKind::Builtin { op, .. } => matches!(op, Builtin::Left | Builtin::TextOf),
-        ExprKind::Lookup { mode, .. } => *mode == LookupMode::All,
-        _ => false,
-    };
-    let uses = |e: &Expr| program.mentions(e, &interpreted);
+    let uses = |e: &Expr| needs_interpreter(e, program);
     match step {
         Step::For { list, filter, .. } => {
             let list_ok = match &list.kind {
@@ -778,4 +773,29 @@ pub fn defers(step: &Step, program: &Program) -> bool {
         }
         _ => step.exprs().into_iter().any(uses),
     }
+}
+
+/// Whether `e`, or a function it calls, uses what the code generator leaves to the
+/// interpreter: `left`, `text`, or a table's `.all(code)` other than as the list
+/// of an aggregate (whose rows native code loops over).
+fn needs_interpreter(e: &Expr, program: &Program) -> bool {
+    // the lists of the aggregates met so far (`walk` visits parents first)
+    let mut looped: Vec<*const Expr> = Vec::new();
+    let mut found = false;
+    e.walk(&mut |x| match &x.kind {
+        ExprKind::Aggregate { list, .. } => looped.push(&**list),
+        ExprKind::Lookup {
+            mode: LookupMode::All,
+            ..
+        } => found |= !looped.contains(&std::ptr::from_ref(x)),
+        ExprKind::Builtin { op, .. } => found |= matches!(op, Builtin::Left | Builtin::TextOf),
+        ExprKind::Call { func, .. } => {
+            found |= program
+                .functions
+                .get(func.0 as usize)
+                .is_some_and(|f| needs_interpreter(&f.body, program))
+        }
+        _ => {}
+    });
+    found
 }
