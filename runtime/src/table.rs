@@ -1,6 +1,7 @@
 //! Knowledge-base tables: typed rows loaded from CSV, with exact and longest-prefix
 //! lookup by the key column.
 
+mod cell;
 mod load;
 
 pub use load::load_table;
@@ -214,7 +215,7 @@ impl Cells {
 
     /// Sets a cell of the current row; columns must come in increasing order. A
     /// text value in the key column will be indexed.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(&mut self, column: usize, value: Value) {
         if matches!(value, Value::Absent) || column >= self.width {
             return;
