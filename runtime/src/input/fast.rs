@@ -417,23 +417,30 @@ impl<'t> Parser<'t, '_> {
     }
 
     /// A JSON string at `self.at` (the opening quote): borrowed when it has no
-    /// escapes. Control characters defer.
+    /// escapes. Control characters defer. Inlined where it is read (a string
+    /// without escapes is a scan and a slice); escapes are decoded out of line.
+    #[inline(always)]
     fn string(&mut self) -> Option<Cow<'t, str>> {
         if self.peek()? != b'"' {
             return None;
         }
         let start = self.at + 1;
         let stop = string_stop(self.b.get(start..)?)?;
-        let mut i = start + stop;
+        let i = start + stop;
         match self.b[i] {
             b'"' => {
                 self.at = i + 1;
                 // quotes are ASCII, so these are char boundaries of a `str`
-                return self.text.get(start..i).map(Cow::Borrowed);
+                self.text.get(start..i).map(Cow::Borrowed)
             }
-            b'\\' => {}
-            _ => return None,
+            b'\\' => self.escaped(start, i),
+            _ => None,
         }
+    }
+
+    /// The rest of [`Parser::string`] from the first backslash at `i`.
+    #[inline(never)]
+    fn escaped(&mut self, start: usize, mut i: usize) -> Option<Cow<'t, str>> {
         let mut out = String::from(self.text.get(start..i)?);
         loop {
             match *self.b.get(i)? {
