@@ -33,3 +33,20 @@ pub fn declarations_pack(name: &str) -> PathBuf {
     .expect("write heng.toml");
     dir
 }
+
+/// The standard declarations with `rules` in a pack named `name`, loaded.
+#[allow(dead_code, reason = "not every test including this file loads rules")]
+pub fn load_rules(name: &str, rules: &str) -> heng_runtime::pack::Loaded {
+    let dir = declarations_pack(name);
+    std::fs::write(dir.join("rules.heng"), rules).expect("write rules.heng");
+    heng_runtime::pack::load(&dir, &[])
+}
+
+/// The pack `loaded` holds; panics with its diagnostics when it does not check.
+#[allow(dead_code, reason = "not every test including this file loads rules")]
+pub fn checked(loaded: &heng_runtime::pack::Loaded) -> &heng_runtime::pack::Pack {
+    loaded
+        .pack
+        .as_ref()
+        .unwrap_or_else(|| panic!("{:?}", loaded.diagnostics))
+}
