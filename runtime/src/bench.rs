@@ -254,6 +254,7 @@ fn audit_file<'p>(
     let mut errors = open(&out.join("errors.ndjson"))?;
     let mut settled = open(&out.join("settlement.ndjson"))?;
     let mut progress = |_: u64| {};
+    warm(input)?;
     let t = Instant::now();
     // as `heng run` does: grouped by patient first if history rules need it
     let opts = crate::audit::FileRun {
@@ -294,6 +295,18 @@ fn audit_file<'p>(
         })
         .map_err(|e| format!("the run failed: {e}"))?;
     Ok((summary, t.elapsed().as_secs_f64(), settler))
+}
+
+/// Reads `input` through once, so that every timed run finds as much of it in the
+/// system's page cache as the machine holds: otherwise a run's time depends on what
+/// ran before it (on the 2-core machine, after a settlement run had written its
+/// 2 GB, a third of the month was no longer cached and the next run read it from
+/// disk).
+fn warm(input: &Path) -> Result<(), String> {
+    std::fs::File::open(input)
+        .and_then(|mut f| std::io::copy(&mut f, &mut std::io::sink()))
+        .map(drop)
+        .map_err(|e| format!("cannot read {}: {e}", input.display()))
 }
 
 /// Removes a folder when dropped.
