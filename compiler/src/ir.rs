@@ -391,6 +391,24 @@ pub struct Expr {
 }
 
 impl Expr {
+    /// Calls `f` with each name this expression binds for what follows it: the
+    /// `is some(x)` of an `and` chain (names bound inside any other form stay
+    /// local to it, as the checker scopes them).
+    pub fn names_bound(&self, f: &mut impl FnMut(LocalId)) {
+        match &self.kind {
+            ExprKind::IsSome { bind: Some(l), .. } => f(*l),
+            ExprKind::Binary {
+                op: BinOp::And,
+                lhs,
+                rhs,
+            } => {
+                lhs.names_bound(f);
+                rhs.names_bound(f);
+            }
+            _ => {}
+        }
+    }
+
     /// Calls `f` on this expression and every expression inside it, parents first.
     pub fn walk(&self, f: &mut impl FnMut(&Expr)) {
         f(self);

@@ -246,11 +246,20 @@ impl Fired<'_> {
         conditions_hold: false,
     };
 
-    /// Whether condition `c` need not be evaluated.
+    /// Whether condition `c` need not be evaluated: it holds, and native code kept
+    /// the value of every name it binds.
     fn holds(&self, c: &Expr) -> bool {
-        let mut binds = false;
-        c.walk(&mut |e| binds |= matches!(e.kind, ExprKind::IsSome { bind: Some(_), .. }));
-        self.conditions_hold && !binds
+        if !self.conditions_hold {
+            return false;
+        }
+        let mut kept = true;
+        c.names_bound(&mut |l| kept &= self.value(l).is_some());
+        kept
+    }
+
+    /// The value native code kept for `local`.
+    fn value(&self, local: LocalId) -> Option<&Value> {
+        self.lets.iter().find(|(l, _)| *l == local).map(|(_, v)| v)
     }
 }
 
@@ -315,13 +324,21 @@ impl<'e, 'a, 'v> Cx<'e, 'a, 'v> {
         for (k, step) in steps.iter().enumerate() {
             match step {
                 Step::Let(local, e) => {
-                    let v = match self.fired.lets.iter().find(|(l, _)| l == local) {
-                        Some((_, v)) => v.clone(),
+                    let v = match self.fired.value(*local) {
+                        Some(v) => v.clone(),
                         None => self.eval(e, frame)?,
                     };
                     store(frame, *local, v, e.span)?;
                 }
-                Step::When(c) | Step::Unless(c) if self.fired.holds(c) => {}
+                Step::When(c) | Step::Unless(c) if self.fired.holds(c) => {
+                    let mut kept = Ok(());
+                    c.names_bound(&mut |l| {
+                        if let (Ok(()), Some(v)) = (&kept, self.fired.value(l)) {
+                            kept = store(frame, l, v.clone(), c.span);
+                        }
+                    });
+                    kept?;
+                }
                 Step::When(c) => {
                     if !self.eval_bool(c, frame)? {
                         return Ok(());

@@ -166,6 +166,14 @@ impl Patient {
         self.order()
     }
 
+    /// The line of `history.lines` at `rank` (its position in time order).
+    pub fn line_at(&self, rank: usize) -> Option<&Value> {
+        let &(vi, li) = self.order().get(rank)?;
+        self.fields
+            .lines(self.visits().get(vi as usize)?)
+            .get(li as usize)
+    }
+
     /// The visits in time order.
     pub fn visits(&self) -> &[Value] {
         self.visits.as_list()

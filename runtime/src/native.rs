@@ -599,7 +599,7 @@ impl NativeEngine<'_> {
             }
             let rule = &rules[d.rule];
             let lets = match (d.verdict, d.line, self.plan[at].1) {
-                (Verdict::Fires, Some(k), Plan::Line(j)) => self.kept_lets(j, k, prepared),
+                (Verdict::Fires, Some(k), Plan::Line(j)) => self.kept_lets(j, k, prepared, patient),
                 _ => Vec::new(),
             };
             let fired = Fired {
@@ -621,10 +621,17 @@ impl NativeEngine<'_> {
         out
     }
 
-    /// The `let`s fused line rule `j` kept when it fired on line `k` of the visit
-    /// last decided on this thread, as values (empty when it keeps none, or one
-    /// cannot be read back: the interpreter then computes them all).
-    fn kept_lets(&self, j: usize, k: usize, prepared: &Prepared) -> Vec<(LocalId, Value)> {
+    /// The names fused line rule `j` kept when it fired on line `k` of the visit
+    /// last decided on this thread, as values: those that can be read back (a
+    /// record only as one of the patient's visits or lines); the interpreter
+    /// computes the others.
+    fn kept_lets(
+        &self,
+        j: usize,
+        k: usize,
+        prepared: &Prepared,
+        patient: Option<&Patient>,
+    ) -> Vec<(LocalId, Value)> {
         let (before, kept) = &self.line_lets[j];
         if kept.is_empty() {
             return Vec::new();
@@ -632,18 +639,55 @@ impl NativeEngine<'_> {
         let from = k * self.lets_per_line + before;
         let words: usize = kept.iter().map(|(_, _, w)| w).sum();
         STATUS.with_borrow(|(_, lets)| {
-            let Some(stored) = lets.get(from..from + words) else {
+            let Some(mut stored) = lets.get(from..from + words) else {
                 return Vec::new();
             };
             let guard = self.interner.read();
-            let mut words = stored.iter().copied();
-            kept.iter()
-                .map(|&(local, ty, _)| {
-                    indicators::value_of_words(ty, &mut words, &guard.texts, &prepared.locals)
-                        .map(|v| (local, v))
-                })
-                .collect::<Option<Vec<_>>>()
-                .unwrap_or_default()
+            let mut out = Vec::with_capacity(kept.len());
+            for &(local, ty, w) in kept {
+                let (words, rest) = stored.split_at(w.min(stored.len()));
+                stored = rest;
+                if let Some(v) = self.kept_value(ty, words, &guard.texts, prepared, patient) {
+                    out.push((local, v));
+                }
+            }
+            out
         })
+    }
+
+    /// A kept value of type `ty` from its `words`.
+    fn kept_value(
+        &self,
+        ty: &heng_compiler::types::Type,
+        words: &[u64],
+        texts: &[std::sync::Arc<str>],
+        prepared: &Prepared,
+        patient: Option<&Patient>,
+    ) -> Option<Value> {
+        use heng_compiler::types::Type;
+        match ty {
+            Type::Option(inner) => match words.split_first()? {
+                (0, _) => Some(Value::Absent),
+                (_, rest) => self.kept_value(inner, rest, texts, prepared, patient),
+            },
+            Type::Row(t) => Some(Value::Row(t.0, *words.first()? as u32)),
+            Type::Record(r) => {
+                // compiled code holds a record as its address in the arena; the
+                // hidden word of a patient's visit or line is its rank in time order
+                let hidden = self.layout.shape(Of::Record(*r)).hidden? as usize / 8;
+                let base = prepared.arena.as_ptr() as u64;
+                let at = words.first()?.checked_sub(base)? as usize / 8;
+                let rank = (*prepared.arena.get(at + hidden)? & 0xffff_ffff) as usize;
+                let patient = patient?;
+                match Some(*r) {
+                    v if v == self.pack.program.visit => patient.visits().get(rank).cloned(),
+                    l if l == self.line_record => patient.line_at(rank).cloned(),
+                    _ => None,
+                }
+            }
+            ty => {
+                indicators::value_of_words(ty, &mut words.iter().copied(), texts, &prepared.locals)
+            }
+        }
     }
 }

@@ -172,6 +172,7 @@ impl<'t> Parser<'t, '_> {
     /// Whether the text at `self.at` starts with `key`: the next 24 bytes
     /// compared with the key's words under its masks, without a branch per
     /// byte or a bounds check per word (slice equality would call `memcmp`).
+    #[inline(always)]
     fn looking_at(&self, key: &Key) -> bool {
         let here = &self.b[self.at.min(self.b.len())..];
         match here.first_chunk::<{ Key::BYTES }>() {

@@ -1,10 +1,10 @@
 //! What the code generator decides about a program before compiling it: the
 //! lookups the interner resolves, the steps it leaves to the interpreter, and the
-//! `let`s whose values compiled code keeps for rendering.
+//! names (`let`s and what `when`s bind) whose values compiled code keeps for rendering.
 
 use super::repr;
 use heng_compiler::ir::{
-    Builtin, Expr, ExprKind, LocalId, LookupMode, Program, Rule, Settlement, Step,
+    BinOp, Builtin, Expr, ExprKind, LocalId, LookupMode, Program, Rule, Settlement, Step,
 };
 use heng_compiler::types::Type;
 
@@ -26,21 +26,64 @@ pub fn group_words(ty: &Type) -> Option<usize> {
     }
 }
 
-/// The `let`s of an `each line` rule whose values its compiled code keeps for each
+/// The names of an `each line` rule whose values its compiled code keeps for each
 /// line it fires on, so that rendering the finding need not compute them again:
-/// those of a type that can be handed back as a value ([`group_words`]), in a rule
-/// without `for` (which fires once per element). With the words each takes.
-pub fn kept_lets(rule: &Rule) -> Vec<(LocalId, &Type, usize)> {
+/// its `let`s and the names its `when`s bind (`is some(x)`), those of a type that
+/// can be handed back as a value ([`kept_value_words`]), in a rule without `for`
+/// (which fires once per element). With the words each takes.
+pub fn kept_lets<'a>(rule: &'a Rule) -> Vec<(LocalId, &'a Type, usize)> {
     if !fires_once(rule) {
         return Vec::new();
     }
-    rule.steps
-        .iter()
-        .filter_map(|s| match s {
-            Step::Let(l, e) => group_words(&e.ty).map(|w| (*l, &e.ty, w)),
+    let mut kept = Vec::new();
+    for s in &rule.steps {
+        let mut keep = |l: LocalId, ty: &'a Type| {
+            if let Some(w) = kept_value_words(ty) {
+                kept.push((l, ty, w));
+            }
+        };
+        match s {
+            Step::Let(l, e) => keep(*l, &e.ty),
+            Step::When(c) => c.names_bound(&mut |l| {
+                if let Some(ty) = bound_type(c, l) {
+                    keep(l, ty)
+                }
+            }),
+            _ => {}
+        }
+    }
+    kept
+}
+
+/// The type of the value `is some(l)` binds in condition `c` (in its `and` chain,
+/// where [`Expr::names_bound`] finds the names).
+fn bound_type(c: &Expr, l: LocalId) -> Option<&Type> {
+    match &c.kind {
+        ExprKind::IsSome {
+            expr,
+            bind: Some(b),
+        } if *b == l => match &expr.ty {
+            Type::Option(inner) => Some(inner),
             _ => None,
-        })
-        .collect()
+        },
+        ExprKind::Binary {
+            op: BinOp::And,
+            lhs,
+            rhs,
+        } => bound_type(lhs, l).or_else(|| bound_type(rhs, l)),
+        _ => None,
+    }
+}
+
+/// Words a kept value of type `ty` takes: those of [`group_words`], and one for a
+/// table row (its number) or a record (its byte offset in the arena), which
+/// rendering maps back to the row or the record's value.
+pub fn kept_value_words(ty: &Type) -> Option<usize> {
+    match ty {
+        Type::Row(_) | Type::Record(_) => Some(1),
+        Type::Option(t) => kept_value_words(t).map(|n| n + 1),
+        t => group_words(t),
+    }
 }
 
 /// Whether `rule` fires at most once per line or visit (it has no `for`): where
@@ -126,4 +169,35 @@ fn needs_interpreter(e: &Expr, program: &Program) -> bool {
         _ => {}
     });
     found
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_rule_keeps_its_lets_and_the_names_its_whens_bind_for_rendering() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let pack = crate::pack::load(&root.join("stdlib-rules"), &[])
+            .pack
+            .unwrap();
+        let kept = |id: &str| -> Vec<String> {
+            let rule = pack.program.rules.iter().find(|r| r.id == id).unwrap();
+            kept_lets(rule)
+                .iter()
+                .map(|(_, ty, words)| format!("{ty:?} in {words}"))
+                .collect()
+        };
+        // `when drug_classes.prefix(…) is some(cls)` and `… is some(earlier)`:
+        // a table row (its number) and a fee line (its address), a word each
+        assert_eq!(
+            kept("duplicate_medication"),
+            ["Row(TableId(7)) in 1", "Record(RecordId(3)) in 1"]
+        );
+        // `limit`, `freq`, `period` from the `when`s, then the `let`s `before`, `after`
+        assert_eq!(kept("freq_limit").len(), 5);
+        // a rule with `for` fires once per element: nothing is kept
+        assert!(kept("exclusive_items").is_empty());
+    }
 }
