@@ -260,7 +260,7 @@ fn audit_file<'p>(
     let opts = crate::audit::FileRun {
         threads,
         block_bytes: 512 << 10,
-        memory_budget: 1 << 30,
+        memory_budget: crate::group::default_memory_budget(),
         scratch: out.to_path_buf(),
         history: &crate::history::NoHistory,
     };

@@ -50,6 +50,33 @@ pub struct GroupSummary {
     pub bytes_spilled: u64,
 }
 
+/// The memory budget when none is given: a quarter of the memory available
+/// as the run starts (Linux's `MemAvailable`), between 256 MiB and 4 GiB; 1 GiB
+/// where that cannot be read. A machine with memory to spare spills nothing a
+/// month's run holds (its 2 GB of settlement lines fit half of 4 GiB); a small
+/// one spills sooner rather than swapping.
+pub fn default_memory_budget() -> u64 {
+    budget_for(
+        std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|m| mem_available(&m)),
+    )
+}
+
+fn budget_for(available: Option<u64>) -> u64 {
+    available.map_or(1 << 30, |a| (a / 4).clamp(256 << 20, 4 << 30))
+}
+
+/// `MemAvailable` of a `/proc/meminfo` text, in bytes.
+fn mem_available(meminfo: &str) -> Option<u64> {
+    let kib = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))?
+        .trim()
+        .strip_suffix("kB")?;
+    kib.trim().parse::<u64>().ok()?.checked_mul(1024)
+}
+
 /// A visit's place in the grouped order, and its line.
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Entry {
@@ -435,6 +462,27 @@ fn read_entry(r: &mut impl Read) -> io::Result<Option<Entry>> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_default_budget_is_a_quarter_of_the_memory_available_within_bounds() {
+        let meminfo =
+            |kib: u64| format!("MemTotal: 99 kB\nMemFree: 1 kB\nMemAvailable: {kib:>12} kB\n");
+        let gib = 1u64 << 30;
+        assert_eq!(mem_available(&meminfo(24 << 20)), Some(24 * gib));
+        assert_eq!(budget_for(mem_available(&meminfo(8 << 20))), 2 * gib);
+        assert_eq!(
+            budget_for(mem_available(&meminfo(64 << 20))),
+            4 * gib,
+            "at most 4 GiB"
+        );
+        assert_eq!(
+            budget_for(mem_available(&meminfo(512 << 10))),
+            256 << 20,
+            "at least 256 MiB"
+        );
+        assert_eq!(mem_available("MemTotal: 99 kB\n"), None);
+        assert_eq!(budget_for(None), gib, "1 GiB when unknown");
+    }
 
     /// What grouping must produce: a stable sort by (the patient's first line,
     /// begntime, line), lines without a patient on their own.

@@ -23,9 +23,10 @@ pub struct Args {
     #[arg(long)]
     errors: Option<PathBuf>,
     /// Memory for visits held before a sorted run is spilled to disk, e.g. 512M,
-    /// 2G or a number of bytes.
-    #[arg(long, value_parser = parse_size, default_value = "1G")]
-    memory_budget: u64,
+    /// 2G or a number of bytes. Default: a quarter of the memory available,
+    /// between 256M and 4G (1G where that cannot be read).
+    #[arg(long, value_parser = parse_size)]
+    memory_budget: Option<u64>,
     /// Folder for spilled runs (default: the system's temporary folder).
     #[arg(long)]
     scratch: Option<PathBuf>,
@@ -80,7 +81,9 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         None => Box::new(std::io::stderr()),
     };
     let opts = Options {
-        memory_budget: args.memory_budget,
+        memory_budget: args
+            .memory_budget
+            .unwrap_or_else(heng_runtime::group::default_memory_budget),
         scratch: args.scratch.unwrap_or_else(std::env::temp_dir),
         threads: args
             .threads

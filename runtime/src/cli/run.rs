@@ -77,9 +77,11 @@ pub struct Args {
     /// Memory held before spilling to disk, e.g. 512M or 2G: for grouping an
     /// input not grouped by patient when rules read history or the run settles,
     /// and for results held until the run has seen the input is grouped (half
-    /// for settlement lines, a quarter each for findings and errors).
-    #[arg(long, value_parser = super::group::parse_size, default_value = "1G")]
-    memory_budget: u64,
+    /// for settlement lines, a quarter each for findings and errors). Default: a
+    /// quarter of the memory available, between 256M and 4G (1G where that
+    /// cannot be read).
+    #[arg(long, value_parser = super::group::parse_size)]
+    memory_budget: Option<u64>,
     /// Folder for that grouping's scratch files (default: the system's
     /// temporary folder).
     #[arg(long)]
@@ -289,7 +291,9 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
     let file_run = FileRun {
         threads,
         block_bytes: args.block_kib as usize * 1024,
-        memory_budget: args.memory_budget,
+        memory_budget: args
+            .memory_budget
+            .unwrap_or_else(heng_runtime::group::default_memory_budget),
         scratch,
         history: &history,
     };
