@@ -154,7 +154,7 @@ impl Settler<'_> {
         let mut seen: HashMap<Vec<u8>, Result<Vec<String>, EvalError>, foldhash::fast::FixedState> =
             HashMap::default();
         let mut filled = next();
-        while from.read_until(b'\n', &mut line)? > 0 {
+        while read_line(from, &mut line)? > 0 {
             if filled.out.len() >= FILLED
                 && tx.send(Ok(std::mem::replace(&mut filled, next()))).is_err()
             {
@@ -227,6 +227,27 @@ impl Settler<'_> {
     }
 }
 
+/// [`std::io::BufRead::read_until`] a newline, searching with the memchr crate
+/// (std's byte search was a fifth of the filling thread's time on the month).
+fn read_line(from: &mut dyn std::io::BufRead, line: &mut Vec<u8>) -> std::io::Result<usize> {
+    let start = line.len();
+    loop {
+        let buf = match from.fill_buf() {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            read => read?,
+        };
+        let (take, done) = match memchr::memchr(b'\n', buf) {
+            Some(i) => (i + 1, true),
+            None => (buf.len(), buf.is_empty()),
+        };
+        line.extend_from_slice(&buf[..take]);
+        from.consume(take);
+        if done {
+            return Ok(line.len() - start);
+        }
+    }
+}
+
 /// A saved value read back from a hole, as its type says.
 fn saved_value(j: &serde_json::Value, ty: &Type) -> Value {
     let ty = match ty {
@@ -244,5 +265,30 @@ fn saved_value(j: &serde_json::Value, ty: &Type) -> Value {
         }
         (serde_json::Value::String(t), _) => Value::Text(t.as_str().into()),
         _ => Value::Absent,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    #[test]
+    fn a_line_is_read_whole_across_buffer_ends_and_the_last_without_its_newline() {
+        let text = b"first line\n\nthird, longer than the buffer\nlast";
+        let mut from = std::io::BufReader::with_capacity(4, &text[..]);
+        let mut lines = Vec::new();
+        let mut line = Vec::new();
+        while super::read_line(&mut from, &mut line).unwrap() > 0 {
+            lines.push(String::from_utf8(std::mem::take(&mut line)).unwrap());
+        }
+        assert_eq!(
+            lines,
+            [
+                "first line\n",
+                "\n",
+                "third, longer than the buffer\n",
+                "last"
+            ]
+        );
     }
 }
