@@ -5,6 +5,7 @@ mod check;
 mod explain_error;
 mod r#gen;
 mod group;
+mod lsp;
 mod run;
 mod test;
 
@@ -43,6 +44,9 @@ enum Command {
     /// Write a batch grouped by patient, each patient's visits in time order
     /// (spilling to disk past a memory budget).
     Group(group::Args),
+    /// The language server for editors, on standard input and output:
+    /// diagnostics as you type, hover.
+    Lsp(lsp::Args),
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
@@ -126,6 +130,7 @@ pub fn main() -> ExitCode {
         Command::Bench(a) => bench::run(a, lang),
         Command::Gen(a) => r#gen::run(a, lang),
         Command::Group(a) => group::run(a, lang),
+        Command::Lsp(a) => lsp::run(a, lang),
     }
 }
 

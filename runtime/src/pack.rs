@@ -77,6 +77,23 @@ struct PackSection {
     description: Option<String>,
 }
 
+thread_local! {
+    /// The texts [`load_open`] reads instead of the files at their paths.
+    static OPEN: std::cell::RefCell<std::collections::HashMap<PathBuf, String>> =
+        std::cell::RefCell::default();
+}
+
+/// The text of the pack file at `path`: an editor's unsaved text during
+/// [`load_open`], else the file's.
+fn read_text(path: &Path) -> std::io::Result<String> {
+    let open = OPEN.with_borrow(|open| {
+        std::path::absolute(path)
+            .ok()
+            .and_then(|p| open.get(&p).cloned())
+    });
+    open.map_or_else(|| std::fs::read_to_string(path), Ok)
+}
+
 fn display_path(p: &Path) -> String {
     let cwd = std::env::current_dir().unwrap_or_default();
     p.strip_prefix(&cwd).unwrap_or(p).display().to_string()
@@ -126,7 +143,7 @@ fn read_manifest(
 ) -> Option<imports::PackDir> {
     let manifest_path = dir.join("heng.toml");
     let shown_manifest = display_path(&manifest_path);
-    let manifest_text = match std::fs::read_to_string(&manifest_path) {
+    let manifest_text = match read_text(&manifest_path) {
         Ok(t) => t,
         Err(e) => {
             let message = text!("无法读取 {}:{}", "cannot read {}: {}", shown_manifest, e);
@@ -183,7 +200,7 @@ fn add_sources(dir: &Path, sources: &mut SourceMap, diags: &mut Vec<Diagnostic>)
     files.sort();
     for f in &files {
         let shown = display_path(f);
-        match std::fs::read_to_string(f) {
+        match read_text(f) {
             Ok(t) => {
                 sources.add(shown, t);
             }
@@ -195,6 +212,15 @@ fn add_sources(dir: &Path, sources: &mut SourceMap, diags: &mut Vec<Diagnostic>)
             )),
         }
     }
+}
+
+/// [`load`], reading the pack files an editor has open (by absolute path) from
+/// `open` rather than from disk: what the language server checks as the user types.
+pub fn load_open(dir: &Path, open: std::collections::HashMap<PathBuf, String>) -> Loaded {
+    OPEN.set(open);
+    let loaded = load(dir, &[]);
+    OPEN.with_borrow_mut(std::collections::HashMap::clear);
+    loaded
 }
 
 /// Loads the pack in `dir` with the packs it imports, applying `overrides`

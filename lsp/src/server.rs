@@ -1,0 +1,252 @@
+//! The server loop: documents as the editor has them, each pack checked again
+//! after every change to one of its files, diagnostics published for all of the
+//! pack's files (an empty list clears a file that has none left), hover
+//! answered from the pack's last program.
+
+use crate::diagnostics::to_lsp;
+use crate::hover::{describe, word_at};
+use crate::position::{Encoding, offset};
+use heng_compiler::diagnostic::{Diagnostic, Lang};
+use heng_compiler::ir::Program;
+use heng_compiler::source::{FileId, SourceMap};
+use lsp_server::{Connection, Message, Notification, Request, Response};
+use lsp_types::notification::Notification as _;
+use lsp_types::request::Request as _;
+use lsp_types::{
+    Hover, HoverContents, HoverParams, InitializeParams, MarkupContent, MarkupKind,
+    PositionEncodingKind, PublishDiagnosticsParams, ServerCapabilities, ServerInfo,
+    TextDocumentSyncKind, Url,
+};
+use std::collections::{BTreeMap, HashMap};
+use std::error::Error;
+use std::path::{Path, PathBuf};
+
+/// What checking a pack gave.
+pub struct Checked {
+    /// Every file the pack's check read, named as the runtime names them
+    /// (relative to the working directory where possible).
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The checked program, when the pack has no errors.
+    pub program: Option<Program>,
+    /// The parameters' values in effect, in `program.params` order.
+    pub param_values: Vec<String>,
+}
+
+/// Checks the pack in folder `root`, reading the files an editor has open (by
+/// absolute path) from `open`.
+pub type Check<'a> = dyn Fn(&Path, HashMap<PathBuf, String>) -> Checked + 'a;
+
+type Failure = Box<dyn Error + Send + Sync>;
+
+/// Serves `connection` until the client shuts the server down.
+pub fn serve(connection: &Connection, check: &Check, lang: Lang) -> Result<(), Failure> {
+    let (id, params) = connection.initialize_start()?;
+    let params: InitializeParams = serde_json::from_value(params)?;
+    let utf8 = params
+        .capabilities
+        .general
+        .and_then(|g| g.position_encodings)
+        .is_some_and(|e| e.contains(&PositionEncodingKind::UTF8));
+    let encoding = if utf8 {
+        Encoding::Utf8
+    } else {
+        Encoding::Utf16
+    };
+    let capabilities = ServerCapabilities {
+        position_encoding: Some(if utf8 {
+            PositionEncodingKind::UTF8
+        } else {
+            PositionEncodingKind::UTF16
+        }),
+        text_document_sync: Some(TextDocumentSyncKind::FULL.into()),
+        hover_provider: Some(true.into()),
+        ..ServerCapabilities::default()
+    };
+    let result = lsp_types::InitializeResult {
+        capabilities,
+        server_info: Some(ServerInfo {
+            name: "heng".to_string(),
+            version: Some(env!("CARGO_PKG_VERSION").to_string()),
+        }),
+    };
+    connection.initialize_finish(id, serde_json::to_value(result)?)?;
+    let mut server = Server {
+        connection,
+        check,
+        lang,
+        encoding,
+        open: HashMap::new(),
+        packs: HashMap::new(),
+    };
+    for message in &connection.receiver {
+        match message {
+            Message::Request(request) => {
+                if connection.handle_shutdown(&request)? {
+                    return Ok(());
+                }
+                server.request(request)?;
+            }
+            Message::Notification(n) => server.notification(n)?,
+            Message::Response(_) => {}
+        }
+    }
+    Ok(())
+}
+
+struct Server<'a> {
+    connection: &'a Connection,
+    check: &'a Check<'a>,
+    lang: Lang,
+    encoding: Encoding,
+    /// The open documents' texts, by absolute path.
+    open: HashMap<PathBuf, String>,
+    /// Per pack folder: the files last published to, and the last program.
+    packs: HashMap<PathBuf, Pack>,
+}
+
+#[derive(Default)]
+struct Pack {
+    published: Vec<Url>,
+    program: Option<(Program, Vec<String>)>,
+}
+
+impl Server<'_> {
+    fn notification(&mut self, n: Notification) -> Result<(), Failure> {
+        use lsp_types::notification::{
+            DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
+        };
+        let changed = match n.method.as_str() {
+            DidOpenTextDocument::METHOD => {
+                let p: lsp_types::DidOpenTextDocumentParams = serde_json::from_value(n.params)?;
+                let path = file_path(&p.text_document.uri);
+                path.inspect(|path| {
+                    self.open.insert(path.clone(), p.text_document.text);
+                })
+            }
+            DidChangeTextDocument::METHOD => {
+                let p: lsp_types::DidChangeTextDocumentParams = serde_json::from_value(n.params)?;
+                let path = file_path(&p.text_document.uri);
+                // full synchronisation: the last change holds the whole text
+                match (path, p.content_changes.into_iter().last()) {
+                    (Some(path), Some(change)) => {
+                        self.open.insert(path.clone(), change.text);
+                        Some(path)
+                    }
+                    _ => None,
+                }
+            }
+            DidSaveTextDocument::METHOD => {
+                let p: lsp_types::DidSaveTextDocumentParams = serde_json::from_value(n.params)?;
+                file_path(&p.text_document.uri)
+            }
+            DidCloseTextDocument::METHOD => {
+                let p: lsp_types::DidCloseTextDocumentParams = serde_json::from_value(n.params)?;
+                let path = file_path(&p.text_document.uri);
+                path.inspect(|path| {
+                    self.open.remove(path);
+                })
+            }
+            _ => None,
+        };
+        match changed.as_deref().and_then(pack_root) {
+            Some(root) => self.check_pack(&root),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks the pack in `root` and publishes its diagnostics.
+    fn check_pack(&mut self, root: &Path) -> Result<(), Failure> {
+        let checked = (self.check)(root, self.open.clone());
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let uri_of = |file: FileId| {
+            let shown = Path::new(&checked.sources.get(file).path);
+            let path = cwd.join(shown);
+            let is_pack_file = path.extension().is_some_and(|e| e == "heng")
+                || path.file_name().is_some_and(|n| n == "heng.toml");
+            is_pack_file
+                .then(|| Url::from_file_path(&path).ok())
+                .flatten()
+        };
+        // every file of the pack gets a list, empty or not
+        let mut by_file: BTreeMap<Url, Vec<lsp_types::Diagnostic>> = checked
+            .sources
+            .files()
+            .filter_map(|(f, _)| uri_of(f))
+            .map(|u| (u, Vec::new()))
+            .collect();
+        for d in &checked.diagnostics {
+            if let Some(uri) = uri_of(d.primary.span.file) {
+                let shown = to_lsp(d, &checked.sources, &uri_of, self.lang, self.encoding);
+                by_file.entry(uri).or_default().push(shown);
+            }
+        }
+        let pack = self.packs.entry(root.to_path_buf()).or_default();
+        for gone in std::mem::take(&mut pack.published) {
+            by_file.entry(gone).or_default();
+        }
+        pack.published = by_file.keys().cloned().collect();
+        if let Some(program) = checked.program {
+            pack.program = Some((program, checked.param_values));
+        }
+        for (uri, diagnostics) in by_file {
+            let params = PublishDiagnosticsParams::new(uri, diagnostics, None);
+            self.connection
+                .sender
+                .send(Message::Notification(Notification::new(
+                    lsp_types::notification::PublishDiagnostics::METHOD.to_string(),
+                    params,
+                )))?;
+        }
+        Ok(())
+    }
+
+    fn request(&mut self, request: Request) -> Result<(), Failure> {
+        let response = match request.method.as_str() {
+            lsp_types::request::HoverRequest::METHOD => {
+                let p: HoverParams = serde_json::from_value(request.params)?;
+                let hover = self.hover(&p);
+                Response::new_ok(request.id, hover)
+            }
+            _ => Response::new_err(
+                request.id,
+                lsp_server::ErrorCode::MethodNotFound as i32,
+                format!("heng lsp does not answer {}", request.method),
+            ),
+        };
+        self.connection.sender.send(Message::Response(response))?;
+        Ok(())
+    }
+
+    fn hover(&self, p: &HoverParams) -> Option<Hover> {
+        let at = &p.text_document_position_params;
+        let path = file_path(&at.text_document.uri)?;
+        let text = match self.open.get(&path) {
+            Some(t) => t.clone(),
+            None => std::fs::read_to_string(&path).ok()?,
+        };
+        let (program, values) = self.packs.get(&pack_root(&path)?)?.program.as_ref()?;
+        let word = word_at(&text, offset(&text, at.position, self.encoding))?;
+        let value = describe(program, values, word)?;
+        Some(Hover {
+            contents: HoverContents::Markup(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value,
+            }),
+            range: None,
+        })
+    }
+}
+
+/// The absolute path of a `file:` document.
+fn file_path(uri: &Url) -> Option<PathBuf> {
+    uri.to_file_path().ok()
+}
+
+/// The pack folder holding `file`: the nearest folder above it with a heng.toml.
+fn pack_root(file: &Path) -> Option<PathBuf> {
+    file.ancestors()
+        .skip(1)
+        .find(|d| d.join("heng.toml").is_file())
+        .map(Path::to_path_buf)
+}
