@@ -142,12 +142,33 @@ pub struct Settler<'p> {
     /// The visit outputs and the line outputs, in order.
     visit_outputs: Vec<Output>,
     line_outputs: Vec<Output>,
+    /// The keys a line is written with ([`FIXED`], then the outputs'), as a
+    /// deferring settler's held lines code them (`holes::code`).
+    held_keys: Vec<String>,
+    /// [`FIXED`] as held lines code them.
+    held_fixed: [String; 4],
 }
+
+/// The keys of a settlement line that are not outputs: `{"mdtrt_id":`,
+/// `,"psn_no":`, `,"feedetail":[` and a line's `{"feedetl_sn":`.
+const FIXED: [&str; 4] = [
+    "{\"mdtrt_id\":",
+    ",\"psn_no\":",
+    ",\"feedetail\":[",
+    "{\"feedetl_sn\":",
+];
+
+/// Zero money as an output's value is written.
+const ZERO: &str = "\"0.00\"";
 
 /// An output as it is written.
 struct Output {
     /// `,"name":`
     key: String,
+    /// `key` in a deferring settler's held lines (`holes::code`), and `key`
+    /// with the value [`ZERO`] (the most frequent by far).
+    code: String,
+    zero_code: String,
     ty: Type,
     /// It comes after the batch totals (`SettleStep::Bind::after_totals`).
     after_totals: bool,
@@ -189,37 +210,62 @@ impl<'p> Settler<'p> {
             .visit
             .and_then(|v| program.record(v).field("begntime"))
             .ok_or("the Visit record has no `begntime`")?;
-        Ok(Some(Settler {
-            pack,
-            settlement,
-            year_start,
-            start,
-            begntime,
-            sn: program
-                .fee_line_record()
-                .and_then(|r| program.record(r).field("feedetl_sn")),
-            // known without a first pass when each is zero whatever the visits
-            totals: Evaluator::new(program, &pack.params, &pack.tables)
-                .totals_are_zero(settlement)
-                .then(|| vec![Decimal::ZERO; settlement.totals.len()]),
-            collected: Mutex::new(vec![Decimal::ZERO; settlement.totals.len()]),
-            grouped: false,
-            visit_outputs: outputs(settlement.visit_steps.iter().filter_map(|s| match s {
-                SettleStep::Bind {
-                    name,
-                    expr,
-                    output: true,
-                    after_totals,
-                    ..
-                } => Some((name.as_str(), &expr.ty, *after_totals)),
-                _ => None,
-            })),
-            line_outputs: outputs(
+        Ok(Some(
+            Settler {
+                pack,
+                settlement,
+                year_start,
+                start,
+                begntime,
+                sn: program
+                    .fee_line_record()
+                    .and_then(|r| program.record(r).field("feedetl_sn")),
+                // known without a first pass when each is zero whatever the visits
+                totals: Evaluator::new(program, &pack.params, &pack.tables)
+                    .totals_are_zero(settlement)
+                    .then(|| vec![Decimal::ZERO; settlement.totals.len()]),
+                collected: Mutex::new(vec![Decimal::ZERO; settlement.totals.len()]),
+                grouped: false,
+                visit_outputs: outputs(settlement.visit_steps.iter().filter_map(|s| match s {
+                    SettleStep::Bind {
+                        name,
+                        expr,
+                        output: true,
+                        after_totals,
+                        ..
+                    } => Some((name.as_str(), &expr.ty, *after_totals)),
+                    _ => None,
+                })),
+                line_outputs: Vec::new(),
+                held_keys: Vec::new(),
+                held_fixed: Default::default(),
+            }
+            .with_outputs(
                 program.record(settlement.line_record).fields[1..]
                     .iter()
                     .map(|f| (f.name.as_str(), &f.ty, false)),
             ),
-        }))
+        ))
+    }
+
+    /// This settler with its line outputs, and every output's held code.
+    fn with_outputs<'a>(
+        mut self,
+        line_outputs: impl Iterator<Item = (&'a str, &'a Type, bool)>,
+    ) -> Settler<'p> {
+        self.line_outputs = outputs(line_outputs);
+        let outputs = self.visit_outputs.iter_mut().chain(&mut self.line_outputs);
+        self.held_fixed = std::array::from_fn(|i| holes::code(i, FIXED[i]));
+        let mut keys: Vec<String> = FIXED.iter().map(|k| k.to_string()).collect();
+        for o in outputs {
+            o.code = holes::code(keys.len(), &o.key);
+            keys.push(o.key.clone());
+            let zero = format!("{}{ZERO}", o.key);
+            o.zero_code = holes::code(keys.len(), &zero);
+            keys.push(zero);
+        }
+        self.held_keys = keys;
+        self
     }
 
     /// Whether this settler is collecting batch totals (a first pass) and
@@ -365,34 +411,40 @@ impl<'p> Settler<'p> {
     /// out; amounts have at least two decimals.
     fn json(&self, visit: &Visit, s: &Settled) -> String {
         let program = &self.pack.program;
+        let deferring = self.deferring();
+        // a held line codes its keys
+        let fixed = |i: usize| match deferring {
+            true => self.held_fixed[i].as_str(),
+            false => FIXED[i],
+        };
         let mut out = String::with_capacity(256 + 160 * s.lines.len());
-        out.push_str("{\"mdtrt_id\":");
+        out.push_str(fixed(0));
         json_text::push_string(&mut out, &visit.mdtrt_id);
-        out.push_str(",\"psn_no\":");
+        out.push_str(fixed(1));
         json_text::push_string(&mut out, &visit.psn_no);
         let mut holes = 0;
         for (o, value) in self.visit_outputs.iter().zip(&s.visit) {
-            match self.deferring() && o.after_totals {
+            match deferring && o.after_totals {
                 true => {
                     holes::push(&mut out, (holes == 0).then_some((visit, &s.saved[..])));
                     holes += 1;
                 }
-                false => push_output(&mut out, &o.key, value, &o.ty, program),
+                false => push_output(&mut out, o, deferring, value, program),
             }
         }
-        out.push_str(",\"feedetail\":[");
+        out.push_str(fixed(2));
         let lines = visit.record.fields[self.pack.feedetail].as_list();
         for (i, (line, outs)) in lines.iter().zip(&s.lines).enumerate() {
             if i > 0 {
                 out.push(',');
             }
-            out.push_str("{\"feedetl_sn\":");
+            out.push_str(fixed(3));
             let sn = line
                 .as_record()
                 .and_then(|r| r.fields.get(self.sn?)?.as_str());
             json_text::push_string(&mut out, sn.unwrap_or_default());
             for (o, value) in self.line_outputs.iter().zip(outs) {
-                push_output(&mut out, &o.key, value, &o.ty, program);
+                push_output(&mut out, o, deferring, value, program);
             }
             out.push('}');
         }
@@ -442,20 +494,28 @@ impl<'p> Settler<'p> {
     }
 }
 
-/// Appends `,"name":value` for an output (`key` is `,"name":`), nothing when it
-/// is absent; decimals as strings with at least two decimal places (money is
+/// Appends `,"name":value` for an output `o` (coded when `held`), nothing when
+/// it is absent; decimals as strings with at least two decimal places (money is
 /// "0.00"; a value rounded to 0.0001 keeps four).
 fn push_output(
     out: &mut String,
-    key: &str,
+    o: &Output,
+    held: bool,
     value: &Value,
-    ty: &Type,
     program: &heng_compiler::ir::Program,
 ) {
-    match value {
+    let zero = match value {
         Value::Absent => return,
-        _ => out.push_str(key),
+        Value::Decimal(d) => d.is_zero() && d.scale() <= 2 && !d.is_sign_negative(),
+        Value::Int(i) => *i == 0 && matches!(o.ty, Type::Decimal),
+        _ => false,
+    };
+    match held {
+        true if zero => return out.push_str(&o.zero_code),
+        true => out.push_str(&o.code),
+        false => out.push_str(&o.key),
     }
+    let ty = &o.ty;
     match value {
         Value::Decimal(d) => {
             let mut d = *d;
@@ -483,6 +543,8 @@ fn outputs<'a>(outputs: impl Iterator<Item = (&'a str, &'a Type, bool)>) -> Vec<
             key.push(':');
             Output {
                 key,
+                code: String::new(),
+                zero_code: String::new(),
                 ty: ty.clone(),
                 after_totals,
             }

@@ -7,6 +7,11 @@
 //! the visit (`[input line, mdtrt_id]`) for an error; the others are empty.
 //! [`Settler::resolve`] computes the late outputs once per distinct saved values
 //! (an outpatient visit has no case score: most visits save the same).
+//!
+//! Held lines are also shorter: each key is coded in two bytes ([`code`]),
+//! written out in full as the holes are filled. A month's held lines are a
+//! third of the size, and memory not yet touched costs more than writing the
+//! keys twice.
 
 use super::{Settler, push_output};
 use crate::eval::{EvalError, Evaluator};
@@ -26,6 +31,33 @@ const HOLE: char = '\u{1}';
 /// What separates, in the first hole, the saved values from the visit they are
 /// of (`[input line, mdtrt_id]`).
 const VISIT: char = '\u{2}';
+
+/// What starts a coded key in a held line: another control character.
+const CODE: u8 = 3;
+
+/// The held form of `key`, the `index`-th of the settler's keys: [`CODE`] and a
+/// printable ASCII byte telling which (the key itself past the 95th).
+pub(super) fn code(index: usize, key: &str) -> String {
+    match u8::try_from(index + 0x20) {
+        Ok(b) if b < 0x7f => String::from_utf8(vec![CODE, b]).unwrap_or_default(),
+        _ => key.to_string(),
+    }
+}
+
+/// Appends `held` with its coded keys written out from `keys`.
+fn expand(to: &mut Vec<u8>, mut held: &[u8], keys: &[String]) -> std::io::Result<()> {
+    while let Some(k) = memchr::memchr(CODE, held) {
+        to.extend_from_slice(&held[..k]);
+        let key = held
+            .get(k + 1)
+            .and_then(|b| keys.get(usize::from(b.wrapping_sub(0x20))))
+            .ok_or_else(|| std::io::Error::other("a held settlement line has a bad key code"))?;
+        to.extend_from_slice(key.as_bytes());
+        held = &held[k + 2..];
+    }
+    to.extend_from_slice(held);
+    Ok(())
+}
 
 /// Appends a hole: the first of a line holds `saved`, the values the late steps
 /// read, and the visit they are of.
@@ -161,8 +193,9 @@ impl Settler<'_> {
                 return Ok(());
             }
             let to = &mut filled.out;
+            let keys = &self.held_keys;
             let Some(open) = memchr::memchr(HOLE as u8, &line) else {
-                to.extend_from_slice(&line);
+                expand(to, &line, keys)?;
                 line.clear();
                 continue;
             };
@@ -190,7 +223,7 @@ impl Settler<'_> {
                         outputs
                             .map(|(o, value)| {
                                 let mut text = String::new();
-                                push_output(&mut text, &o.key, value, &o.ty, program);
+                                push_output(&mut text, o, false, value, program);
                                 text
                             })
                             .collect()
@@ -199,17 +232,17 @@ impl Settler<'_> {
             }
             match &seen[saved] {
                 Ok(outputs) => {
-                    to.extend_from_slice(&line[..open]);
+                    expand(to, &line[..open], keys)?;
                     // each output, then the text up to the next hole (two HOLE bytes)
                     let mut at = held_end + 1;
                     for o in outputs {
                         to.extend_from_slice(o.as_bytes());
                         let next =
                             memchr::memchr(HOLE as u8, &line[at..]).map_or(line.len(), |k| at + k);
-                        to.extend_from_slice(&line[at..next]);
+                        expand(to, &line[at..next], keys)?;
                         at = (next + 2).min(line.len());
                     }
-                    to.extend_from_slice(&line[at.min(line.len())..]);
+                    expand(to, &line[at.min(line.len())..], keys)?;
                 }
                 Err(e) => {
                     let visit: (u64, String) =
@@ -290,5 +323,23 @@ mod tests {
                 "last"
             ]
         );
+    }
+    #[test]
+    fn coded_keys_are_written_out_in_full_and_keys_past_the_95th_stay_as_they_are() {
+        let keys: Vec<String> = (0..100).map(|i| format!(",\"k{i}\":")).collect();
+        let held: String = [0, 94, 95, 99]
+            .iter()
+            .map(|&i| super::code(i, &keys[i]) + "1")
+            .collect();
+        assert_eq!(
+            held.len(),
+            2 * 2 + ",\"k95\":".len() + ",\"k99\":".len() + 4
+        );
+        let mut out = Vec::new();
+        super::expand(&mut out, held.as_bytes(), &keys).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(out, ",\"k0\":1,\"k94\":1,\"k95\":1,\"k99\":1");
+        let bad = super::expand(&mut Vec::new(), &[super::CODE], &keys);
+        assert!(bad.unwrap_err().to_string().contains("bad key code"));
     }
 }
