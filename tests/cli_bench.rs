@@ -13,7 +13,7 @@ mod support;
 const TINY: &[&str] = &["--copies", "1", "--rounds", "1", "--table-rows", "2000"];
 
 #[test]
-fn bench_reports_w3_and_w5_for_the_standard_pack() {
+fn bench_reports_w3_to_w6_for_the_standard_pack() {
     let out = heng(&[&["bench", "--json"], TINY].concat());
     assert!(
         out.status.success(),
@@ -45,6 +45,16 @@ fn bench_reports_w3_and_w5_for_the_standard_pack() {
     assert_eq!(w5["rules_interpreted"], 0);
     assert_eq!(w5["table_rows"], 2000);
     assert!(r["w1"].is_null(), "W1 runs only when asked");
+    // W6: the language server checked a 5,000-line pack after each edit (the
+    // bench fails when an edit does not give the diagnostics it should)
+    let w6 = &r["w6"];
+    assert!(w6["pack_lines"].as_u64().unwrap() >= 5000, "{w6}");
+    assert_eq!(
+        w6["edits"], 2,
+        "one edit breaking the last rule, one mending it"
+    );
+    assert!(w6["max_ms"].as_f64().unwrap() >= w6["p50_ms"].as_f64().unwrap());
+    assert!(w6["check_p50_ms"].as_f64().unwrap() > 0.0, "{w6}");
     // W7 runs only in a build with the peer engines (`--features peers`)
     if r["w7"].is_null() {
         let note = r["w7_note"].as_str().unwrap();
@@ -65,6 +75,10 @@ fn bench_reports_w3_and_w5_for_the_standard_pack() {
     let text = String::from_utf8(text.stdout).unwrap();
     assert!(
         text.contains("hand-written Rust") && text.contains("target ≤ 1.5"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nW6 editor") && text.contains("target ≤ 50 ms"),
         "{text}"
     );
     assert!(text.contains("\nW7 peers"), "{text}");

@@ -9,6 +9,8 @@
 //!   same findings and the hand-written code the interpreter's count per rule.
 //! - W5, build: load and check the pack, compile it natively; load a synthetic
 //!   item_limits table of many rows (`catalogue`).
+//! - W6, editor: the language server's diagnostics after a one-character edit
+//!   in a 5,000-line pack (`w6`).
 //! - W7, peers: the five line rules that rule engines can express, run by Heng
 //!   and, on the same records, by regorus, cel, zen and DuckDB (`w7`, and `peers`
 //!   when built with `--features peers`).
@@ -23,6 +25,7 @@ mod handwritten;
 ))]
 mod peers;
 pub mod w2;
+pub mod w6;
 pub mod w7;
 
 use crate::engine::{Engine, Interpreter};
@@ -102,6 +105,10 @@ pub struct Report {
     pub w3: W3,
     pub w4: W4,
     pub w5: W5,
+    /// `None` when W6 could not run (see `w6_note`: its generated rules read
+    /// fields of the standard schema).
+    pub w6: Option<w6::W6>,
+    pub w6_note: Option<String>,
     /// `None` without a peer built in, or when W7 cannot run (see `w7_note`).
     pub w7: Option<w7::W7>,
     pub w7_note: Option<String>,
@@ -451,6 +458,11 @@ pub fn run(
         table_rows,
         table_ms,
     };
+    progress("W6: diagnostics after one-character edits, through the language server");
+    let (w6, w6_note) = match w6::w6(dir, &scratch, opts.rounds) {
+        Ok(w6) => (Some(w6), None),
+        Err(e) => (None, Some(e)),
+    };
     // W3 measures line rules (those that read no history), as the hand-written
     // baseline has them
     let line_pack = pack.only(|r| r.scope == Scope::Line && !pack.program.reads_history(r));
@@ -498,6 +510,8 @@ pub fn run(
         w3,
         w4,
         w5,
+        w6,
+        w6_note,
         w7,
         w7_note,
     })

@@ -36,7 +36,7 @@ enum Command {
     Test(test::Args),
     /// Explain a diagnostic code, e.g. `heng explain-error H0012`.
     ExplainError(explain_error::Args),
-    /// Measure the performance spec's workloads (W1-W5, W7) against their baselines;
+    /// Measure the performance spec's workloads (W1-W7) against their baselines;
     /// `--scale month` generates the month first.
     Bench(bench::Args),
     /// Write a deterministic synthetic batch of visits with known violations.

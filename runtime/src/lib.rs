@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod bench;
+pub mod editor;
 pub mod engine;
 pub mod eval;
 pub mod fixture;

@@ -2,9 +2,7 @@
 //! crate), checking packs as `heng check` does, with the editor's unsaved texts.
 
 use heng_compiler::diagnostic::Lang;
-use heng_lsp::Checked;
-use heng_runtime::eval::display;
-use heng_runtime::pack::load_open;
+use heng_runtime::editor::check_open;
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
@@ -17,24 +15,7 @@ pub struct Args {
 
 pub fn run(_args: Args, lang: Lang) -> ExitCode {
     let (connection, io) = lsp_server::Connection::stdio();
-    let check = |root: &std::path::Path, open| {
-        let loaded = load_open(root, open);
-        let param_values = loaded.pack.as_ref().map_or_else(Vec::new, |pack| {
-            let program = &pack.program;
-            let decls = program.params.iter();
-            decls
-                .zip(&pack.params)
-                .map(|(p, v)| display(v, &p.ty, program))
-                .collect()
-        });
-        Checked {
-            sources: loaded.sources,
-            diagnostics: loaded.diagnostics,
-            program: loaded.pack.map(|p| p.program),
-            param_values,
-        }
-    };
-    let served = heng_lsp::serve(&connection, &check, lang);
+    let served = heng_lsp::serve(&connection, &check_open, lang);
     drop(connection);
     match served
         .map_err(|e| e.to_string())
