@@ -434,7 +434,8 @@ impl<'p> Settler<'p> {
         }
         out.push_str(fixed(2));
         let lines = visit.record.fields[self.pack.feedetail].as_list();
-        for (i, (line, outs)) in lines.iter().zip(&s.lines).enumerate() {
+        for (i, line) in lines.iter().enumerate() {
+            let outs = s.line(i);
             if i > 0 {
                 out.push(',');
             }

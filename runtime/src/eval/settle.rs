@@ -41,11 +41,22 @@ pub enum Totals<'t> {
 pub struct Settled {
     /// The visit outputs, in declaration order.
     pub visit: Vec<Value>,
-    /// Per fee line, in list order, its outputs in declaration order.
-    pub lines: Vec<Vec<Value>>,
+    /// Every fee line's outputs in declaration order, line after line in list
+    /// order: [`Settled::line_outputs`] apart.
+    pub lines: Vec<Value>,
+    /// How many outputs a fee line has.
+    pub line_outputs: usize,
     /// In a single pass, the `saved` values (those the steps after the totals
     /// read), in step order.
     pub saved: Vec<Value>,
+}
+
+impl Settled {
+    /// The outputs of the `i`-th fee line.
+    pub fn line(&self, i: usize) -> &[Value] {
+        let k = self.line_outputs;
+        self.lines.get(i * k..(i + 1) * k).unwrap_or_default()
+    }
 }
 
 impl Evaluator<'_> {
@@ -65,7 +76,8 @@ impl Evaluator<'_> {
             _ => &[],
         };
         let mut settled = Vec::with_capacity(lines.len());
-        let mut line_outputs = Vec::with_capacity(lines.len());
+        let mut line_outputs = Vec::new();
+        let mut per_line = 0;
         // a first pass whose totals read no line output skips the line steps
         let mut no_sums = [];
         let line_totals = match totals {
@@ -88,7 +100,8 @@ impl Evaluator<'_> {
             fields.push(line.clone());
             fields.extend(outputs.iter().cloned());
             settled.push(Value::Record(Arc::new(Record { fields })));
-            line_outputs.push(outputs);
+            per_line = outputs.len();
+            line_outputs.extend(outputs);
         }
         let mut frame = vec![Value::Absent; (s.visit_frame as usize).max(2 + accumulators.len())];
         frame[VISIT_LOCAL.0 as usize] = visit.clone();
@@ -108,6 +121,7 @@ impl Evaluator<'_> {
         Ok(Settled {
             visit: outputs,
             lines: line_outputs,
+            line_outputs: per_line,
             saved,
         })
     }

@@ -161,19 +161,21 @@ impl NativeEngine<'_> {
                     &prepared.locals,
                 )
             };
-            let mut lines = Vec::with_capacity(n);
+            let per_line = s.line_steps.iter().zip(&w.line_slots);
+            let per_line = per_line
+                .filter(|(step, slot)| matches!(step, SettleStep::Bind { .. }) && slot.is_some())
+                .count();
+            let mut lines = Vec::with_capacity(n * per_line);
             for i in 0..n {
                 let rec = w.fixed + n + i * w.stride;
-                let mut outputs = Vec::new();
                 for (step, slot) in s.line_steps.iter().zip(&w.line_slots) {
                     if let (SettleStep::Bind { expr, .. }, Some(at)) = (step, slot) {
-                        outputs.push(match pass.of_lines(s).skips(step) {
+                        lines.push(match pass.of_lines(s).skips(step) {
                             true => Value::Absent,
                             false => read(&expr.ty, rec + at)?,
                         });
                     }
                 }
-                lines.push(outputs);
             }
             let (mut outputs, mut adds, mut sums) = (Vec::new(), Vec::new(), Vec::new());
             let mut saved = Vec::new();
@@ -215,6 +217,7 @@ impl NativeEngine<'_> {
             Some(Settled {
                 visit: outputs,
                 lines,
+                line_outputs: per_line,
                 saved,
             })
         })
