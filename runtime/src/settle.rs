@@ -144,7 +144,7 @@ pub struct Settler<'p> {
     line_outputs: Vec<Output>,
     /// The keys a line is written with ([`FIXED`], then the outputs'), as a
     /// deferring settler's held lines code them (`holes::code`).
-    held_keys: Vec<String>,
+    held_keys: Vec<holes::HeldKey>,
     /// [`FIXED`] as held lines code them.
     held_fixed: [String; 4],
 }
@@ -264,7 +264,7 @@ impl<'p> Settler<'p> {
             o.zero_code = holes::code(keys.len(), &zero);
             keys.push(zero);
         }
-        self.held_keys = keys;
+        self.held_keys = keys.iter().map(|k| holes::HeldKey::new(k)).collect();
         self
     }
 
