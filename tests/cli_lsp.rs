@@ -174,6 +174,7 @@ fn an_editor_sees_diagnostics_as_it_types_and_hover_on_names() {
     );
     assert_eq!(init["capabilities"]["positionEncoding"], "utf-16");
     assert_eq!(init["capabilities"]["hoverProvider"], true);
+    assert_eq!(init["capabilities"]["definitionProvider"], true);
     client.notify("initialized", json!({}));
 
     // opened with unsaved text: the diagnostics are the editor's text's
@@ -202,17 +203,17 @@ fn an_editor_sees_diagnostics_as_it_types_and_hover_on_names() {
     assert_eq!(client.diagnostics_for(&uri), Vec::<Value>::new());
 
     // hover: a field of two records, and a parameter with its value in effect
-    let hover = |client: &mut Client, word: &str| {
+    let at_word = |word: &str| {
         let text = TYPING.replace("> \"1\"", "> 1");
         let (line, col) = text
             .lines()
             .enumerate()
             .find_map(|(i, l)| l.find(word).map(|c| (i, l[..c].encode_utf16().count() + 1)))
             .expect("the word");
-        let result = client.request(
-            "textDocument/hover",
-            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": col}}),
-        );
+        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": col}})
+    };
+    let hover = |client: &mut Client, word: &str| {
+        let result = client.request("textDocument/hover", at_word(word));
         result["contents"]["value"]
             .as_str()
             .expect("markdown")
@@ -220,6 +221,29 @@ fn an_editor_sees_diagnostics_as_it_types_and_hover_on_names() {
     };
     insta::assert_snapshot!("lsp_hover_field", hover(&mut client, "cnt"));
     insta::assert_snapshot!("lsp_hover_param", hover(&mut client, "discharge_max_days"));
+
+    // go to definition: where each is declared (a field of two records: both;
+    // a rule of the open file: there)
+    let definition = |client: &mut Client, word: &str| {
+        let result = client.request("textDocument/definition", at_word(word));
+        let places: Vec<String> = result
+            .as_array()
+            .expect("locations")
+            .iter()
+            .map(|l| {
+                let uri = l["uri"].as_str().unwrap_or("");
+                let p = |end: &str| {
+                    let at = &l["range"][end];
+                    format!("{}:{}", at["line"], at["character"])
+                };
+                let file = uri.replace(&file_uri(&dir), "PACK");
+                format!("{word} → {file} {}-{}", p("start"), p("end"))
+            })
+            .collect();
+        places.join("\n")
+    };
+    let places = ["cnt", "discharge_max_days", "my_rule"].map(|w| definition(&mut client, w));
+    insta::assert_snapshot!("lsp_definition", places.join("\n"));
 
     assert_eq!(client.request("shutdown", Value::Null), Value::Null);
     client.notify("exit", Value::Null);

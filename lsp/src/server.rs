@@ -1,11 +1,12 @@
 //! The server loop: documents as the editor has them, each pack checked again
 //! after every change to one of its files, diagnostics published for all of the
-//! pack's files (an empty list clears a file that has none left), hover
-//! answered from the pack's last program.
+//! pack's files (an empty list clears a file that has none left), hover and
+//! go to definition answered from the pack's last program.
 
+use crate::definition::declarations;
 use crate::diagnostics::to_lsp;
 use crate::hover::{describe, word_at};
-use crate::position::{Encoding, offset};
+use crate::position::{Encoding, offset, position};
 use heng_compiler::diagnostic::{Diagnostic, Lang};
 use heng_compiler::ir::Program;
 use heng_compiler::source::{FileId, SourceMap};
@@ -13,8 +14,9 @@ use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types::notification::Notification as _;
 use lsp_types::request::Request as _;
 use lsp_types::{
-    Hover, HoverContents, HoverParams, InitializeParams, MarkupContent, MarkupKind,
-    PositionEncodingKind, PublishDiagnosticsParams, ServerCapabilities, ServerInfo,
+    GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents, HoverParams,
+    InitializeParams, Location, MarkupContent, MarkupKind, OneOf, PositionEncodingKind,
+    PublishDiagnosticsParams, Range, ServerCapabilities, ServerInfo, TextDocumentPositionParams,
     TextDocumentSyncKind, Url,
 };
 use std::collections::{BTreeMap, HashMap};
@@ -61,6 +63,7 @@ pub fn serve(connection: &Connection, check: &Check, lang: Lang) -> Result<(), F
         }),
         text_document_sync: Some(TextDocumentSyncKind::FULL.into()),
         hover_provider: Some(true.into()),
+        definition_provider: Some(OneOf::Left(true)),
         ..ServerCapabilities::default()
     };
     let result = lsp_types::InitializeResult {
@@ -108,7 +111,15 @@ struct Server<'a> {
 #[derive(Default)]
 struct Pack {
     published: Vec<Url>,
-    program: Option<(Program, Vec<String>)>,
+    last: Option<Last>,
+}
+
+/// A pack's last program that checked, with its parameters' values in effect
+/// and the sources its spans point into.
+struct Last {
+    program: Program,
+    param_values: Vec<String>,
+    sources: SourceMap,
 }
 
 impl Server<'_> {
@@ -159,15 +170,7 @@ impl Server<'_> {
     fn check_pack(&mut self, root: &Path) -> Result<(), Failure> {
         let checked = (self.check)(root, self.open.clone());
         let cwd = std::env::current_dir().unwrap_or_default();
-        let uri_of = |file: FileId| {
-            let shown = Path::new(&checked.sources.get(file).path);
-            let path = cwd.join(shown);
-            let is_pack_file = path.extension().is_some_and(|e| e == "heng")
-                || path.file_name().is_some_and(|n| n == "heng.toml");
-            is_pack_file
-                .then(|| Url::from_file_path(&path).ok())
-                .flatten()
-        };
+        let uri_of = |file: FileId| pack_file_uri(&cwd, &checked.sources, file);
         // every file of the pack gets a list, empty or not
         let mut by_file: BTreeMap<Url, Vec<lsp_types::Diagnostic>> = checked
             .sources
@@ -187,7 +190,11 @@ impl Server<'_> {
         }
         pack.published = by_file.keys().cloned().collect();
         if let Some(program) = checked.program {
-            pack.program = Some((program, checked.param_values));
+            pack.last = Some(Last {
+                program,
+                param_values: checked.param_values,
+                sources: checked.sources,
+            });
         }
         for (uri, diagnostics) in by_file {
             let params = PublishDiagnosticsParams::new(uri, diagnostics, None);
@@ -208,6 +215,11 @@ impl Server<'_> {
                 let hover = self.hover(&p);
                 Response::new_ok(request.id, hover)
             }
+            lsp_types::request::GotoDefinition::METHOD => {
+                let p: GotoDefinitionParams = serde_json::from_value(request.params)?;
+                let definition = self.definition(&p.text_document_position_params);
+                Response::new_ok(request.id, definition)
+            }
             _ => Response::new_err(
                 request.id,
                 lsp_server::ErrorCode::MethodNotFound as i32,
@@ -218,16 +230,40 @@ impl Server<'_> {
         Ok(())
     }
 
-    fn hover(&self, p: &HoverParams) -> Option<Hover> {
-        let at = &p.text_document_position_params;
+    /// The name under the cursor at `at`, and the last program of its pack.
+    fn name_at(&self, at: &TextDocumentPositionParams) -> Option<(&Last, String)> {
         let path = file_path(&at.text_document.uri)?;
         let text = match self.open.get(&path) {
             Some(t) => t.clone(),
             None => std::fs::read_to_string(&path).ok()?,
         };
-        let (program, values) = self.packs.get(&pack_root(&path)?)?.program.as_ref()?;
+        let last = self.packs.get(&pack_root(&path)?)?.last.as_ref()?;
         let word = word_at(&text, offset(&text, at.position, self.encoding))?;
-        let value = describe(program, values, word)?;
+        Some((last, word.to_string()))
+    }
+
+    fn definition(&self, at: &TextDocumentPositionParams) -> Option<GotoDefinitionResponse> {
+        let (last, word) = self.name_at(at)?;
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let locations: Vec<Location> = declarations(&last.program, &word)
+            .into_iter()
+            .filter_map(|span| {
+                let uri = pack_file_uri(&cwd, &last.sources, span.file)?;
+                let text = &last.sources.get(span.file).text;
+                let at = |offset| position(text, offset, self.encoding);
+                let range = span.range();
+                Some(Location::new(
+                    uri,
+                    Range::new(at(range.start), at(range.end)),
+                ))
+            })
+            .collect();
+        (!locations.is_empty()).then_some(GotoDefinitionResponse::Array(locations))
+    }
+
+    fn hover(&self, p: &HoverParams) -> Option<Hover> {
+        let (last, word) = self.name_at(&p.text_document_position_params)?;
+        let value = describe(&last.program, &last.param_values, &word)?;
         Some(Hover {
             contents: HoverContents::Markup(MarkupContent {
                 kind: MarkupKind::Markdown,
@@ -236,6 +272,17 @@ impl Server<'_> {
             range: None,
         })
     }
+}
+
+/// The `file:` URI of a pack file (`.heng` or heng.toml) of `sources`, which
+/// names them relative to `cwd` where it can; `None` for other files (tables).
+fn pack_file_uri(cwd: &Path, sources: &SourceMap, file: FileId) -> Option<Url> {
+    let path = cwd.join(Path::new(&sources.get(file).path));
+    let is_pack_file = path.extension().is_some_and(|e| e == "heng")
+        || path.file_name().is_some_and(|n| n == "heng.toml");
+    is_pack_file
+        .then(|| Url::from_file_path(&path).ok())
+        .flatten()
 }
 
 /// The absolute path of a `file:` document.
