@@ -160,7 +160,7 @@ fn file_uri(path: &std::path::Path) -> String {
 }
 
 #[test]
-fn an_editor_sees_diagnostics_as_it_types_and_hover_on_names() {
+fn an_editor_sees_diagnostics_as_it_types_and_hover_definition_and_completion_of_names() {
     let dir = support::declarations_pack("lsp-pack");
     let file = dir.join("rules").join("my_rule.heng");
     std::fs::create_dir_all(file.parent().expect("folder")).expect("rules folder");
@@ -175,6 +175,10 @@ fn an_editor_sees_diagnostics_as_it_types_and_hover_on_names() {
     assert_eq!(init["capabilities"]["positionEncoding"], "utf-16");
     assert_eq!(init["capabilities"]["hoverProvider"], true);
     assert_eq!(init["capabilities"]["definitionProvider"], true);
+    assert_eq!(
+        init["capabilities"]["completionProvider"]["triggerCharacters"],
+        json!(["."])
+    );
     client.notify("initialized", json!({}));
 
     // opened with unsaved text: the diagnostics are the editor's text's
@@ -244,6 +248,41 @@ fn an_editor_sees_diagnostics_as_it_types_and_hover_on_names() {
     };
     let places = ["cnt", "discharge_max_days", "my_rule"].map(|w| definition(&mut client, w));
     insta::assert_snapshot!("lsp_definition", places.join("\n"));
+
+    // completion: the fee line's fields after `line.`, names elsewhere (here in
+    // a message's placeholder), each with its type and meaning
+    let complete = |client: &mut Client, typed: &str| {
+        let text = TYPING.replace("> \"1\"", "> 1");
+        let (line, col) = text
+            .lines()
+            .enumerate()
+            .find_map(|(i, l)| {
+                l.find(typed)
+                    .map(|c| (i, l[..c + typed.len()].encode_utf16().count()))
+            })
+            .expect("the text");
+        let at =
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": col}});
+        let result = client.request("textDocument/completion", at);
+        let items: Vec<String> = result
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| {
+                let s = |k: &str| i[k].as_str().unwrap_or("").to_string();
+                format!(
+                    "{typed} → {} [{}] {} {}",
+                    s("label"),
+                    i["kind"],
+                    s("detail"),
+                    s("documentation")
+                )
+            })
+            .collect();
+        items.join("\n")
+    };
+    let offers = ["line.hil", "{disch"].map(|t| complete(&mut client, t));
+    insta::assert_snapshot!("lsp_completion", offers.join("\n"));
 
     assert_eq!(client.request("shutdown", Value::Null), Value::Null);
     client.notify("exit", Value::Null);

@@ -1,8 +1,9 @@
 //! The server loop: documents as the editor has them, each pack checked again
 //! after every change to one of its files, diagnostics published for all of the
-//! pack's files (an empty list clears a file that has none left), hover and
-//! go to definition answered from the pack's last program.
+//! pack's files (an empty list clears a file that has none left), hover, go to
+//! definition and completion answered from the pack's last program.
 
+use crate::completion::{Kind, complete};
 use crate::definition::declarations;
 use crate::diagnostics::to_lsp;
 use crate::hover::{describe, word_at};
@@ -14,7 +15,8 @@ use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types::notification::Notification as _;
 use lsp_types::request::Request as _;
 use lsp_types::{
-    GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents, HoverParams,
+    CompletionItem, CompletionItemKind, CompletionOptions, CompletionParams, CompletionResponse,
+    Documentation, GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents, HoverParams,
     InitializeParams, Location, MarkupContent, MarkupKind, OneOf, PositionEncodingKind,
     PublishDiagnosticsParams, Range, ServerCapabilities, ServerInfo, TextDocumentPositionParams,
     TextDocumentSyncKind, Url,
@@ -64,6 +66,10 @@ pub fn serve(connection: &Connection, check: &Check, lang: Lang) -> Result<(), F
         text_document_sync: Some(TextDocumentSyncKind::FULL.into()),
         hover_provider: Some(true.into()),
         definition_provider: Some(OneOf::Left(true)),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(vec![".".to_string()]),
+            ..CompletionOptions::default()
+        }),
         ..ServerCapabilities::default()
     };
     let result = lsp_types::InitializeResult {
@@ -215,6 +221,11 @@ impl Server<'_> {
                 let hover = self.hover(&p);
                 Response::new_ok(request.id, hover)
             }
+            lsp_types::request::Completion::METHOD => {
+                let p: CompletionParams = serde_json::from_value(request.params)?;
+                let items = self.completion(&p.text_document_position);
+                Response::new_ok(request.id, items)
+            }
             lsp_types::request::GotoDefinition::METHOD => {
                 let p: GotoDefinitionParams = serde_json::from_value(request.params)?;
                 let definition = self.definition(&p.text_document_position_params);
@@ -230,16 +241,45 @@ impl Server<'_> {
         Ok(())
     }
 
-    /// The name under the cursor at `at`, and the last program of its pack.
-    fn name_at(&self, at: &TextDocumentPositionParams) -> Option<(&Last, String)> {
+    /// The text of the document at `at`, the cursor's byte offset in it, and
+    /// the last program of its pack.
+    fn document_at(&self, at: &TextDocumentPositionParams) -> Option<(&Last, String, usize)> {
         let path = file_path(&at.text_document.uri)?;
         let text = match self.open.get(&path) {
             Some(t) => t.clone(),
             None => std::fs::read_to_string(&path).ok()?,
         };
         let last = self.packs.get(&pack_root(&path)?)?.last.as_ref()?;
-        let word = word_at(&text, offset(&text, at.position, self.encoding))?;
+        let at = offset(&text, at.position, self.encoding);
+        Some((last, text, at))
+    }
+
+    /// The name under the cursor at `at`, and the last program of its pack.
+    fn name_at(&self, at: &TextDocumentPositionParams) -> Option<(&Last, String)> {
+        let (last, text, at) = self.document_at(at)?;
+        let word = word_at(&text, at)?;
         Some((last, word.to_string()))
+    }
+
+    fn completion(&self, at: &TextDocumentPositionParams) -> Option<CompletionResponse> {
+        let (last, text, at) = self.document_at(at)?;
+        let items = complete(&last.program, &text, at)
+            .into_iter()
+            .map(|o| CompletionItem {
+                kind: Some(match o.kind {
+                    Kind::Field => CompletionItemKind::FIELD,
+                    Kind::Param => CompletionItemKind::CONSTANT,
+                    Kind::Table => CompletionItemKind::STRUCT,
+                    Kind::Function => CompletionItemKind::FUNCTION,
+                    Kind::Keyword => CompletionItemKind::KEYWORD,
+                    Kind::Type => CompletionItemKind::CLASS,
+                }),
+                detail: (!o.detail.is_empty()).then_some(o.detail),
+                documentation: (!o.doc.is_empty()).then_some(Documentation::String(o.doc)),
+                label: o.label,
+                ..CompletionItem::default()
+            });
+        Some(CompletionResponse::Array(items.collect()))
     }
 
     fn definition(&self, at: &TextDocumentPositionParams) -> Option<GotoDefinitionResponse> {

@@ -247,6 +247,36 @@ impl Tok {
     }
 }
 
+/// The reserved words: each lexes as its own token, never as a name.
+pub const RESERVED: &[&str] = &[
+    "record",
+    "enum",
+    "table",
+    "param",
+    "fn",
+    "rule",
+    "settlement",
+    "match",
+    "if",
+    "then",
+    "else",
+    "and",
+    "or",
+    "not",
+    "is",
+    "some",
+    "none",
+    "otherwise",
+    "in",
+    "for",
+    "where",
+    "true",
+    "false",
+    "let",
+    "when",
+    "unless",
+];
+
 /// Lexes a whole file; the last token is always [`Tok::Eof`].
 pub fn lex(text: &str) -> Vec<(Tok, std::ops::Range<usize>)> {
     let mut out: Vec<(Tok, std::ops::Range<usize>)> = Tok::lexer(text)
@@ -260,6 +290,15 @@ pub fn lex(text: &str) -> Vec<(Tok, std::ops::Range<usize>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_reserved_word_is_a_token_of_its_own() {
+        for word in RESERVED {
+            let toks = lex(word);
+            assert!(!matches!(toks[0].0, Tok::Ident(_)), "{word}");
+            assert_eq!(toks[0].1, 0..word.len(), "{word}");
+        }
+    }
 
     #[test]
     fn chinese_identifiers_and_full_width_punctuation() {

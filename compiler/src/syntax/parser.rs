@@ -32,7 +32,9 @@ mod expr;
 mod map;
 mod rule;
 
-const CLAUSES: &[&str] = &[
+/// The words that start a clause of a rule or settlement; they are names
+/// anywhere else.
+pub const CLAUSES: &[&str] = &[
     "each",
     "severity",
     "amount",
