@@ -1,19 +1,13 @@
-//! `heng bench`: the workloads of spec/performance.md that Heng measures so far,
-//! each paired with its baseline in the same run (this machine's speed drifts, so
-//! the ratios are what count):
-//!
-//! - W3, evaluation only: the pack's rules over visits already in memory, one
-//!   thread, by the interpreter, by native code (deciding only, and with findings
-//!   rendered), and, for the standard pack, by a hand-written Rust implementation
-//!   of its 15 line rules (`handwritten`). Before timing, the engines must give the
-//!   same findings and the hand-written code the interpreter's count per rule.
-//! - W5, build: load and check the pack, compile it natively; load a synthetic
-//!   item_limits table of many rows (`catalogue`).
-//! - W6, editor: the language server's diagnostics after a one-character edit
-//!   in a 5,000-line pack (`w6`).
-//! - W7, peers: the five line rules that rule engines can express, run by Heng
-//!   and, on the same records, by regorus, cel, zen and DuckDB (`w7`, and `peers`
-//!   when built with `--features peers`).
+//! `heng bench`: the workloads of spec/performance.md, each paired with its
+//! baseline in the same run (this machine's speed drifts, so the ratios are what
+//! count), one module each: W1 the whole pack over a batch on every thread
+//! against one (`w1`), W2 settlement with DIP against W1 (`w2`), W3 evaluation
+//! only against the interpreter and hand-written Rust (`w3`, `handwritten`), W4
+//! one visit at a time (`w4`), W6 the language server after an edit against the
+//! same check called directly (`w6`), W7 the rule-engine peers (`w7`, and
+//! `peers` when built with `--features peers`). W5, build (check, compile, load
+//! a synthetic item_limits table of many rows: `catalogue`), is timed here in
+//! [`run`], which runs them all.
 
 mod catalogue;
 mod handwritten;
@@ -24,11 +18,13 @@ mod handwritten;
     feature = "peer-zen-engine"
 ))]
 mod peers;
+pub mod w1;
 pub mod w2;
+pub mod w3;
+pub mod w4;
 pub mod w6;
 pub mod w7;
 
-use crate::engine::{Engine, Interpreter};
 use crate::native::NativeEngine;
 use crate::pack::{self, Pack};
 use crate::value::Value;
@@ -36,9 +32,11 @@ use crate::{input, table};
 use heng_compiler::ir::Scope;
 use heng_compiler::source::FileId;
 use serde::Serialize;
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
+pub use w1::W1;
+pub use w3::W3;
+pub use w4::W4;
 
 /// Sizes of generated data (`heng bench --scale`): the "month" of
 /// spec/performance.md is 1.6 million visits, "small" a hundredth of it, "tiny" a
@@ -118,48 +116,6 @@ pub struct Report {
 pub const W7_NEEDS_PEERS: &str =
     "W7 needs the peer engines: cargo run --release --features peers -- bench";
 
-#[derive(Clone, Debug, Serialize)]
-pub struct W3 {
-    pub visits: usize,
-    pub fee_lines: usize,
-    pub rules: usize,
-    pub findings: usize,
-    /// Line-rule evaluations per run: fee lines × rules.
-    pub evaluations: usize,
-    pub interpreter_ms: f64,
-    pub native_ms: f64,
-    pub native_decide_ms: f64,
-    /// `None` when the pack is not the standard pack (see `handwritten_note`).
-    pub handwritten_ms: Option<f64>,
-    pub handwritten_note: Option<String>,
-    /// Interpreter time / native time (findings rendered): target ≥ 5.
-    pub native_speedup: f64,
-    /// Native decision time / hand-written time: target ≤ 1.5.
-    pub native_vs_handwritten: Option<f64>,
-}
-
-/// W1: the whole pack over an NDJSON file, findings written, as `heng run` does,
-/// on every thread and (the baseline) on one.
-#[derive(Clone, Debug, Serialize)]
-pub struct W1 {
-    /// The generated batch, when `--scale` made one.
-    pub generated: Option<Generated>,
-    pub visits: u64,
-    pub fee_lines: u64,
-    pub findings: u64,
-    pub threads: usize,
-    pub seconds: f64,
-    pub lines_per_sec: f64,
-    /// The same run on one thread.
-    pub single_thread_seconds: f64,
-    /// One thread's time / `threads` threads' time.
-    pub speedup: f64,
-    /// Whether both runs wrote the same bytes (findings and errors).
-    pub identical: bool,
-    /// Peak resident memory during the run on every thread (Linux), in MiB.
-    pub peak_rss_mib: Option<f64>,
-}
-
 /// A batch `heng gen` made for the run.
 #[derive(Clone, Debug, Serialize)]
 pub struct Generated {
@@ -168,19 +124,6 @@ pub struct Generated {
     pub visits: u64,
     pub bytes: u64,
     pub seconds: f64,
-}
-
-/// W4: one visit at a time, from its JSON text to its findings, in process,
-/// warm, one thread (a check while the doctor types).
-#[derive(Clone, Debug, Serialize)]
-pub struct W4 {
-    pub checks: usize,
-    pub p50_us: f64,
-    pub p99_us: f64,
-    pub max_us: f64,
-    /// The same, for a visit already read (evaluation and rendering only).
-    pub eval_p50_us: f64,
-    pub eval_p99_us: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -193,129 +136,6 @@ pub struct W5 {
     pub table_ms: f64,
 }
 
-/// Audits `input` with the native engine on `threads` threads and on one, writing
-/// findings and errors to `out`, and compares the bytes.
-pub fn w1(
-    pack: &Pack,
-    sources: &heng_compiler::source::SourceMap,
-    input: &Path,
-    threads: usize,
-    out: &Path,
-) -> Result<W1, String> {
-    let engine = NativeEngine::new(pack);
-    reset_peak_rss();
-    let (summary, seconds, _) =
-        audit_file(pack, sources, &engine, input, threads, &out.join("n"), None)?;
-    let peak_rss_mib = peak_rss_mib();
-    let (_, single, _) = audit_file(pack, sources, &engine, input, 1, &out.join("1"), None)?;
-    let same = |name: &str| -> Result<bool, String> {
-        let read = |dir: &str| {
-            std::fs::read(out.join(dir).join(name)).map_err(|e| format!("W1: {name}: {e}"))
-        };
-        Ok(read("n")? == read("1")?)
-    };
-    Ok(W1 {
-        generated: None,
-        visits: summary.evaluated,
-        fee_lines: summary.fee_lines,
-        findings: summary.findings,
-        threads,
-        seconds,
-        lines_per_sec: summary.fee_lines as f64 / seconds,
-        single_thread_seconds: single,
-        speedup: single / seconds,
-        identical: same("findings.ndjson")? && same("errors.ndjson")?,
-        peak_rss_mib,
-    })
-}
-
-/// One `heng run` of `input` into the folder `out` (with `--settlement` when a
-/// settler is given, two passes if it has batch totals): its summary, wall
-/// seconds and the settler, its totals known.
-fn audit_file<'p>(
-    pack: &Pack,
-    sources: &heng_compiler::source::SourceMap,
-    engine: &NativeEngine,
-    input: &Path,
-    threads: usize,
-    out: &Path,
-    settler: Option<crate::settle::Settler<'p>>,
-) -> Result<
-    (
-        crate::audit::Summary,
-        f64,
-        Option<crate::settle::Settler<'p>>,
-    ),
-    String,
-> {
-    let schema = pack
-        .input_schema(settler.is_some())
-        .map_err(|e| e.en.to_string())?;
-    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    let open = |p: &Path| {
-        std::fs::File::create(p)
-            .map(|f| std::io::BufWriter::with_capacity(1 << 20, f))
-            .map_err(|e| format!("cannot write {}: {e}", p.display()))
-    };
-    let mut findings = open(&out.join("findings.ndjson"))?;
-    let mut errors = open(&out.join("errors.ndjson"))?;
-    let mut settled = open(&out.join("settlement.ndjson"))?;
-    let mut progress = |_: u64| {};
-    warm(input)?;
-    let t = Instant::now();
-    // as `heng run` does: grouped by patient first if history rules need it
-    let opts = crate::audit::FileRun {
-        threads,
-        block_bytes: 512 << 10,
-        memory_budget: crate::group::default_memory_budget(),
-        scratch: out.to_path_buf(),
-        history: &crate::history::NoHistory,
-    };
-    let run = |pack: &Pack,
-               schema: &input::Schema,
-               engine: &dyn Engine,
-               sinks: &mut crate::audit::Sinks| {
-        crate::audit::run_file(pack, engine, schema, sources, input, &opts, sinks)
-    };
-    let lang = heng_compiler::diagnostic::Lang::En;
-    let settler = settler
-        .map(|s| crate::settle::first_pass(s, lang, true, run))
-        .transpose()
-        .map_err(|e| format!("the first pass failed: {e}"))?;
-    let mut sinks = crate::audit::Sinks {
-        findings: &mut findings,
-        errors: &mut errors,
-        lang,
-        progress: &mut progress,
-        settlement: settler.as_ref().map(|settler| crate::audit::Settling {
-            settler,
-            out: &mut settled,
-        }),
-    };
-    let summary = run(pack, &schema, engine, &mut sinks)
-        .and_then(|s| {
-            use std::io::Write;
-            findings.flush()?;
-            errors.flush()?;
-            settled.flush()?;
-            Ok(s)
-        })
-        .map_err(|e| format!("the run failed: {e}"))?;
-    Ok((summary, t.elapsed().as_secs_f64(), settler))
-}
-
-/// Reads `input` through once, so that every timed run finds as much of it in the
-/// system's page cache as the machine holds: otherwise a run's time depends on what
-/// ran before it (on the 2-core machine, after a settlement run had written its
-/// 2 GB, a third of the month was no longer cached and the next run read it from
-/// disk).
-fn warm(input: &Path) -> Result<(), String> {
-    std::fs::File::open(input)
-        .and_then(|mut f| std::io::copy(&mut f, &mut std::io::sink()))
-        .map(drop)
-        .map_err(|e| format!("cannot read {}: {e}", input.display()))
-}
-
 /// Removes a folder when dropped.
 struct RemoveOnDrop(std::path::PathBuf);
 
@@ -323,21 +143,6 @@ impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// Starts measuring the peak resident memory afresh, so that W1 reports its own
-/// (Linux: writing 5 to /proc/self/clear_refs resets VmHWM; elsewhere a no-op,
-/// and the peak is the process's).
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-/// VmHWM of this process, from /proc (Linux only).
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
 }
 
 fn ms(d: Duration) -> f64 {
@@ -424,7 +229,7 @@ pub fn run(
                 "W1: audit the batch on {} threads, then on one",
                 opts.threads
             ));
-            let mut w1 = w1(pack, &loaded.sources, path, opts.threads, &scratch)?;
+            let mut w1 = w1::w1(pack, &loaded.sources, path, opts.threads, &scratch)?;
             w1.generated = generated;
             Some((w1, path))
         }
@@ -466,7 +271,7 @@ pub fn run(
     // W3 measures line rules (those that read no history), as the hand-written
     // baseline has them
     let line_pack = pack.only(|r| r.scope == Scope::Line && !pack.program.reads_history(r));
-    let w3 = w3(
+    let w3 = w3::w3(
         &line_pack,
         &NativeEngine::new(&line_pack),
         &visits,
@@ -479,7 +284,7 @@ pub fn run(
     } else {
         usize::MAX
     };
-    let w4 = w4(
+    let w4 = w4::w4(
         pack,
         &loaded.sources,
         &native,
@@ -590,52 +395,6 @@ fn table_load(pack: &Pack, rows: usize) -> Result<(usize, f64), String> {
     }
 }
 
-/// Checks every visit line of `input` `passes` times after one warm-up pass, each
-/// timed alone: read, evaluate, render.
-fn w4(
-    pack: &Pack,
-    sources: &heng_compiler::source::SourceMap,
-    native: &NativeEngine,
-    input: &Path,
-    passes: usize,
-    limit: usize,
-) -> Result<W4, String> {
-    let schema = input::check_schema(&pack.program).map_err(|e| e.en.to_string())?;
-    let lines = first_lines(input, limit)?;
-    let mut times = Vec::with_capacity(lines.len() * passes.max(1));
-    let mut eval_times = Vec::with_capacity(lines.len() * passes.max(1));
-    for pass in 0..=passes.max(1) {
-        for (number, line) in &lines {
-            let t = Instant::now();
-            if let Ok(visit) = input::read_visit(&schema, *number, line) {
-                let e = Instant::now();
-                std::hint::black_box(crate::audit::audit_visit(
-                    pack, native, &schema, sources, &visit, None,
-                ));
-                if pass > 0 {
-                    eval_times.push(e.elapsed());
-                }
-            }
-            if pass > 0 {
-                times.push(t.elapsed());
-            }
-        }
-    }
-    let at = |times: &mut Vec<Duration>, q: f64| {
-        times.sort_unstable();
-        let i = ((times.len() as f64 * q).ceil() as usize).clamp(1, times.len().max(1)) - 1;
-        times.get(i).map_or(0.0, |d| d.as_secs_f64() * 1e6)
-    };
-    Ok(W4 {
-        checks: times.len(),
-        p50_us: at(&mut times, 0.50),
-        p99_us: at(&mut times, 0.99),
-        max_us: at(&mut times, 1.0),
-        eval_p50_us: at(&mut eval_times, 0.50),
-        eval_p99_us: at(&mut eval_times, 0.99),
-    })
-}
-
 /// The first `limit` visits of an NDJSON file, `copies` times over; rejected lines
 /// are skipped.
 fn read_visits(
@@ -656,97 +415,4 @@ fn read_visits(
     Ok((0..copies.max(1))
         .flat_map(|_| once.iter().cloned())
         .collect())
-}
-
-fn w3(
-    pack: &Pack,
-    native: &NativeEngine,
-    visits: &[Value],
-    opts: &Options,
-    progress: &mut dyn FnMut(&str),
-) -> Result<W3, String> {
-    let fee_lines: usize = visits
-        .iter()
-        .filter_map(Value::as_record)
-        .map(|r| r.fields[pack.feedetail].as_list().len())
-        .sum();
-    let rules = pack.active_rules().count();
-    let interp = Interpreter::new(pack);
-    let prepared: Vec<_> = visits.iter().map(|v| native.prepare(v)).collect();
-
-    progress("W3: check that the engines agree");
-    let mut per_rule: HashMap<&str, usize> = HashMap::new();
-    let mut findings = 0;
-    for (v, p) in visits.iter().zip(&prepared) {
-        let (a, b) = (interp.eval_visit(v), native.eval_prepared(p, v));
-        if a != b {
-            return Err("native code and the interpreter disagree: a bug, please report it".into());
-        }
-        for (i, o) in a {
-            *per_rule.entry(&pack.program.rules[i].id).or_default() += o.hits.len();
-            findings += o.hits.len();
-        }
-    }
-    let baseline = handwritten::fits(pack).and_then(|()| {
-        let mut interner = handwritten::Interner::default();
-        let typed = handwritten::convert(pack, visits, &mut interner);
-        let resolved = handwritten::resolve(pack, &interner);
-        let params = handwritten::Params::of(pack)?;
-        let counts = handwritten::run(&typed, &resolved, &params);
-        let rule_ids: Vec<&str> = per_rule.keys().copied().collect();
-        for id in rule_ids.iter().chain(counts.keys()) {
-            let (want, got) = (per_rule.get(id).copied(), counts.get(id).copied());
-            if want.unwrap_or(0) != got.unwrap_or(0) || want.is_none() {
-                return Err(format!(
-                    "the hand-written rules do not match this pack ({id}: {} findings, hand-written {})",
-                    want.unwrap_or(0),
-                    got.unwrap_or(0)
-                ));
-            }
-        }
-        Ok((typed, resolved, params))
-    });
-
-    progress("W3: interpreter");
-    let interpreter = best(opts.rounds.min(3), || {
-        visits
-            .iter()
-            .map(|v| interp.eval_visit(v).len())
-            .sum::<usize>()
-    });
-    progress("W3: native code, findings rendered");
-    let rendered = best(opts.rounds.min(5), || {
-        prepared
-            .iter()
-            .zip(visits)
-            .map(|(p, v)| native.eval_prepared(p, v).len())
-            .sum::<usize>()
-    });
-    progress("W3: native decisions and hand-written code, alternately");
-    let mut decided = Vec::new();
-    let (mut decide, mut hand) = (Duration::MAX, Duration::MAX);
-    for _ in 0..opts.rounds.max(1) {
-        decide = decide.min(best(1, || decide_all(native, &prepared, &mut decided)));
-        if let Ok((typed, resolved, params)) = &baseline {
-            hand = hand.min(best(1, || handwritten::run(typed, resolved, params).len()));
-        }
-    }
-    let (handwritten_ms, handwritten_note) = match &baseline {
-        Ok(_) => (Some(ms(hand)), None),
-        Err(e) => (None, Some(e.clone())),
-    };
-    Ok(W3 {
-        visits: visits.len(),
-        fee_lines,
-        rules,
-        findings,
-        evaluations: fee_lines * rules,
-        interpreter_ms: ms(interpreter),
-        native_ms: ms(rendered),
-        native_decide_ms: ms(decide),
-        handwritten_ms,
-        handwritten_note,
-        native_speedup: ms(interpreter) / ms(rendered),
-        native_vs_handwritten: handwritten_ms.map(|h| ms(decide) / h),
-    })
 }

@@ -4,7 +4,7 @@
 //! settlement; no audit rule runs), on every thread. Its baseline is W1 on the same batch in the same process. The
 //! identities of records.md are checked on every visit settled.
 
-use super::audit_file;
+use super::w1::audit_file;
 use crate::native::NativeEngine;
 use crate::pack;
 use crate::settle::{Settler, StartValues};
