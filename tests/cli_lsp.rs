@@ -160,7 +160,7 @@ fn file_uri(path: &std::path::Path) -> String {
 }
 
 #[test]
-fn an_editor_sees_diagnostics_as_it_types_and_hover_definition_and_completion_of_names() {
+fn an_editor_sees_diagnostics_as_it_types_and_finds_its_way_around_the_pack() {
     let dir = support::declarations_pack("lsp-pack");
     let file = dir.join("rules").join("my_rule.heng");
     std::fs::create_dir_all(file.parent().expect("folder")).expect("rules folder");
@@ -175,6 +175,7 @@ fn an_editor_sees_diagnostics_as_it_types_and_hover_definition_and_completion_of
     assert_eq!(init["capabilities"]["positionEncoding"], "utf-16");
     assert_eq!(init["capabilities"]["hoverProvider"], true);
     assert_eq!(init["capabilities"]["definitionProvider"], true);
+    assert_eq!(init["capabilities"]["documentSymbolProvider"], true);
     assert_eq!(
         init["capabilities"]["completionProvider"]["triggerCharacters"],
         json!(["."])
@@ -283,6 +284,37 @@ fn an_editor_sees_diagnostics_as_it_types_and_hover_definition_and_completion_of
     };
     let offers = ["line.hil", "{disch"].map(|t| complete(&mut client, t));
     insta::assert_snapshot!("lsp_completion", offers.join("\n"));
+
+    // the outline of a file: the open one, and the pack's params.heng on disk
+    let outline = |client: &mut Client, uri: &str, first: usize| {
+        let result = client.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        let symbols: Vec<String> = result
+            .as_array()
+            .expect("symbols")
+            .iter()
+            .take(first)
+            .map(|s| {
+                let start = &s["location"]["range"]["start"];
+                format!(
+                    "{} [{}] {}:{}",
+                    s["name"].as_str().unwrap_or(""),
+                    s["kind"],
+                    start["line"],
+                    start["character"]
+                )
+            })
+            .collect();
+        symbols.join("\n")
+    };
+    let params = file_uri(&dir.join("params.heng"));
+    let outlines = [
+        outline(&mut client, &uri, 10),
+        outline(&mut client, &params, 3),
+    ];
+    insta::assert_snapshot!("lsp_outline", outlines.join("\n"));
 
     assert_eq!(client.request("shutdown", Value::Null), Value::Null);
     client.notify("exit", Value::Null);

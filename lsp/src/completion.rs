@@ -24,6 +24,7 @@ pub struct Offer {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    Rule,
     Field,
     Param,
     Table,

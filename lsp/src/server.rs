@@ -4,7 +4,7 @@
 //! definition and completion answered from the pack's last program.
 
 use crate::completion::{Kind, complete};
-use crate::definition::declarations;
+use crate::definition::{declarations, outline};
 use crate::diagnostics::to_lsp;
 use crate::hover::{describe, word_at};
 use crate::position::{Encoding, offset, position};
@@ -16,9 +16,10 @@ use lsp_types::notification::Notification as _;
 use lsp_types::request::Request as _;
 use lsp_types::{
     CompletionItem, CompletionItemKind, CompletionOptions, CompletionParams, CompletionResponse,
-    Documentation, GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents, HoverParams,
-    InitializeParams, Location, MarkupContent, MarkupKind, OneOf, PositionEncodingKind,
-    PublishDiagnosticsParams, Range, ServerCapabilities, ServerInfo, TextDocumentPositionParams,
+    DocumentSymbolParams, DocumentSymbolResponse, Documentation, GotoDefinitionParams,
+    GotoDefinitionResponse, Hover, HoverContents, HoverParams, InitializeParams, Location,
+    MarkupContent, MarkupKind, OneOf, PositionEncodingKind, PublishDiagnosticsParams, Range,
+    ServerCapabilities, ServerInfo, SymbolInformation, SymbolKind, TextDocumentPositionParams,
     TextDocumentSyncKind, Url,
 };
 use std::collections::{BTreeMap, HashMap};
@@ -66,6 +67,7 @@ pub fn serve(connection: &Connection, check: &Check, lang: Lang) -> Result<(), F
         text_document_sync: Some(TextDocumentSyncKind::FULL.into()),
         hover_provider: Some(true.into()),
         definition_provider: Some(OneOf::Left(true)),
+        document_symbol_provider: Some(OneOf::Left(true)),
         completion_provider: Some(CompletionOptions {
             trigger_characters: Some(vec![".".to_string()]),
             ..CompletionOptions::default()
@@ -226,6 +228,11 @@ impl Server<'_> {
                 let items = self.completion(&p.text_document_position);
                 Response::new_ok(request.id, items)
             }
+            lsp_types::request::DocumentSymbolRequest::METHOD => {
+                let p: DocumentSymbolParams = serde_json::from_value(request.params)?;
+                let symbols = self.outline(&p.text_document.uri);
+                Response::new_ok(request.id, symbols)
+            }
             lsp_types::request::GotoDefinition::METHOD => {
                 let p: GotoDefinitionParams = serde_json::from_value(request.params)?;
                 let definition = self.definition(&p.text_document_position_params);
@@ -267,6 +274,7 @@ impl Server<'_> {
             .into_iter()
             .map(|o| CompletionItem {
                 kind: Some(match o.kind {
+                    Kind::Rule => CompletionItemKind::EVENT,
                     Kind::Field => CompletionItemKind::FIELD,
                     Kind::Param => CompletionItemKind::CONSTANT,
                     Kind::Table => CompletionItemKind::STRUCT,
@@ -299,6 +307,43 @@ impl Server<'_> {
             })
             .collect();
         (!locations.is_empty()).then_some(GotoDefinitionResponse::Array(locations))
+    }
+
+    /// The declarations of the document `uri`, from its pack's last program.
+    fn outline(&self, uri: &Url) -> Option<DocumentSymbolResponse> {
+        let path = file_path(uri)?;
+        let last = self.packs.get(&pack_root(&path)?)?.last.as_ref()?;
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let (file, source) = last
+            .sources
+            .files()
+            .find(|(f, _)| pack_file_uri(&cwd, &last.sources, *f).as_ref() == Some(uri))?;
+        let at = |offset| position(&source.text, offset, self.encoding);
+        let symbols = outline(&last.program, file)
+            .into_iter()
+            .map(|(name, kind, span)| {
+                let range = span.range();
+                #[allow(deprecated, reason = "the protocol's `deprecated` field must be given")]
+                SymbolInformation {
+                    name,
+                    kind: match kind {
+                        Kind::Rule => SymbolKind::EVENT,
+                        Kind::Param => SymbolKind::CONSTANT,
+                        Kind::Table => SymbolKind::STRUCT,
+                        Kind::Function => SymbolKind::FUNCTION,
+                        Kind::Field => SymbolKind::FIELD,
+                        Kind::Keyword | Kind::Type => SymbolKind::CLASS,
+                    },
+                    tags: None,
+                    deprecated: None,
+                    location: Location::new(
+                        uri.clone(),
+                        Range::new(at(range.start), at(range.end)),
+                    ),
+                    container_name: None,
+                }
+            });
+        Some(DocumentSymbolResponse::Flat(symbols.collect()))
     }
 
     fn hover(&self, p: &HoverParams) -> Option<Hover> {

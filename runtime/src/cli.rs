@@ -45,7 +45,7 @@ enum Command {
     /// (spilling to disk past a memory budget).
     Group(group::Args),
     /// The language server for editors, on standard input and output:
-    /// diagnostics as you type, hover, go to definition, completion.
+    /// diagnostics as you type, hover, go to definition, completion, outline.
     Lsp(lsp::Args),
 }
 
