@@ -8,6 +8,7 @@
 //! here). Elsewhere: parameters, tables, functions, the words of the language,
 //! and records and enums. Only names starting with what is typed are offered.
 
+use crate::hover::{signature, word_start};
 use heng_compiler::ir::{FieldDecl, Program, RecordDecl};
 use heng_compiler::types::Display;
 use std::collections::BTreeMap;
@@ -35,29 +36,15 @@ pub enum Kind {
 
 /// What may complete the text before byte `offset` of `text`.
 pub fn complete(program: &Program, text: &str, offset: usize) -> Vec<Offer> {
-    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;
     }
     let before = &text[..offset];
-    let typed_start = before
-        .char_indices()
-        .rev()
-        .take_while(|&(_, c)| is_word(c))
-        .last()
-        .map_or(offset, |(i, _)| i);
+    let typed_start = word_start(before);
     let typed = &before[typed_start..];
     let mut offers = match before[..typed_start].strip_suffix('.') {
-        Some(owner_text) => {
-            let owner_start = owner_text
-                .char_indices()
-                .rev()
-                .take_while(|&(_, c)| is_word(c))
-                .last()
-                .map_or(owner_text.len(), |(i, _)| i);
-            fields(program, &owner_text[owner_start..])
-        }
+        Some(owner) => fields(program, &owner[word_start(owner)..]),
         None => names(program),
     };
     offers.retain(|o| o.label.starts_with(typed));
@@ -123,12 +110,7 @@ fn names(program: &Program) -> Vec<Offer> {
         offers.push((t.name.clone(), Kind::Table, detail, t.doc.clone()));
     }
     for f in &program.functions {
-        let params: Vec<String> = f
-            .params
-            .iter()
-            .map(|(n, t)| format!("{n}: {}", ty(t)))
-            .collect();
-        let detail = format!("fn {}({}) -> {}", f.name, params.join(", "), ty(&f.ret));
+        let detail = format!("fn {}", signature(f, program));
         offers.push((f.name.clone(), Kind::Function, detail, f.doc.clone()));
     }
     for r in &program.records {

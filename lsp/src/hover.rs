@@ -5,23 +5,44 @@
 //! record field or table column of that name (an analyst hovering `cnt` sees it
 //! is the fee line's quantity, and the order's).
 
-use heng_compiler::ir::{FieldDecl, Program};
+use heng_compiler::ir::{FieldDecl, Function, Program};
 use heng_compiler::types::{Display, Type};
 
-/// The identifier (letters, digits, `_`) that byte `offset` of `text` is in or
-/// just after.
-pub fn word_at(text: &str, offset: usize) -> Option<&str> {
-    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    let offset = offset.min(text.len());
-    if !text.is_char_boundary(offset) {
-        return None;
-    }
-    let start = text[..offset]
+/// Whether `c` can be part of a name.
+fn is_word(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// Where the name that ends `before` starts (`before.len()` when it ends in no
+/// name).
+pub fn word_start(before: &str) -> usize {
+    before
         .char_indices()
         .rev()
         .take_while(|&(_, c)| is_word(c))
         .last()
-        .map_or(offset, |(i, _)| i);
+        .map_or(before.len(), |(i, _)| i)
+}
+
+/// A function's signature: `name(a: T, …) -> R`.
+pub fn signature(f: &Function, program: &Program) -> String {
+    let ty = |t: &Type| Display(t, program).to_string();
+    let params: Vec<String> = f
+        .params
+        .iter()
+        .map(|(n, t)| format!("{n}: {}", ty(t)))
+        .collect();
+    format!("{}({}) -> {}", f.name, params.join(", "), ty(&f.ret))
+}
+
+/// The identifier (letters, digits, `_`) that byte `offset` of `text` is in or
+/// just after.
+pub fn word_at(text: &str, offset: usize) -> Option<&str> {
+    let offset = offset.min(text.len());
+    if !text.is_char_boundary(offset) {
+        return None;
+    }
+    let start = word_start(&text[..offset]);
     let end = text[offset..]
         .char_indices()
         .find(|&(_, c)| !is_word(c))
@@ -77,18 +98,7 @@ pub fn describe(program: &Program, param_values: &[String], word: &str) -> Optio
         parts.push(text);
     }
     for f in program.functions.iter().filter(|f| f.name == word) {
-        let params: Vec<String> = f
-            .params
-            .iter()
-            .map(|(n, t)| format!("{n}: {}", ty(t)))
-            .collect();
-        parts.push(format!(
-            "**fn** `{}({}) -> {}`\n\n{}",
-            f.name,
-            params.join(", "),
-            ty(&f.ret),
-            f.doc
-        ));
+        parts.push(format!("**fn** `{}`\n\n{}", signature(f, program), f.doc));
     }
     for r in program.records.iter().filter(|r| r.name == word) {
         parts.push(format!("**record** `{}` {}", r.name, r.doc));
