@@ -210,62 +210,39 @@ impl<'p> Settler<'p> {
             .visit
             .and_then(|v| program.record(v).field("begntime"))
             .ok_or("the Visit record has no `begntime`")?;
-        Ok(Some(
-            Settler {
-                pack,
-                settlement,
-                year_start,
-                start,
-                begntime,
-                sn: program
-                    .fee_line_record()
-                    .and_then(|r| program.record(r).field("feedetl_sn")),
-                // known without a first pass when each is zero whatever the visits
-                totals: Evaluator::new(program, &pack.params, &pack.tables)
-                    .totals_are_zero(settlement)
-                    .then(|| vec![Decimal::ZERO; settlement.totals.len()]),
-                collected: Mutex::new(vec![Decimal::ZERO; settlement.totals.len()]),
-                grouped: false,
-                visit_outputs: outputs(settlement.visit_steps.iter().filter_map(|s| match s {
-                    SettleStep::Bind {
-                        name,
-                        expr,
-                        output: true,
-                        after_totals,
-                        ..
-                    } => Some((name.as_str(), &expr.ty, *after_totals)),
-                    _ => None,
-                })),
-                line_outputs: Vec::new(),
-                held_keys: Vec::new(),
-                held_fixed: Default::default(),
-            }
-            .with_outputs(
-                program.record(settlement.line_record).fields[1..]
-                    .iter()
-                    .map(|f| (f.name.as_str(), &f.ty, false)),
-            ),
-        ))
-    }
-
-    /// This settler with its line outputs, and every output's held code.
-    fn with_outputs<'a>(
-        mut self,
-        line_outputs: impl Iterator<Item = (&'a str, &'a Type, bool)>,
-    ) -> Settler<'p> {
-        self.line_outputs = outputs(line_outputs);
-        let outputs = self.visit_outputs.iter_mut().chain(&mut self.line_outputs);
-        self.held_fixed = std::array::from_fn(|i| holes::code(i, FIXED[i]));
-        let mut keys: Vec<String> = FIXED.iter().map(|k| k.to_string()).collect();
-        for o in outputs {
-            o.code = holes::code(keys.len(), &o.key);
-            keys.push(o.key.clone());
-            let zero = format!("{}{ZERO}", o.key);
-            o.zero_code = holes::code(keys.len(), &zero);
-            keys.push(zero);
-        }
-        self.held_keys = keys.iter().map(|k| holes::HeldKey::new(k)).collect();
-        self
+        let mut visit_outputs = outputs(settlement.visit_steps.iter().filter_map(|s| match s {
+            SettleStep::Bind {
+                name,
+                expr,
+                output: true,
+                after_totals,
+                ..
+            } => Some((name.as_str(), &expr.ty, *after_totals)),
+            _ => None,
+        }));
+        let line_fields = program.record(settlement.line_record).fields[1..].iter();
+        let mut line_outputs = outputs(line_fields.map(|f| (f.name.as_str(), &f.ty, false)));
+        let held_keys = held_codes(visit_outputs.iter_mut().chain(&mut line_outputs));
+        Ok(Some(Settler {
+            pack,
+            settlement,
+            year_start,
+            start,
+            begntime,
+            sn: program
+                .fee_line_record()
+                .and_then(|r| program.record(r).field("feedetl_sn")),
+            // known without a first pass when each is zero whatever the visits
+            totals: Evaluator::new(program, &pack.params, &pack.tables)
+                .totals_are_zero(settlement)
+                .then(|| vec![Decimal::ZERO; settlement.totals.len()]),
+            collected: Mutex::new(vec![Decimal::ZERO; settlement.totals.len()]),
+            grouped: false,
+            visit_outputs,
+            line_outputs,
+            held_keys,
+            held_fixed: std::array::from_fn(|i| holes::code(i, FIXED[i])),
+        }))
     }
 
     /// Whether this settler is collecting batch totals (a first pass) and
@@ -417,7 +394,8 @@ impl<'p> Settler<'p> {
             true => self.held_fixed[i].as_str(),
             false => FIXED[i],
         };
-        let mut out = String::with_capacity(256 + 160 * s.lines.len());
+        let lines = visit.record.fields[self.pack.feedetail].as_list();
+        let mut out = String::with_capacity(256 + 160 * lines.len());
         out.push_str(fixed(0));
         json_text::push_string(&mut out, &visit.mdtrt_id);
         out.push_str(fixed(1));
@@ -433,7 +411,6 @@ impl<'p> Settler<'p> {
             }
         }
         out.push_str(fixed(2));
-        let lines = visit.record.fields[self.pack.feedetail].as_list();
         for (i, line) in lines.iter().enumerate() {
             let outs = s.line(i);
             if i > 0 {
@@ -533,6 +510,20 @@ fn push_output(
         Value::Text(t) => json_text::push_string(out, t),
         v => out.push_str(&evidence_json(v, ty, program).to_string()),
     }
+}
+
+/// Gives each output its held codes (its key, and its key with zero money),
+/// numbered after [`FIXED`]; returns every key held lines code, in that order.
+fn held_codes<'o>(outputs: impl Iterator<Item = &'o mut Output>) -> Vec<holes::HeldKey> {
+    let mut keys: Vec<String> = FIXED.iter().map(|k| k.to_string()).collect();
+    for o in outputs {
+        o.code = holes::code(keys.len(), &o.key);
+        keys.push(o.key.clone());
+        let zero = format!("{}{ZERO}", o.key);
+        o.zero_code = holes::code(keys.len(), &zero);
+        keys.push(zero);
+    }
+    keys.iter().map(|k| holes::HeldKey::new(k)).collect()
 }
 
 /// The outputs named, typed and placed by `outputs`, as they are written.

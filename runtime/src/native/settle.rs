@@ -161,11 +161,7 @@ impl NativeEngine<'_> {
                     &prepared.locals,
                 )
             };
-            let per_line = s.line_steps.iter().zip(&w.line_slots);
-            let per_line = per_line
-                .filter(|(step, slot)| matches!(step, SettleStep::Bind { .. }) && slot.is_some())
-                .count();
-            let mut lines = Vec::with_capacity(n * per_line);
+            let mut lines = Vec::with_capacity(n * w.line_slots.len());
             for i in 0..n {
                 let rec = w.fixed + n + i * w.stride;
                 for (step, slot) in s.line_steps.iter().zip(&w.line_slots) {
@@ -177,6 +173,8 @@ impl NativeEngine<'_> {
                     }
                 }
             }
+            // every line has as many outputs
+            let per_line = lines.len().checked_div(n).unwrap_or(0);
             let (mut outputs, mut adds, mut sums) = (Vec::new(), Vec::new(), Vec::new());
             let mut saved = Vec::new();
             for (step, slot) in s.visit_steps.iter().zip(&w.visit_slots) {
