@@ -39,8 +39,8 @@ pub struct W6 {
     pub ratio_to_check: f64,
 }
 
-/// What a generated rule's text is to its field name: the edit adds this
-/// character to it, and takes it out again.
+/// The edit: this character added after the last rule's `FIELD`, making a
+/// field that does not exist, then taken out again.
 const EDIT: &str = "x";
 const FIELD: &str = "line.det_item_fee_sumamt";
 
@@ -55,6 +55,11 @@ pub fn w6(dir: &Path, scratch: &Path, rounds: usize) -> Result<W6, String> {
     let broken = broken(&made.text);
     let (server, client) = Connection::memory();
     let rounds = rounds.max(1);
+    // the text after each edit, and whether it has errors
+    let edited = |round: usize| match round % 2 {
+        0 => (&broken, true),
+        _ => (&made.text, false),
+    };
     let mut times = Vec::new();
     std::thread::scope(|scope| {
         let serving = scope.spawn(move || {
@@ -73,10 +78,7 @@ pub fn w6(dir: &Path, scratch: &Path, rounds: usize) -> Result<W6, String> {
             c.notify("textDocument/didOpen", open);
             c.expect(&made.text, false)?;
             for round in 0..2 * rounds {
-                let (text, errors) = match round % 2 {
-                    0 => (&broken, true),
-                    _ => (&made.text, false),
-                };
+                let (text, errors) = edited(round);
                 let t = Instant::now();
                 let change = json!({
                     "textDocument": { "uri": uri, "version": round + 1 },
@@ -99,7 +101,7 @@ pub fn w6(dir: &Path, scratch: &Path, rounds: usize) -> Result<W6, String> {
     // the baseline: the same checks without the server
     let mut checks = Vec::new();
     for round in 0..2 * rounds {
-        let text = if round % 2 == 0 { &broken } else { &made.text };
+        let (text, _) = edited(round);
         let open = HashMap::from([(file.clone(), text.clone())]);
         let t = Instant::now();
         let checked = check_open(&root, open);
