@@ -10,7 +10,7 @@ use crate::hover::{describe, word_at};
 use crate::position::{Encoding, offset, position};
 use heng_compiler::diagnostic::{Diagnostic, Lang};
 use heng_compiler::ir::Program;
-use heng_compiler::source::{FileId, SourceMap};
+use heng_compiler::source::{FileId, SourceMap, Span};
 use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types::notification::Notification as _;
 use lsp_types::request::Request as _;
@@ -295,18 +295,21 @@ impl Server<'_> {
         let cwd = std::env::current_dir().unwrap_or_default();
         let locations: Vec<Location> = declarations(&last.program, &word)
             .into_iter()
-            .filter_map(|span| {
-                let uri = pack_file_uri(&cwd, &last.sources, span.file)?;
-                let text = &last.sources.get(span.file).text;
-                let at = |offset| position(text, offset, self.encoding);
-                let range = span.range();
-                Some(Location::new(
-                    uri,
-                    Range::new(at(range.start), at(range.end)),
-                ))
-            })
+            .filter_map(|span| self.location(&cwd, &last.sources, span))
             .collect();
         (!locations.is_empty()).then_some(GotoDefinitionResponse::Array(locations))
+    }
+
+    /// Where `span` of a pack file of `sources` is, as the editor counts.
+    fn location(&self, cwd: &Path, sources: &SourceMap, span: Span) -> Option<Location> {
+        let uri = pack_file_uri(cwd, sources, span.file)?;
+        let text = &sources.get(span.file).text;
+        let at = |offset| position(text, offset, self.encoding);
+        let range = span.range();
+        Some(Location::new(
+            uri,
+            Range::new(at(range.start), at(range.end)),
+        ))
     }
 
     /// The declarations of the document `uri`, from its pack's last program.
@@ -314,17 +317,16 @@ impl Server<'_> {
         let path = file_path(uri)?;
         let last = self.packs.get(&pack_root(&path)?)?.last.as_ref()?;
         let cwd = std::env::current_dir().unwrap_or_default();
-        let (file, source) = last
+        let (file, _) = last
             .sources
             .files()
             .find(|(f, _)| pack_file_uri(&cwd, &last.sources, *f).as_ref() == Some(uri))?;
-        let at = |offset| position(&source.text, offset, self.encoding);
         let symbols = outline(&last.program, file)
             .into_iter()
-            .map(|(name, kind, span)| {
-                let range = span.range();
+            .filter_map(|(name, kind, span)| {
+                let location = self.location(&cwd, &last.sources, span)?;
                 #[allow(deprecated, reason = "the protocol's `deprecated` field must be given")]
-                SymbolInformation {
+                Some(SymbolInformation {
                     name,
                     kind: match kind {
                         Kind::Rule => SymbolKind::EVENT,
@@ -336,12 +338,9 @@ impl Server<'_> {
                     },
                     tags: None,
                     deprecated: None,
-                    location: Location::new(
-                        uri.clone(),
-                        Range::new(at(range.start), at(range.end)),
-                    ),
+                    location,
                     container_name: None,
-                }
+                })
             });
         Some(DocumentSymbolResponse::Flat(symbols.collect()))
     }
