@@ -13,6 +13,7 @@ pub mod history;
 pub mod input;
 mod json_text;
 pub mod native;
+pub mod output;
 pub mod pack;
 pub mod settle;
 pub mod table;

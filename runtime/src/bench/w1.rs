@@ -93,9 +93,7 @@ pub(super) fn audit_file<'p>(
         .map_err(|e| e.en.to_string())?;
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let open = |p: &Path| {
-        std::fs::File::create(p)
-            .map(|f| std::io::BufWriter::with_capacity(1 << 20, f))
-            .map_err(|e| format!("cannot write {}: {e}", p.display()))
+        crate::output::create(p).map_err(|e| format!("cannot write {}: {e}", p.display()))
     };
     let mut findings = open(&out.join("findings.ndjson"))?;
     let mut errors = open(&out.join("errors.ndjson"))?;

@@ -118,8 +118,8 @@ fn parse_param(s: &str) -> Result<(String, String), String> {
 }
 
 fn create(path: &Path, lang: Lang) -> Result<Box<dyn Write>, ExitCode> {
-    match File::create(path) {
-        Ok(f) => Ok(Box::new(BufWriter::with_capacity(1 << 20, f))),
+    match heng_runtime::output::create(path) {
+        Ok(f) => Ok(Box::new(f)),
         Err(e) => {
             match lang {
                 Lang::Zh => eprintln!("错误:无法写入 {}:{e}", path.display()),
