@@ -201,3 +201,100 @@ fn settlements_with_totals_in_one_pass_and_in_two_agree() {
     assert_eq!(errors.len(), 3);
     assert!(errors[0].contains("division by zero"), "{errors:?}");
 }
+
+/// The holes of a one-pass settlement are filled on several threads, a piece of
+/// about a megabyte each: a batch of many pieces comes out in input order, and a
+/// visit whose outputs fault after the totals (here a division by its own zero
+/// fee) is an error line in its place in the order of errors.
+#[test]
+fn holes_filled_in_pieces_keep_the_input_order() {
+    use heng_runtime::settle::{SettledLine, Settler, StartValues};
+    let loaded = load_rules(
+        "many_pieces",
+        r#"settlement share "份额" {
+  each line
+  output amount = line.det_item_fee_sumamt
+  each visit
+  let fee = sum(l.amount for l in settled_lines)
+  total fees = fee
+  output times = round(fees / fee, 0.01)
+}
+"#,
+    );
+    let pack = checked(&loaded);
+    let schema = input::check_schema(&pack.program).unwrap();
+    let n = 60_000;
+    let fee = |i: usize| i % 7;
+    let visits: Vec<_> = (0..n)
+        .map(|i| {
+            let text = format!(
+                r#"{{"mdtrt_id":"V{i}","psn_no":"P{i}","brdy":"1980-01-01","med_type":"11","begntime":"2026-10-01T08:00:00","feedetail":[{{"feedetl_sn":"1","fee_ocur_time":"2026-10-01T09:00:00","med_list_codg":"X1","hilist_name":"甲","cnt":"1","pric":"{0}.00","det_item_fee_sumamt":"{0}.00"}}]}}"#,
+                fee(i)
+            );
+            input::read_visit(&schema, i as u64 + 1, &text).unwrap()
+        })
+        .collect();
+    let refs: Vec<_> = visits.iter().collect();
+    let settler = Settler::new(pack, StartValues::default()).unwrap().unwrap();
+    assert!(settler.deferring());
+    let (lines, sums) =
+        settler.settle_part(&Interpreter::new(pack), &refs, &loaded.sources, Lang::En);
+    settler.add_totals(&sums);
+    let mut held = Vec::new();
+    for l in lines {
+        match l {
+            SettledLine::Ok(l) => held.extend([l.as_bytes(), b"\n"].concat()),
+            other => panic!("not held: {}", matches!(other, SettledLine::Failed(_))),
+        }
+    }
+    assert!(held.len() > 3 << 20, "{} bytes: too few pieces", held.len());
+    let (mut out, mut late) = (Vec::new(), Vec::new());
+    let mut summary = heng_runtime::audit::Summary {
+        settled: n as u64,
+        ..Default::default()
+    };
+    settler
+        .resolve(
+            &mut held.as_slice(),
+            &mut out,
+            &mut late,
+            &loaded.sources,
+            Lang::En,
+            &mut summary,
+        )
+        .unwrap();
+    let fees: usize = (0..n).map(fee).sum();
+    let want: Vec<String> = (0..n)
+        .filter(|&i| fee(i) > 0)
+        .map(|i| {
+            let times = rust_decimal::Decimal::from(fees) / rust_decimal::Decimal::from(fee(i));
+            format!("V{i} {:.2}", times.round_dp(2))
+        })
+        .collect();
+    let got: Vec<String> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            format!(
+                "{} {}",
+                v["mdtrt_id"].as_str().unwrap(),
+                v["times"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), want.len());
+    assert!(got == want, "the lines are not in input order");
+    let errors: Vec<String> = String::from_utf8(late)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["mdtrt_id"].to_string())
+        .collect();
+    let zero: Vec<String> = (0..n)
+        .filter(|&i| fee(i) == 0)
+        .map(|i| format!("\"V{i}\""))
+        .collect();
+    assert!(errors == zero, "the errors are not in input order");
+    assert_eq!(summary.eval_errors as usize, zero.len());
+    assert_eq!(summary.settled as usize, want.len());
+}

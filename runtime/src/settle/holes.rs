@@ -151,8 +151,9 @@ impl Settler<'_> {
     /// outputs fail goes to `errors` instead, counted in `summary` as an
     /// evaluation error rather than as settled.
     ///
-    /// The holes are filled on a second thread while this one writes: writing
-    /// a month's settlement into its file is the larger half of the work.
+    /// One thread cuts `from` into pieces of whole lines, a thread per core
+    /// fills them, and this one writes them in order: after the last visit of a
+    /// month, filling is all that is left to do.
     pub fn resolve(
         &self,
         from: &mut (dyn std::io::BufRead + Send),
@@ -162,83 +163,151 @@ impl Settler<'_> {
         lang: Lang,
         summary: &mut crate::audit::Summary,
     ) -> std::io::Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Filled>>(4);
-        // written pieces go back to be filled again
-        let (back, spare) = std::sync::mpsc::channel::<Filled>();
+        use std::sync::mpsc::{channel, sync_channel};
+        let fillers = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 8));
+        // pieces to fill, by number, shared by the fillers
+        let (pieces, queue) = sync_channel::<(u64, Vec<u8>)>(2 * fillers);
+        // taken away when nobody writes any more, so that the cutting thread stops
+        let queue = std::sync::Mutex::new(Some(queue));
+        let (done, filled_pieces) = sync_channel::<(u64, std::io::Result<Filled>)>(2 * fillers);
+        // what was read and written goes back to be used again (no new memory)
+        let (read_back, spare_read) = channel::<Vec<u8>>();
+        let (written_back, spare_written) = channel::<Filled>();
+        let spare_written = std::sync::Mutex::new(spare_written);
         std::thread::scope(|scope| {
+            let failed_read = done.clone();
             scope.spawn(move || {
-                if let Err(e) = self.fill_holes(from, sources, lang, &tx, &spare) {
-                    let _ = tx.send(Err(e));
+                let mut n = 0;
+                loop {
+                    let mut piece = spare_read
+                        .try_recv()
+                        .unwrap_or_else(|_| Vec::with_capacity(FILLED + (64 << 10)));
+                    piece.clear();
+                    let read = (|| {
+                        while piece.len() < FILLED && read_line(from, &mut piece)? > 0 {}
+                        Ok(())
+                    })();
+                    if let Err(e) = read {
+                        let _ = failed_read.send((n, Err(e)));
+                        return;
+                    }
+                    if piece.is_empty() || pieces.send((n, piece)).is_err() {
+                        return;
+                    }
+                    n += 1;
                 }
             });
-            for filled in rx {
-                let mut filled = filled?;
-                to.write_all(&filled.out)?;
-                errors.write_all(&filled.errors)?;
-                summary.settled = summary.settled.saturating_sub(filled.failed);
-                summary.eval_errors += filled.failed;
-                filled.out.clear();
-                filled.errors.clear();
-                filled.failed = 0;
-                let _ = back.send(filled);
+            for _ in 0..fillers {
+                let (queue, done, spare) = (&queue, done.clone(), &spare_written);
+                let read_back = read_back.clone();
+                scope.spawn(move || {
+                    let mut filler = Filler::new(self);
+                    loop {
+                        let next = queue
+                            .lock()
+                            .ok()
+                            .and_then(|q| q.as_ref().and_then(|q| q.recv().ok()));
+                        let Some((n, piece)) = next else { return };
+                        let mut filled = spare
+                            .lock()
+                            .ok()
+                            .and_then(|s| s.try_recv().ok())
+                            .unwrap_or_default();
+                        let result = filler
+                            .fill(&piece, &mut filled, sources, lang)
+                            .map(|()| filled);
+                        let _ = read_back.send(piece);
+                        if done.send((n, result)).is_err() {
+                            // the writer stopped (an error): so does the cutting
+                            let _ = queue.lock().map(|mut q| q.take());
+                            return;
+                        }
+                    }
+                });
+            }
+            drop(done);
+            // pieces filled ahead of the next one to write
+            let mut ahead = std::collections::BTreeMap::new();
+            let mut next = 0;
+            for (n, filled) in filled_pieces {
+                ahead.insert(n, filled);
+                while let Some(filled) = ahead.remove(&next) {
+                    let mut filled = filled?;
+                    to.write_all(&filled.out)?;
+                    errors.write_all(&filled.errors)?;
+                    summary.settled = summary.settled.saturating_sub(filled.failed);
+                    summary.eval_errors += filled.failed;
+                    filled.out.clear();
+                    filled.errors.clear();
+                    filled.failed = 0;
+                    let _ = written_back.send(filled);
+                    next += 1;
+                }
             }
             Ok(())
         })
     }
+}
 
-    /// `resolve`'s filling: the lines of `from` with their holes filled, sent
-    /// on in pieces of about [`FILLED`] bytes. Stops when nobody receives.
-    fn fill_holes(
-        &self,
-        from: &mut dyn std::io::BufRead,
+/// One filling thread's state: what every hole's outputs are computed with.
+struct Filler<'s, 'p> {
+    settler: &'s Settler<'p>,
+    evaluator: Evaluator<'p>,
+    totals: Vec<rust_decimal::Decimal>,
+    saved_types: Vec<&'p Type>,
+    after: Vec<&'s super::Output>,
+    /// The outputs of the saved values seen lately (most visits save the same:
+    /// an outpatient visit has no case score).
+    seen: HashMap<Vec<u8>, Result<Vec<String>, EvalError>, foldhash::fast::FixedState>,
+}
+
+impl<'s, 'p> Filler<'s, 'p> {
+    fn new(settler: &'s Settler<'p>) -> Self {
+        let pack = settler.pack;
+        Filler {
+            settler,
+            evaluator: Evaluator::new(&pack.program, &pack.params, &pack.tables),
+            totals: settler
+                .collected
+                .lock()
+                .map(|c| c.clone())
+                .unwrap_or_default(),
+            saved_types: settler
+                .settlement
+                .visit_steps
+                .iter()
+                .filter_map(|s| match s {
+                    SettleStep::Bind {
+                        saved: true, expr, ..
+                    } => Some(&expr.ty),
+                    _ => None,
+                })
+                .collect(),
+            after: settler
+                .visit_outputs
+                .iter()
+                .filter(|o| o.after_totals)
+                .collect(),
+            seen: HashMap::default(),
+        }
+    }
+
+    /// The held lines of `piece` (whole lines) into `filled`, holes filled.
+    fn fill(
+        &mut self,
+        piece: &[u8],
+        filled: &mut Filled,
         sources: &SourceMap,
         lang: Lang,
-        tx: &std::sync::mpsc::SyncSender<std::io::Result<Filled>>,
-        spare: &std::sync::mpsc::Receiver<Filled>,
     ) -> std::io::Result<()> {
-        let next = || {
-            spare.try_recv().unwrap_or_else(|_| Filled {
-                out: Vec::with_capacity(FILLED + (64 << 10)),
-                ..Filled::default()
-            })
-        };
-        let program = &self.pack.program;
-        let evaluator = Evaluator::new(program, &self.pack.params, &self.pack.tables);
-        let totals = self.collected.lock().map(|c| c.clone()).unwrap_or_default();
-        let saved_types: Vec<&Type> = self
-            .settlement
-            .visit_steps
-            .iter()
-            .filter_map(|s| match s {
-                SettleStep::Bind {
-                    saved: true, expr, ..
-                } => Some(&expr.ty),
-                _ => None,
-            })
-            .collect();
-        let after: Vec<&super::Output> = self
-            .visit_outputs
-            .iter()
-            .filter(|o| o.after_totals)
-            .collect();
+        let settler = self.settler;
+        let program = &settler.pack.program;
         let bad = |what: &str| std::io::Error::other(format!("a settlement hole {what}"));
-        let mut line = Vec::new();
-        // the outputs of the saved values seen lately (most visits save the same:
-        // an outpatient visit has no case score)
-        let mut seen: HashMap<Vec<u8>, Result<Vec<String>, EvalError>, foldhash::fast::FixedState> =
-            HashMap::default();
-        let mut filled = next();
-        while read_line(from, &mut line)? > 0 {
-            if filled.out.len() >= FILLED
-                && tx.send(Ok(std::mem::replace(&mut filled, next()))).is_err()
-            {
-                return Ok(());
-            }
-            let to = &mut filled.out;
-            let keys = &self.held_keys;
-            let Some(open) = memchr::memchr(HOLE as u8, &line) else {
-                expand(to, &line, keys)?;
-                line.clear();
+        let keys = &settler.held_keys;
+        let to = &mut filled.out;
+        for line in piece.split_inclusive(|&b| b == b'\n') {
+            let Some(open) = memchr::memchr(HOLE as u8, line) else {
+                expand(to, line, keys)?;
                 continue;
             };
             let held_end = memchr::memchr(HOLE as u8, &line[open + 1..])
@@ -247,21 +316,22 @@ impl Settler<'_> {
             let held = &line[open + 1..held_end];
             let split = memchr::memchr(VISIT as u8, held).ok_or_else(|| bad("lacks the visit"))?;
             let (saved, visit) = (&held[..split], &held[split + 1..]);
-            if seen.len() > 100_000 {
-                seen.clear();
+            if self.seen.len() > 100_000 {
+                self.seen.clear();
             }
-            if !seen.contains_key(saved) {
+            if !self.seen.contains_key(saved) {
                 let values: Vec<serde_json::Value> =
                     serde_json::from_slice(saved).map_err(|_| bad("does not hold JSON"))?;
                 let values: Vec<Value> = values
                     .iter()
-                    .zip(&saved_types)
+                    .zip(&self.saved_types)
                     .map(|(j, ty)| saved_value(j, ty))
                     .collect();
-                let outputs = evaluator
-                    .after_totals(self.settlement, &values, &totals)
+                let outputs = self
+                    .evaluator
+                    .after_totals(settler.settlement, &values, &self.totals)
                     .map(|values| {
-                        let outputs = after.iter().zip(&values);
+                        let outputs = self.after.iter().zip(&values);
                         outputs
                             .map(|(o, value)| {
                                 let mut text = String::new();
@@ -270,9 +340,9 @@ impl Settler<'_> {
                             })
                             .collect()
                     });
-                seen.insert(saved.to_vec(), outputs);
+                self.seen.insert(saved.to_vec(), outputs);
             }
-            match &seen[saved] {
+            match &self.seen[saved] {
                 Ok(outputs) => {
                     expand(to, &line[..open], keys)?;
                     // each output, then the text up to the next hole (two HOLE bytes)
@@ -290,14 +360,12 @@ impl Settler<'_> {
                     let visit: (u64, String) =
                         serde_json::from_slice(visit).map_err(|_| bad("lacks the visit"))?;
                     filled.failed += 1;
-                    let error = self.failure_line(visit.0, &visit.1, None, e, sources, lang);
+                    let error = settler.failure_line(visit.0, &visit.1, None, e, sources, lang);
                     filled.errors.extend_from_slice(error.as_bytes());
                     filled.errors.push(b'\n');
                 }
             }
-            line.clear();
         }
-        let _ = tx.send(Ok(filled));
         Ok(())
     }
 }
