@@ -40,3 +40,28 @@ fn clif_expensive_material() {
 fn clif_billing_outside_stay() {
     insta::assert_snapshot!(clif_of("billing_outside_stay"));
 }
+
+/// The fused line loop keeps what depends only on the visit out of the loop:
+/// Cranelift hoists such pure values and loads into the function's entry block
+/// (the visit's class and tier, the birth date taken apart), which it does only
+/// when it visits the loop's body before its exit (`Gen::counted_loop` branches
+/// to the exit first). The entry block holds the loads of the visit's fields.
+#[test]
+fn the_line_loop_computes_what_depends_on_the_visit_once() {
+    let clif = clif_of("line_rules");
+    let entry: Vec<&str> = clif
+        .lines()
+        .skip_while(|l| !l.starts_with("block0"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("block"))
+        .collect();
+    let loads = entry.iter().filter(|l| l.contains(" = load.")).count();
+    assert!(
+        loads >= 10,
+        "{loads} loads before the loop:\n{}",
+        entry.join("\n")
+    );
+    // the visit's class (`class(visit)`: a match over med_type codes) among them
+    let compares = entry.iter().filter(|l| l.contains("icmp eq")).count();
+    assert!(compares >= 10, "{compares} comparisons before the loop");
+}

@@ -51,7 +51,8 @@ pub struct CompileReport {
     pub interpreted: Vec<(String, String)>,
     /// Cranelift IR of each native rule, for inspection and golden tests (only
     /// from [`NativeEngine::showing_clif`]: writing it out costs more than
-    /// checking the pack).
+    /// checking the pack): each line rule as built, the other rules and
+    /// `line_rules` (the line rules fused into one loop) as optimized.
     pub clif: Vec<(String, String)>,
 }
 
@@ -271,7 +272,7 @@ impl<'p> NativeEngine<'p> {
                     .declare_function("line_rules", Linkage::Local, &sig)
                     .map_err(|e| e.to_string())?;
                 let rules: Vec<_> = line_rules.iter().map(|(_, r)| *r).collect();
-                codegen::compile(
+                let clif = codegen::compile(
                     &mut module,
                     &mut fctx,
                     &helpers,
@@ -280,6 +281,9 @@ impl<'p> NativeEngine<'p> {
                     Some(id),
                 )
                 .map_err(|codegen::Unsupported(why)| why)?;
+                report
+                    .clif
+                    .extend(clif.map(|c| ("line_rules".to_string(), c)));
                 ids.push((None, id));
             }
             let settle_ids = match settlement {

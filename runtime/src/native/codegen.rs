@@ -162,9 +162,9 @@ pub fn rule_signature(module: &JITModule) -> Signature {
 /// Builds the native decision of `rules`: a single `each visit` rule, or `each line`
 /// rules fused into one loop over the fee lines (so what they share, like a lookup
 /// of the line's code or the visit's class, is computed once per line or once per
-/// call). With `define`, the function is defined in the module; without, it is only
-/// built, to learn whether the rules compile (and for their Cranelift IR, with
-/// `Env::clif`). On an unsupported construct nothing is defined: the caller runs
+/// call). With `define`, the function is defined in the module (and its Cranelift
+/// IR, with `Env::clif`, is as optimized); without, it is only built, to learn
+/// whether the rules compile (and for their Cranelift IR as built). On an unsupported construct nothing is defined: the caller runs
 /// the rule interpreted.
 pub fn compile(
     module: &mut JITModule,
@@ -214,11 +214,13 @@ pub fn compile(
         g.b.seal_all_blocks();
         g.b.finalize(target);
     }
-    let clif = env.clif.then(|| ctx.func.display().to_string());
+    let mut clif = env.clif.then(|| ctx.func.display().to_string());
     if let Some(func) = define {
         module
             .define_function(func, &mut ctx)
             .map_err(|e| Unsupported(format!("code generation failed: {e}")))?;
+        // defining optimizes `ctx.func` in place
+        clif = env.clif.then(|| ctx.func.display().to_string());
     }
     module.clear_context(&mut ctx);
     Ok(clif)
@@ -332,21 +334,12 @@ impl Gen<'_, '_, '_> {
     /// Returns a mask with bit `min(j, 63)` set if rule `j` fired or faulted on a line.
     fn line_rules(&mut self, rules: &[&Rule], params: &[Val]) -> R<()> {
         let (visit, offsets, n, out) = (params[2], params[3], params[4], params[5]);
-        let (i, mask) = (self.b.declare_var(I64), self.b.declare_var(I64));
+        let mask = self.b.declare_var(I64);
         let zero = self.b.ins().iconst(I64, 0);
-        self.b.def_var(i, zero);
         self.b.def_var(mask, zero);
-        let (head, body, exit) = (
-            self.b.create_block(),
-            self.b.create_block(),
-            self.b.create_block(),
-        );
-        self.b.ins().jump(head, &[]);
-        self.b.switch_to_block(head);
-        let iv = self.b.use_var(i);
-        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, n);
-        self.b.ins().brif(more, body, &[], exit, &[]);
-        self.b.switch_to_block(body);
+        let exit = self.b.create_block();
+        let (lp, iv) = self.counted_loop(n, exit);
+        let i = lp.i;
         let at = self.b.ins().ishl_imm_s(iv, 3);
         let slot = self.b.ins().iadd(offsets, at);
         let rel = self.b.ins().load(I64, mem_ro(), slot, 0);
@@ -377,10 +370,7 @@ impl Gen<'_, '_, '_> {
             self.b.switch_to_block(done);
             before += kept_words(rule);
         }
-        let iv = self.b.use_var(i);
-        let i1 = self.b.ins().iadd_imm_s(iv, 1);
-        self.b.def_var(i, i1);
-        self.b.ins().jump(head, &[]);
+        self.next_iteration(&lp);
         self.b.switch_to_block(exit);
         let m = self.b.use_var(mask);
         self.b.ins().return_(&[m]);

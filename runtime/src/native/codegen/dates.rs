@@ -96,10 +96,16 @@ impl Gen<'_, '_, '_> {
     /// negative when `to` is earlier.
     pub(super) fn years_between(&mut self, from: Val, to: Val) -> Val {
         let backwards = self.b.ins().icmp(IntCC::SignedLessThan, to, from);
-        let lo = self.b.ins().select(backwards, to, from);
-        let hi = self.b.ins().select(backwards, from, to);
-        let [y1, m1, d1] = self.civil(lo);
-        let [y2, m2, d2] = self.civil(hi);
+        // each date taken apart on its own, then ordered: a birth date depends
+        // on the visit only, so it is taken apart once, before the line loop
+        let (civil_from, civil_to) = (self.civil(from), self.civil(to));
+        let [y1, m1, d1, y2, m2, d2] = std::array::from_fn(|k| {
+            let (to, from) = (civil_to[k % 3], civil_from[k % 3]);
+            match k < 3 {
+                true => self.b.ins().select(backwards, to, from),
+                false => self.b.ins().select(backwards, from, to),
+            }
+        });
         // is y2 a leap year? (y2 ≥ 0 here)
         let by4 = self.b.ins().band_imm_s(y2, 3);
         let div4 = self.b.ins().icmp_imm_s(IntCC::Equal, by4, 0);

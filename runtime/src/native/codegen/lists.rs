@@ -35,8 +35,12 @@ impl Gen<'_, '_, '_> {
         self.b.ins().jump(head, &[]);
         self.b.switch_to_block(head);
         let iv = self.b.use_var(i);
-        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, len);
-        self.b.ins().brif(more, body, &[], exit, &[]);
+        // the exit is the branch's first target so that Cranelift's elaboration
+        // visits the body first: when it visits the exit first it forgets the
+        // loop for the body, which then keeps every loop-invariant value (the
+        // visit's fields and what is computed from them) inside the loop
+        let done = self.b.ins().icmp(IntCC::SignedGreaterThanOrEqual, iv, len);
+        self.b.ins().brif(done, exit, &[], body, &[]);
         self.b.switch_to_block(body);
         (Counted { i, head }, iv)
     }
@@ -367,6 +371,7 @@ impl Gen<'_, '_, '_> {
 
 /// A loop opened by [`Gen::counted_loop`]: its counter and its head block.
 pub(super) struct Counted {
-    i: Variable,
+    /// The index, a variable (read it where the iteration needs it).
+    pub(super) i: Variable,
     head: Block,
 }
