@@ -148,23 +148,10 @@ fn settlements_with_totals_in_one_pass_and_in_two_agree() {
                     }
                 }
                 if settler.deferring() {
-                    let (mut resolved, mut late) = (Vec::new(), Vec::new());
-                    let mut summary = heng_runtime::audit::Summary {
-                        settled: refs.len() as u64,
-                        ..Default::default()
-                    };
-                    settler
-                        .resolve(
-                            &mut text.as_bytes(),
-                            &mut resolved,
-                            &mut late,
-                            &loaded.sources,
-                            Lang::En,
-                            &mut summary,
-                        )
-                        .unwrap();
-                    text = String::from_utf8(resolved).unwrap();
-                    errors.extend(String::from_utf8(late).unwrap().lines().map(str::to_string));
+                    let (resolved, late, summary) =
+                        resolve(&settler, text.as_bytes(), refs.len(), &loaded.sources);
+                    text = resolved;
+                    errors.extend(late.lines().map(str::to_string));
                     assert_eq!(summary.eval_errors as usize, errors.len());
                     assert_eq!(summary.settled as usize, text.lines().count());
                 }
@@ -242,27 +229,14 @@ fn holes_filled_in_pieces_keep_the_input_order() {
     settler.add_totals(&sums);
     let mut held = Vec::new();
     for l in lines {
-        match l {
-            SettledLine::Ok(l) => held.extend([l.as_bytes(), b"\n"].concat()),
-            other => panic!("not held: {}", matches!(other, SettledLine::Failed(_))),
-        }
+        let SettledLine::Ok(l) = l else {
+            panic!("a line not held for its holes")
+        };
+        held.extend_from_slice(l.as_bytes());
+        held.push(b'\n');
     }
     assert!(held.len() > 3 << 20, "{} bytes: too few pieces", held.len());
-    let (mut out, mut late) = (Vec::new(), Vec::new());
-    let mut summary = heng_runtime::audit::Summary {
-        settled: n as u64,
-        ..Default::default()
-    };
-    settler
-        .resolve(
-            &mut held.as_slice(),
-            &mut out,
-            &mut late,
-            &loaded.sources,
-            Lang::En,
-            &mut summary,
-        )
-        .unwrap();
+    let (out, late, summary) = resolve(&settler, &held, n, &loaded.sources);
     let fees: usize = (0..n).map(fee).sum();
     let want: Vec<String> = (0..n)
         .filter(|&i| fee(i) > 0)
@@ -271,8 +245,7 @@ fn holes_filled_in_pieces_keep_the_input_order() {
             format!("V{i} {:.2}", times.round_dp(2))
         })
         .collect();
-    let got: Vec<String> = String::from_utf8(out)
-        .unwrap()
+    let got: Vec<String> = out
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
@@ -285,8 +258,7 @@ fn holes_filled_in_pieces_keep_the_input_order() {
         .collect();
     assert_eq!(got.len(), want.len());
     assert!(got == want, "the lines are not in input order");
-    let errors: Vec<String> = String::from_utf8(late)
-        .unwrap()
+    let errors: Vec<String> = late
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["mdtrt_id"].to_string())
         .collect();
@@ -297,4 +269,35 @@ fn holes_filled_in_pieces_keep_the_input_order() {
     assert!(errors == zero, "the errors are not in input order");
     assert_eq!(summary.eval_errors as usize, zero.len());
     assert_eq!(summary.settled as usize, want.len());
+}
+
+/// A deferring settler's held lines with their holes filled: the lines, the
+/// error lines, and the summary of `settled` visits after it.
+fn resolve(
+    settler: &heng_runtime::settle::Settler,
+    held: &[u8],
+    settled: usize,
+    sources: &heng_compiler::source::SourceMap,
+) -> (String, String, heng_runtime::audit::Summary) {
+    let (mut out, mut late) = (Vec::new(), Vec::new());
+    let mut summary = heng_runtime::audit::Summary {
+        settled: settled as u64,
+        ..Default::default()
+    };
+    let mut from = held;
+    settler
+        .resolve(
+            &mut from,
+            &mut out,
+            &mut late,
+            sources,
+            Lang::En,
+            &mut summary,
+        )
+        .unwrap();
+    (
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(late).unwrap(),
+        summary,
+    )
 }

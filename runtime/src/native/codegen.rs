@@ -214,14 +214,13 @@ pub fn compile(
         g.b.seal_all_blocks();
         g.b.finalize(target);
     }
-    let mut clif = env.clif.then(|| ctx.func.display().to_string());
     if let Some(func) = define {
+        // defining optimizes `ctx.func` in place
         module
             .define_function(func, &mut ctx)
             .map_err(|e| Unsupported(format!("code generation failed: {e}")))?;
-        // defining optimizes `ctx.func` in place
-        clif = env.clif.then(|| ctx.func.display().to_string());
     }
+    let clif = env.clif.then(|| ctx.func.display().to_string());
     module.clear_context(&mut ctx);
     Ok(clif)
 }

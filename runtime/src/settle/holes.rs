@@ -176,27 +176,7 @@ impl Settler<'_> {
         let spare_written = std::sync::Mutex::new(spare_written);
         std::thread::scope(|scope| {
             let failed_read = done.clone();
-            scope.spawn(move || {
-                let mut n = 0;
-                loop {
-                    let mut piece = spare_read
-                        .try_recv()
-                        .unwrap_or_else(|_| Vec::with_capacity(FILLED + (64 << 10)));
-                    piece.clear();
-                    let read = (|| {
-                        while piece.len() < FILLED && read_line(from, &mut piece)? > 0 {}
-                        Ok(())
-                    })();
-                    if let Err(e) = read {
-                        let _ = failed_read.send((n, Err(e)));
-                        return;
-                    }
-                    if piece.is_empty() || pieces.send((n, piece)).is_err() {
-                        return;
-                    }
-                    n += 1;
-                }
-            });
+            scope.spawn(move || cut(from, &pieces, &spare_read, &failed_read));
             for _ in 0..fillers {
                 let (queue, done, spare) = (&queue, done.clone(), &spare_written);
                 let read_back = read_back.clone();
@@ -246,6 +226,35 @@ impl Settler<'_> {
             }
             Ok(())
         })
+    }
+}
+
+/// `resolve`'s cutting: `from` in pieces of whole lines of about [`FILLED`]
+/// bytes, numbered in order (buffers taken back from `spare` when there are
+/// some). Stops at the end, when nobody takes pieces, or at a read error, which
+/// goes to `failed` with the number of the piece it cut short.
+fn cut(
+    from: &mut dyn std::io::BufRead,
+    pieces: &std::sync::mpsc::SyncSender<(u64, Vec<u8>)>,
+    spare: &std::sync::mpsc::Receiver<Vec<u8>>,
+    failed: &std::sync::mpsc::SyncSender<(u64, std::io::Result<Filled>)>,
+) {
+    for n in 0.. {
+        let mut piece = spare
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(FILLED + (64 << 10)));
+        piece.clear();
+        let read = (|| {
+            while piece.len() < FILLED && read_line(from, &mut piece)? > 0 {}
+            Ok(())
+        })();
+        if let Err(e) = read {
+            let _ = failed.send((n, Err(e)));
+            return;
+        }
+        if piece.is_empty() || pieces.send((n, piece)).is_err() {
+            return;
+        }
     }
 }
 
