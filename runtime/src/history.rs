@@ -111,7 +111,7 @@ pub struct Patient {
 }
 
 /// (text, rank) of lines, sorted by text.
-type SortedTexts = Vec<(Arc<str>, u32)>;
+type SortedTexts = Vec<(crate::value::SmolStr, u32)>;
 
 struct Index {
     lines: Value,

@@ -664,7 +664,7 @@ impl NativeEngine<'_> {
         &self,
         ty: &heng_compiler::types::Type,
         words: &[u64],
-        texts: &[std::sync::Arc<str>],
+        texts: &[crate::value::SmolStr],
         prepared: &Prepared,
         patient: Option<&Patient>,
     ) -> Option<Value> {

@@ -4,6 +4,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
+pub use smol_str::SmolStr;
 use std::sync::Arc;
 
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -14,8 +15,10 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Decimal(Decimal),
-    /// Text and Code values.
-    Text(Arc<str>),
+    /// Text and Code values: up to 23 bytes held inline (codes, flags, ids: no
+    /// allocation, no shared count to update from thread to thread), longer
+    /// ones shared.
+    Text(SmolStr),
     Prefixes(Arc<[Arc<str>]>),
     Date(NaiveDate),
     DateTime(NaiveDateTime),
@@ -63,7 +66,7 @@ pub struct Record {
 
 impl Value {
     pub fn text(s: &str) -> Value {
-        Value::Text(Arc::from(s))
+        Value::Text(SmolStr::new(s))
     }
 
     pub fn as_bool(&self) -> bool {

@@ -9,7 +9,6 @@ use super::{NativeEngine, SCRATCH, WORK, layout};
 use crate::history::Patient;
 use crate::value::Value;
 use heng_compiler::types::Type;
-use std::sync::Arc;
 
 impl NativeEngine<'_> {
     /// The keys and totals of `each group` rule `rule` for one visit, when the rule
@@ -55,7 +54,7 @@ impl NativeEngine<'_> {
 pub(super) fn value_of_words(
     ty: &Type,
     words: &mut impl Iterator<Item = u64>,
-    texts: &[Arc<str>],
+    texts: &[crate::value::SmolStr],
     locals: &Locals,
 ) -> Option<Value> {
     let mut next = || words.next();

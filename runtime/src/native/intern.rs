@@ -5,10 +5,11 @@
 
 use crate::table::Table;
 use heng_compiler::ir::LookupMode;
+use smol_str::SmolStr;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::{RwLock, RwLockReadGuard};
 
 /// One table lookup the pack performs: which table, exact or by longest prefix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,8 +22,8 @@ pub struct LookupSlot {
 #[derive(Default)]
 pub struct Interned {
     /// foldhash: several times faster than SipHash on short codes, and seeded.
-    ids: HashMap<Arc<str>, u32, foldhash::fast::RandomState>,
-    pub texts: Vec<Arc<str>>,
+    ids: HashMap<SmolStr, u32, foldhash::fast::RandomState>,
+    pub texts: Vec<SmolStr>,
     /// Per lookup slot and id: `row + 1` of an exact or prefix lookup (0: none);
     /// for an `.all(code)` lookup, `offset + 1` in `all_rows` (0: no rows).
     pub rows: Vec<Vec<u32>>,
@@ -54,7 +55,7 @@ impl<'t> Interner<'t> {
     pub fn new(lookups: Vec<LookupSlot>, tables: &'t [Table]) -> Self {
         // the ids below LOCAL_IDS are per arena: no text of their own, no rows
         let rows: Vec<Vec<u32>> = vec![vec![0; LOCAL_IDS as usize]; lookups.len()];
-        let texts = vec![Arc::<str>::from(""); LOCAL_IDS as usize];
+        let texts = vec![SmolStr::default(); LOCAL_IDS as usize];
         static NEXT_UID: AtomicU64 = AtomicU64::new(0);
         Interner {
             uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
@@ -86,7 +87,7 @@ impl<'t> Interner<'t> {
             return id;
         }
         let id = inner.texts.len() as u32;
-        let text: Arc<str> = Arc::from(s);
+        let text = SmolStr::new(s);
         inner.texts.push(text.clone());
         inner.ids.insert(text, id);
         for (k, l) in self.lookups.iter().enumerate() {
@@ -131,12 +132,12 @@ impl<'t> Interner<'t> {
         id
     }
 
-    /// [`Interner::intern_held`] for a shared string, remembered on this thread
-    /// by the string's address (see [`RECENT`]).
+    /// [`Interner::intern_held`] for a text value, remembered on this thread (see
+    /// [`RECENT`]).
     pub fn intern_shared<'g>(
         &'g self,
         guard: &mut Option<RwLockReadGuard<'g, Interned>>,
-        s: &Arc<str>,
+        s: &SmolStr,
     ) -> u32 {
         match self.recall(s) {
             Some(id) if id != PLAIN && id != UNFOUND => id,
@@ -157,7 +158,7 @@ impl<'t> Interner<'t> {
     pub fn intern_local<'g>(
         &'g self,
         guard: &mut Option<RwLockReadGuard<'g, Interned>>,
-        s: &Arc<str>,
+        s: &SmolStr,
         locals: &Locals,
     ) -> u32 {
         // by address first: a shared id remembered on this thread is the text's
@@ -207,16 +208,15 @@ impl<'t> Interner<'t> {
         })
     }
 
-    /// The shared id this thread remembers for the string at `s`'s address, or
-    /// [`PLAIN`] or [`UNFOUND`].
-    fn recall(&self, s: &Arc<str>) -> Option<u32> {
+    /// The shared id this thread remembers for `s`, or [`PLAIN`] or [`UNFOUND`].
+    fn recall(&self, s: &SmolStr) -> Option<u32> {
         RECENT.with_borrow(|recent| match recent.get(recent_slot(s)) {
-            Some(Some((text, uid, id))) if *uid == self.uid && Arc::ptr_eq(text, s) => Some(*id),
+            Some(Some((text, uid, id))) if *uid == self.uid && same(text, s) => Some(*id),
             _ => None,
         })
     }
 
-    fn remember(&self, s: &Arc<str>, id: u32) {
+    fn remember(&self, s: &SmolStr, id: u32) {
         RECENT.with_borrow_mut(|recent| {
             if recent.is_empty() {
                 recent.resize(RECENT_SLOTS, None);
@@ -232,9 +232,43 @@ impl<'t> Interner<'t> {
 
 const RECENT_SLOTS: usize = 4096;
 
-fn recent_slot(s: &Arc<str>) -> usize {
-    let addr = Arc::as_ptr(s).cast::<u8>() as usize;
-    ((addr >> 4) ^ (addr >> 16)) & (RECENT_SLOTS - 1)
+/// Where [`RECENT`] keeps `s`: by the address of a shared string, by the bytes
+/// of one held inline (at most 23: its first and last eight, or four, read
+/// where they are, with its length, mixed).
+fn recent_slot(s: &SmolStr) -> usize {
+    let b = s.as_bytes();
+    let mixed = match (s.is_heap_allocated(), b.len()) {
+        (true, _) => {
+            let addr = b.as_ptr() as u64;
+            (addr >> 4) ^ (addr >> 16)
+        }
+        (false, n) => {
+            let (first, last) = match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+                (Some(f), Some(l)) => (u64::from_le_bytes(*f), u64::from_le_bytes(*l)),
+                _ => match (b.first_chunk::<4>(), b.last_chunk::<4>()) {
+                    (Some(f), Some(l)) => (
+                        u64::from(u32::from_le_bytes(*f)),
+                        u64::from(u32::from_le_bytes(*l)),
+                    ),
+                    _ => b
+                        .iter()
+                        .fold((0, 0), |(f, _), &c| (f << 8 | u64::from(c), 0)),
+                },
+            };
+            let folded = first ^ last.rotate_left(29) ^ n as u64;
+            folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40
+        }
+    };
+    mixed as usize & (RECENT_SLOTS - 1)
+}
+
+/// Whether two texts of [`RECENT`] are the same: one shared string (its entry
+/// holds it, so no other text can take its address), or equal inline bytes.
+fn same(a: &SmolStr, b: &SmolStr) -> bool {
+    match b.is_heap_allocated() {
+        true => a.as_ptr() == b.as_ptr(),
+        false => a.as_str() == b.as_str(),
+    }
 }
 
 /// What [`RECENT`] holds for a text given a local id (see `intern_local`).
@@ -256,8 +290,8 @@ pub const LOCAL_IDS: u32 = 4096;
 /// such a text equals no constant of the pack, which all have shared ids.
 #[derive(Default)]
 pub struct Locals {
-    ids: RefCell<HashMap<Arc<str>, u32, foldhash::fast::RandomState>>,
-    texts: RefCell<Vec<Arc<str>>>,
+    ids: RefCell<HashMap<SmolStr, u32, foldhash::fast::RandomState>>,
+    texts: RefCell<Vec<SmolStr>>,
     /// A second arena for visits another arena of this thread encodes too (the
     /// settlement's): meeting a text here does not make it "met before", or
     /// every visit id would be promoted to a shared id.
@@ -272,39 +306,40 @@ impl Locals {
     }
 
     /// The text of local id `id`.
-    pub fn text(&self, id: u32) -> Option<Arc<str>> {
+    pub fn text(&self, id: u32) -> Option<SmolStr> {
         self.texts.borrow().get(id as usize).cloned()
     }
 
     /// The local texts, for compiled code's helpers (see `machine::Ctx`).
-    pub fn texts_ptr(&self) -> *const Vec<Arc<str>> {
+    pub fn texts_ptr(&self) -> *const Vec<SmolStr> {
         self.texts.as_ptr()
     }
 }
 
 /// A remembered text: the string, the interner's uid and the id.
-type Recent = (Arc<str>, u64, u32);
+type Recent = (SmolStr, u64, u32);
 
 thread_local! {
-    /// Ids of texts this thread interned lately, by the address of the shared
-    /// string: the input reader shares one `Arc<str>` per repeated text, so most
-    /// lookups compare an address instead of hashing the text. Each entry holds
-    /// its string, so no other text can take that address while the entry stands;
-    /// the interner's uid keeps engines apart.
+    /// Ids of texts this thread interned lately: a text held inline (codes,
+    /// flags, ids: at most 23 bytes) by its bytes, a longer one by the address of
+    /// its shared string (the input reader shares one per repeated text), so
+    /// lookups compare words or an address instead of hashing the text. Each
+    /// entry holds its string, so no other text can take that address while the
+    /// entry stands; the interner's uid keeps engines apart.
     static RECENT: RefCell<Vec<Option<Recent>>> = const { RefCell::new(Vec::new()) };
 }
 
 #[cfg(test)]
 mod tests {
     use super::{Interner, LOCAL_IDS, Locals};
-    use std::sync::Arc;
+    use smol_str::SmolStr;
 
     #[test]
     fn texts_no_lookup_finds_are_numbered_per_arena_until_met_again() {
         let interner = Interner::new(vec![], &[]);
         let (locals, mut guard) = (Locals::default(), None);
-        let visit: Arc<str> = Arc::from("MD0001");
-        let doctor: Arc<str> = Arc::from("D2021");
+        let visit: SmolStr = SmolStr::new("MD0001");
+        let doctor: SmolStr = SmolStr::new("D2021");
         let v = interner.intern_local(&mut guard, &visit, &locals);
         let d = interner.intern_local(&mut guard, &doctor, &locals);
         assert!(
@@ -328,7 +363,7 @@ mod tests {
         guard = None;
         let constant = interner.intern("14");
         assert_eq!(
-            interner.intern_local(&mut guard, &Arc::from("14"), &locals),
+            interner.intern_local(&mut guard, &SmolStr::new("14"), &locals),
             constant
         );
     }
@@ -341,7 +376,7 @@ mod tests {
             again: true,
             ..Locals::default()
         };
-        let visit: Arc<str> = Arc::from("MD0002");
+        let visit: SmolStr = SmolStr::new("MD0002");
         for _ in 0..3 {
             locals.clear();
             let id = interner.intern_local(&mut guard, &visit, &locals);
@@ -362,7 +397,7 @@ mod tests {
         let (mut ga, mut gb) = (None, None);
         // b has seen another text first, so the same text has another id there
         b.intern("other");
-        let x: Arc<str> = Arc::from("XJ01");
+        let x: SmolStr = SmolStr::new("XJ01");
         let first = super::LOCAL_IDS;
         assert_eq!(a.intern_shared(&mut ga, &x), first);
         assert_eq!(b.intern_shared(&mut gb, &x), first + 1);
@@ -372,12 +407,19 @@ mod tests {
             "remembered per interner"
         );
         // another allocation of the same text, and another text
-        assert_eq!(a.intern_shared(&mut ga, &Arc::from("XJ01")), first);
-        assert_eq!(a.intern_shared(&mut ga, &Arc::from("XJ02")), first + 1);
+        assert_eq!(a.intern_shared(&mut ga, &SmolStr::new("XJ01")), first);
+        assert_eq!(a.intern_shared(&mut ga, &SmolStr::new("XJ02")), first + 1);
         drop(x);
-        // whatever reuses the freed address is looked up by its text
+        // whatever reuses the freed address is looked up by its text (texts
+        // longer than 23 bytes are shared strings; shorter ones are held inline
+        // and remembered by their bytes)
         for k in 0..10_000 {
-            let t: Arc<str> = Arc::from(format!("C{k}"));
+            let t = SmolStr::new(format!("C{k}"));
+            let id = a.intern_shared(&mut ga, &t);
+            ga = None;
+            assert_eq!(a.read().texts[id as usize], t);
+            let t = SmolStr::new(format!("an order's note, longer than inline: {k}"));
+            assert!(t.is_heap_allocated());
             let id = a.intern_shared(&mut ga, &t);
             ga = None;
             assert_eq!(a.read().texts[id as usize], t);

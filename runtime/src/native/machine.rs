@@ -27,6 +27,7 @@ use cranelift_module::FuncId;
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::cell::RefCell;
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+use crate::value::SmolStr;
 use std::sync::Arc;
 
 /// What compiled code needs at run time, passed as its first argument.
@@ -35,7 +36,7 @@ use std::sync::Arc;
 pub struct Ctx {
     /// Per lookup slot, a pointer to the `row + 1` array indexed by code id.
     lookups: *const *const u32,
-    texts: *const Arc<str>,
+    texts: *const SmolStr,
     ntexts: usize,
     sets: *const Vec<Arc<str>>,
     nsets: usize,
@@ -43,7 +44,7 @@ pub struct Ctx {
     scratch: *const Scratch,
     lines_index: *const LinesIndex,
     /// The arena's local texts (ids below `intern::LOCAL_IDS`).
-    locals: *const Vec<Arc<str>>,
+    locals: *const Vec<SmolStr>,
     /// Where fused `each line` rules keep the values of their `let`s for the lines
     /// they fire on (see `codegen::kept_lets`); null for other code.
     lets: *mut u64,
@@ -346,7 +347,7 @@ fn text(ctx: *const Ctx, id: u32) -> &'static str {
     unsafe {
         let ctx = &*ctx;
         if id < LOCAL_IDS {
-            let locals: &Vec<Arc<str>> = &*ctx.locals;
+            let locals: &Vec<SmolStr> = &*ctx.locals;
             return locals.get(id as usize).map_or("", |t| &**t);
         }
         if (id as usize) < ctx.ntexts {

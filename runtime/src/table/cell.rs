@@ -64,7 +64,7 @@ impl Column<'_> {
             };
         }
         match self.kind {
-            Kind::Text => Ok(self.intern(s, |s| Value::Text(Arc::from(s)))),
+            Kind::Text => Ok(self.intern(s, |s| Value::Text(s.into()))),
             Kind::Int => s.parse().map(Value::Int).map_err(|_| Problem::NotInt),
             Kind::Decimal => parse_decimal(s)
                 .map(Value::Decimal)
