@@ -93,8 +93,8 @@ pub fn audit_visit(
                 .map(|((k, v), (_, e))| (k.clone(), evidence_json(v, &e.ty, &pack.program)))
                 .collect();
             findings.push(Finding {
-                mdtrt_id: visit.mdtrt_id.clone(),
-                psn_no: visit.psn_no.clone(),
+                mdtrt_id: visit.mdtrt_id.to_string(),
+                psn_no: visit.psn_no.to_string(),
                 group: Vec::new(),
                 rule: ri,
                 severity: hit.severity,
@@ -112,7 +112,7 @@ pub fn audit_visit(
             let (l, c) = sources.line_col(e.span.file, e.span.start);
             failures.push(EvalFailure {
                 line: visit.line,
-                mdtrt_id: visit.mdtrt_id.clone(),
+                mdtrt_id: visit.mdtrt_id.to_string(),
                 rule: ri,
                 feedetl_sn: e.line.map(|i| sn_of(&lines[i], fields.feedetl_sn)),
                 position: format!("{}:{l}:{c}", sources.get(e.span.file).path),

@@ -17,7 +17,7 @@ mod stream;
 mod tests;
 mod texts;
 
-use crate::value::{Record, Value};
+use crate::value::{Record, SmolStr, Value};
 use blocks::{Block, BlockReader, Chunk};
 pub use csv_files::CsvVisits;
 use heng_compiler::diagnostic::{Lang, Text};
@@ -53,8 +53,8 @@ pub struct Visit {
     pub record: Arc<Record>,
     /// 1-based input line number.
     pub line: u64,
-    pub mdtrt_id: String,
-    pub psn_no: String,
+    pub mdtrt_id: SmolStr,
+    pub psn_no: SmolStr,
 }
 
 /// A record that cannot be read: it is rejected, not dropped, and the batch goes on.
@@ -424,7 +424,10 @@ pub fn parse_datetime(text: &str) -> Option<chrono::NaiveDateTime> {
 /// Refunds applied, the visit's id and person checked.
 fn finish_visit(s: &SchemaInner, line: u64, mut record: Record) -> Result<Visit, InputError> {
     let f = &s.fields;
-    let mdtrt_id = record.fields[f.mdtrt_id].as_str().map(str::to_owned);
+    let mdtrt_id = match &record.fields[f.mdtrt_id] {
+        Value::Text(t) => Some(t.clone()),
+        _ => None,
+    };
     let mdtrt_id = mdtrt_id.as_deref();
     let fail = |mdtrt_id: Option<&str>, e: FieldError| InputError {
         line,
@@ -438,9 +441,9 @@ fn finish_visit(s: &SchemaInner, line: u64, mut record: Record) -> Result<Visit,
     {
         record.fields[f.feedetail] = Value::List(after.into());
     }
-    let required_text = |index: usize, name: &str| -> Result<String, InputError> {
-        match record.fields[index].as_str() {
-            Some(t) if !t.trim().is_empty() => Ok(t.to_owned()),
+    let required_text = |index: usize, name: &str| -> Result<SmolStr, InputError> {
+        match &record.fields[index] {
+            Value::Text(t) if !t.trim().is_empty() => Ok(t.clone()),
             _ => Err(fail(
                 mdtrt_id,
                 FieldError::at(name, text!("不能为空", "must not be empty")),

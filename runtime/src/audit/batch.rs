@@ -17,7 +17,7 @@ use crate::input::blocks::{Block, BlockReader, Chunk};
 use crate::input::{InputError, Schema, Visit, VisitIds, read_visit, repeated};
 use crate::pack::Pack;
 use crate::settle::{SettledLine, Settler};
-use crate::value::Value;
+use crate::value::{SmolStr, Value};
 use heng_compiler::diagnostic::Lang;
 use heng_compiler::source::SourceMap;
 use rust_decimal::Decimal;
@@ -315,29 +315,29 @@ fn stopped_early(order: &Order, summary: &Summary) -> bool {
 #[derive(Default)]
 struct PatientOrder {
     /// Per patient, the line of the first visit.
-    first_line: HashMap<String, u64, foldhash::fast::RandomState>,
-    current: Option<String>,
+    first_line: HashMap<SmolStr, u64, foldhash::fast::RandomState>,
+    current: Option<SmolStr>,
     regrouped: Option<Regrouped>,
 }
 
 impl PatientOrder {
-    fn visit(&mut self, line: u64, psn_no: &str) {
-        if self.current.as_deref() == Some(psn_no) {
+    fn visit(&mut self, line: u64, psn_no: &SmolStr) {
+        if self.current.as_ref() == Some(psn_no) {
             return;
         }
         match self.first_line.get(psn_no) {
             Some(&first_line) => {
                 self.regrouped.get_or_insert_with(|| Regrouped {
                     line,
-                    psn_no: psn_no.to_owned(),
+                    psn_no: psn_no.to_string(),
                     first_line,
                 });
             }
             None => {
-                self.first_line.insert(psn_no.to_owned(), line);
+                self.first_line.insert(psn_no.clone(), line);
             }
         }
-        self.current = Some(psn_no.to_owned());
+        self.current = Some(psn_no.clone());
     }
 }
 
@@ -347,8 +347,8 @@ enum Done {
     Rejected(InputError),
     Evaluated {
         line: u64,
-        mdtrt_id: String,
-        psn_no: String,
+        mdtrt_id: SmolStr,
+        psn_no: SmolStr,
         fee_lines: u64,
         /// Per finding: rule, severity, amount.
         totals: Vec<(usize, u32, Decimal)>,
@@ -365,7 +365,7 @@ enum Done {
 }
 
 /// Per patient (`psn_no`) of a part.
-type ByPatient<V> = HashMap<String, V, foldhash::fast::RandomState>;
+type ByPatient<V> = HashMap<SmolStr, V, foldhash::fast::RandomState>;
 
 /// A part's results, and its sums of the settlement's batch totals (added once
 /// the writer has found that no visit of it repeats an earlier part's).
@@ -483,7 +483,7 @@ impl Job<'_> {
                                 let (l, c) = self.sources.line_col(e.span.file, e.span.start);
                                 failed.push(super::EvalFailure {
                                     line: visit.line,
-                                    mdtrt_id: visit.mdtrt_id.clone(),
+                                    mdtrt_id: visit.mdtrt_id.to_string(),
                                     rule: r,
                                     feedetl_sn: None,
                                     position: format!(

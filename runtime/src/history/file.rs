@@ -58,7 +58,7 @@ impl HistoryFile {
                     out.write_all(text.as_bytes())?;
                     history
                         .by_patient
-                        .entry(visit.psn_no)
+                        .entry(visit.psn_no.to_string())
                         .or_default()
                         .push((at, text.len() as u32));
                     at += text.len() as u64;

@@ -2,6 +2,7 @@
 //! and a visit id seen earlier rejecting the later visit.
 
 use super::*;
+use std::collections::hash_map::Entry;
 
 /// Reads visits from NDJSON, one per non-blank line, in order. Each item is the
 /// visit or the error that rejects its line; a visit whose `mdtrt_id` was already
@@ -94,16 +95,19 @@ impl<R: Read> NdjsonReader<R> {
 /// seen earlier rejects the later visit.
 #[derive(Default)]
 pub struct VisitIds {
-    seen: HashMap<Box<str>, u64, foldhash::fast::RandomState>,
+    /// Ids of up to 23 bytes are held in the key itself (no allocation per visit).
+    seen: HashMap<SmolStr, u64, foldhash::fast::RandomState>,
 }
 
 impl VisitIds {
-    pub fn accept(&mut self, line: u64, mdtrt_id: &str) -> Result<(), InputError> {
-        if let Some(&first) = self.seen.get(mdtrt_id) {
-            return Err(repeated(line, mdtrt_id, first));
+    pub fn accept(&mut self, line: u64, mdtrt_id: &SmolStr) -> Result<(), InputError> {
+        match self.seen.entry(mdtrt_id.clone()) {
+            Entry::Occupied(first) => Err(repeated(line, mdtrt_id, *first.get())),
+            Entry::Vacant(at) => {
+                at.insert(line);
+                Ok(())
+            }
         }
-        self.seen.insert(mdtrt_id.into(), line);
-        Ok(())
     }
 }
 

@@ -25,7 +25,7 @@ fn stream_skips_blank_lines_and_numbers_physical_lines() {
         .into_iter()
         .map(|r| {
             let v = r.unwrap();
-            (v.line, v.mdtrt_id)
+            (v.line, v.mdtrt_id.to_string())
         })
         .collect();
     assert_eq!(got, vec![(1, "A".into()), (4, "B".into()), (5, "C".into())]);
@@ -136,7 +136,7 @@ fn block_boundaries_anywhere_read_the_same_stream() {
             r = r.with_block_bytes(b);
         }
         r.map(|v| match v {
-            Ok(v) => Ok((v.line, v.mdtrt_id)),
+            Ok(v) => Ok((v.line, v.mdtrt_id.to_string())),
             Err(e) => Err((e.line, e.reason.en.to_string())),
         })
         .collect()
