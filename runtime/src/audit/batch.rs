@@ -123,6 +123,12 @@ pub trait Source {
     fn next_part(&mut self) -> Option<Part>;
     /// Input bytes consumed so far, for progress.
     fn bytes_read(&self) -> u64;
+    /// The input's size, when known: the batch sizes its map of visit ids once
+    /// from it and the first part (rehashing it as it grows costs the reading
+    /// thread about half a second of a month).
+    fn bytes_expected(&self) -> Option<u64> {
+        None
+    }
     /// The I/O error that ended the input, if one did.
     fn io_error(&self) -> Option<&std::io::Error>;
 }
@@ -136,6 +142,9 @@ impl<R: Read> Source for BlockReader<R> {
     }
     fn bytes_read(&self) -> u64 {
         BlockReader::bytes_read(self)
+    }
+    fn bytes_expected(&self) -> Option<u64> {
+        BlockReader::bytes_expected(self)
     }
     fn io_error(&self) -> Option<&std::io::Error> {
         BlockReader::io_error(self)
@@ -268,6 +277,13 @@ pub fn run_source(
                 // a visit repeating one of an earlier part is rejected; the part
                 // is evaluated again without it, so that it moves no accumulator
                 // and is in no patient's history (rare: the ids of bad data)
+                if written == 0
+                    && let (Some(total), Part::Block(first)) = (reader.bytes_expected(), &part)
+                {
+                    let visits = worked.done.len() as u64 * total / first.text.len().max(1) as u64;
+                    let visits = usize::try_from(visits.min(1 << 28)).unwrap_or(0);
+                    ids.expect(visits);
+                }
                 let repeats = claim(&mut ids, &worked.done);
                 if !repeats.is_empty() {
                     worked = task.work(&part, &repeats);

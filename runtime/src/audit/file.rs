@@ -71,7 +71,10 @@ pub fn run_file(
 ) -> io::Result<Summary> {
     let start = std::time::Instant::now();
     let blocks = |path: &Path| -> io::Result<BlockReader<File>> {
-        Ok(BlockReader::new(File::open(path)?)
+        let file = File::open(path)?;
+        let bytes = file.metadata().ok().map(|m| m.len());
+        Ok(BlockReader::new(file)
+            .with_expected_bytes(bytes)
             .with_block_bytes(opts.block_bytes)
             .with_patient_boundaries())
     };

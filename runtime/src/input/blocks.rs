@@ -52,6 +52,8 @@ pub struct BlockReader<R> {
     eof: bool,
     /// Cut blocks between patients (see [`BlockReader::with_patient_boundaries`]).
     patients: bool,
+    /// The input's size when known (a file's), to size what grows with it.
+    expected: Option<u64>,
 }
 
 impl<R: Read> BlockReader<R> {
@@ -67,6 +69,7 @@ impl<R: Read> BlockReader<R> {
             reported: false,
             eof: false,
             patients: false,
+            expected: None,
         }
     }
 
@@ -89,6 +92,18 @@ impl<R: Read> BlockReader<R> {
     pub fn with_block_bytes(mut self, bytes: usize) -> Self {
         self.block_bytes = bytes.max(1);
         self
+    }
+
+    /// Tells the reader the input's size (a file's length), so that the batch
+    /// can size its map of visit ids from the first block.
+    pub fn with_expected_bytes(mut self, bytes: Option<u64>) -> Self {
+        self.expected = bytes;
+        self
+    }
+
+    /// The input's size, when known.
+    pub fn bytes_expected(&self) -> Option<u64> {
+        self.expected
     }
 
     /// Input bytes consumed so far.

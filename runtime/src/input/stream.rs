@@ -100,6 +100,11 @@ pub struct VisitIds {
 }
 
 impl VisitIds {
+    /// Room for `visits` more ids.
+    pub fn expect(&mut self, visits: usize) {
+        self.seen.reserve(visits);
+    }
+
     pub fn accept(&mut self, line: u64, mdtrt_id: &SmolStr) -> Result<(), InputError> {
         match self.seen.entry(mdtrt_id.clone()) {
             Entry::Occupied(first) => Err(repeated(line, mdtrt_id, *first.get())),
