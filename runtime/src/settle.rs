@@ -339,17 +339,19 @@ impl<'p> Settler<'p> {
                 crate::eval::ops::compare(self.begntime(visits[a]), self.begntime(visits[b]))
                     .unwrap_or(std::cmp::Ordering::Equal)
             });
-            let mut years: HashMap<i32, Vec<Decimal>> = HashMap::default();
+            // per scheme year the patient's visits fall in (one or two)
+            let mut years: Vec<(i32, Vec<Decimal>)> = Vec::new();
             for i in order {
                 let visit = visits[i];
                 let year = self.scheme_year(visit);
-                let acc = years.entry(year).or_insert_with(|| {
-                    self.start
-                        .values
-                        .get(&(psn.to_string(), year))
-                        .cloned()
-                        .unwrap_or_else(|| vec![Decimal::ZERO; self.settlement.accumulators.len()])
-                });
+                let at = match years.iter().position(|(y, _)| *y == year) {
+                    Some(at) => at,
+                    None => {
+                        years.push((year, self.start_values(psn, year)));
+                        years.len() - 1
+                    }
+                };
+                let acc = &mut years[at].1;
                 let record = Value::Record(visit.record.clone());
                 let totals = match &self.totals {
                     Some(known) => Totals::Known(known),
@@ -369,6 +371,18 @@ impl<'p> Settler<'p> {
             .map(|o| o.unwrap_or(SettledLine::Skipped))
             .collect();
         (lines, part_sums)
+    }
+
+    /// The accumulators of `psn` at the start of scheme year `year`: the start
+    /// values given for them, else zero.
+    fn start_values(&self, psn: &str, year: i32) -> Vec<Decimal> {
+        let given = match self.start.values.is_empty() {
+            true => None,
+            false => self.start.values.get(&(psn.to_string(), year)),
+        };
+        given
+            .cloned()
+            .unwrap_or_else(|| vec![Decimal::ZERO; self.settlement.accumulators.len()])
     }
 
     /// Adds a part's sums ([`Settler::settle_part`]) to the batch totals, when

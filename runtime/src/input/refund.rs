@@ -18,36 +18,29 @@ use std::sync::Arc;
 /// (the fee line records of one visit, in input order). `None` when nothing changes.
 /// Error paths start at the list (`[3].init_feedetl_sn`).
 pub(super) fn apply(f: &NationalFields, lines: &[Value]) -> Result<Option<Vec<Value>>, FieldError> {
-    let records: Vec<&Arc<Record>> = lines.iter().filter_map(Value::as_record).collect();
-    debug_assert_eq!(records.len(), lines.len());
-
-    let mut by_sn: HashMap<&str, usize> =
-        HashMap::with_capacity_and_hasher(records.len(), Default::default());
-    let mut any_refund = false;
-    for (i, line) in records.iter().enumerate() {
-        let sn = text_field(line, f.feedetl_sn);
-        match by_sn.entry(sn) {
-            Entry::Occupied(first) => {
-                return Err(FieldError::at(
-                    format!("[{i}].{}", FEEDETL_SN),
-                    text!(
-                        "费用明细流水号 \"{}\" 在本次就诊中重复(第一次出现在 {}[{}])",
-                        "fee line serial number \"{}\" appears twice in this visit (first at {}[{}])",
-                        sn,
-                        FEEDETAIL,
-                        first.get()
-                    ),
-                ));
-            }
-            Entry::Vacant(slot) => {
-                slot.insert(i);
-            }
-        }
-        any_refund |= refund_target(line, f).is_some();
+    let sn = |i: usize| {
+        lines[i]
+            .as_record()
+            .map_or("", |l| text_field(l, f.feedetl_sn))
+    };
+    if let Some((i, first)) = first_repeat(lines.len(), &sn) {
+        return Err(FieldError::at(
+            format!("[{i}].{}", FEEDETL_SN),
+            text!(
+                "费用明细流水号 \"{}\" 在本次就诊中重复(第一次出现在 {}[{}])",
+                "fee line serial number \"{}\" appears twice in this visit (first at {}[{}])",
+                sn(i),
+                FEEDETAIL,
+                first
+            ),
+        ));
     }
-    if !any_refund {
+    let refund = |v: &Value| v.as_record().is_some_and(|l| refund_target(l, f).is_some());
+    if !lines.iter().any(refund) {
         return Ok(None);
     }
+    let records: Vec<&Arc<Record>> = lines.iter().filter_map(Value::as_record).collect();
+    debug_assert_eq!(records.len(), lines.len());
 
     // Quantity and amount still standing on each line reversed so far.
     let mut remaining: HashMap<usize, (Decimal, Decimal)> = HashMap::default();
@@ -56,7 +49,7 @@ pub(super) fn apply(f: &NationalFields, lines: &[Value]) -> Result<Option<Vec<Va
             continue;
         };
         let at = |field: &str| format!("[{i}].{field}");
-        let Some(&target) = by_sn.get(target_sn) else {
+        let Some(target) = (0..records.len()).find(|&k| sn(k) == target_sn) else {
             return Err(FieldError::at(
                 at(INIT_FEEDETL_SN),
                 text!(
@@ -128,6 +121,24 @@ pub(super) fn apply(f: &NationalFields, lines: &[Value]) -> Result<Option<Vec<Va
         }
     }
     Ok(Some(out))
+}
+
+/// The first of `n` serial numbers (`sn`) that repeats an earlier one, with the
+/// index of that earlier one. A visit's few lines are compared pairwise, with no
+/// table to allocate; many go through a hash map.
+fn first_repeat<'a>(n: usize, sn: &dyn Fn(usize) -> &'a str) -> Option<(usize, usize)> {
+    const PAIRWISE: usize = 8;
+    if n <= PAIRWISE {
+        return (0..n).find_map(|i| (0..i).find(|&j| sn(j) == sn(i)).map(|j| (i, j)));
+    }
+    let mut by_sn: HashMap<&str, usize> = HashMap::with_capacity_and_hasher(n, Default::default());
+    (0..n).find_map(|i| match by_sn.entry(sn(i)) {
+        Entry::Occupied(first) => Some((i, *first.get())),
+        Entry::Vacant(slot) => {
+            slot.insert(i);
+            None
+        }
+    })
 }
 
 /// The serial number a refund line reverses; `None` for an ordinary line (an empty

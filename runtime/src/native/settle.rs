@@ -175,8 +175,11 @@ impl NativeEngine<'_> {
             }
             // every line has as many outputs
             let per_line = lines.len().checked_div(n).unwrap_or(0);
-            let (mut outputs, mut adds, mut sums) = (Vec::new(), Vec::new(), Vec::new());
-            let mut saved = Vec::new();
+            // room for every step: pushing from empty grows each a few times
+            let steps = s.visit_steps.len();
+            let mut outputs = Vec::with_capacity(steps);
+            let (mut adds, mut sums) = (Vec::with_capacity(steps), Vec::with_capacity(steps));
+            let mut saved = Vec::with_capacity(steps);
             for (step, slot) in s.visit_steps.iter().zip(&w.visit_slots) {
                 let Some(at) = *slot else { continue };
                 let decimal = || match read(&heng_compiler::types::Type::Decimal, at)? {

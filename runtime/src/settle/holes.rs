@@ -125,7 +125,8 @@ pub(super) fn push(out: &mut String, first: Option<(&Visit, &[Value])>) {
                 _ => out.push_str("null"),
             }
         }
-        out.push_str(&format!("]{VISIT}[{},", visit.line));
+        // written in place (`format!` would allocate a string per visit)
+        let _ = std::fmt::Write::write_fmt(out, format_args!("]{VISIT}[{},", visit.line));
         json_text::push_string(out, &visit.mdtrt_id);
         out.push(']');
     }

@@ -89,3 +89,20 @@ fn refund_reversing_more_than_the_original() {
     let e = reject(&json, "feedetail[2].det_item_fee_sumamt");
     assert!(e.reason.zh.starts_with("退费超过原明细"), "{}", e.reason.zh);
 }
+
+#[test]
+fn a_serial_number_repeated_in_a_visit_names_both_lines() {
+    // a few lines are compared pairwise, many through a table: the same error
+    for n in [3, 12] {
+        let mut lines: Vec<_> = (0..n)
+            .map(|k| fee_line(&format!("L{k}"), None, "1", "1.00"))
+            .collect();
+        lines.push(fee_line("L1", None, "1", "1.00"));
+        let e = read(&with_lines(lines)).unwrap_err();
+        assert_eq!(e.field, format!("feedetail[{n}].feedetl_sn"), "{n} lines");
+        assert_eq!(
+            e.reason.en,
+            "fee line serial number \"L1\" appears twice in this visit (first at feedetail[1])"
+        );
+    }
+}
