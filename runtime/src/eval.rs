@@ -55,7 +55,6 @@ use heng_compiler::text;
 use rust_decimal::Decimal;
 use std::cell::OnceCell;
 use std::ops::Deref;
-use std::sync::Arc;
 
 /// Evaluates the rules of one checked program against visits.
 ///
@@ -698,7 +697,7 @@ fn line_indices(named: &Value, all_lines: &[Value]) -> Vec<usize> {
     let mut from = 0;
     for v in named.as_list() {
         let Value::Record(r) = v else { continue };
-        let same = |l: &Value| matches!(l, Value::Record(x) if Arc::ptr_eq(x, r));
+        let same = |l: &Value| matches!(l, Value::Record(x) if x.same(r));
         let found = all_lines[from..]
             .iter()
             .position(same)

@@ -18,7 +18,6 @@ use crate::value::Value;
 use heng_compiler::ir::Program;
 use std::cell::OnceCell;
 type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
-use std::sync::Arc;
 
 /// Looks up the earlier visits of a patient (records of the pack's visit type,
 /// refunds applied), for a serving component that evaluates one visit at a time.
@@ -90,7 +89,7 @@ fn time_order(a: &Value, b: &Value) -> std::cmp::Ordering {
 /// A record's identity (its address): the same record, not equal contents.
 pub(crate) fn identity(v: &Value) -> usize {
     match v {
-        Value::Record(r) => Arc::as_ptr(r) as usize,
+        Value::Record(r) => r.identity(),
         _ => 0,
     }
 }

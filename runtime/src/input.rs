@@ -50,7 +50,7 @@ pub const DEFAULT_MAX_LINE_BYTES: usize = 64 << 20;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Visit {
     /// A record of the pack's visit type (`Program::visit`).
-    pub record: Arc<Record>,
+    pub record: Record,
     /// 1-based input line number.
     pub line: u64,
     pub mdtrt_id: SmolStr,
@@ -439,7 +439,9 @@ fn finish_visit(s: &SchemaInner, line: u64, mut record: Record) -> Result<Visit,
         && let Some(after) =
             refund::apply(f, lines).map_err(|e| fail(mdtrt_id, e.in_field(FEEDETAIL)))?
     {
-        record.fields[f.feedetail] = Value::List(after.into());
+        let mut fields = record.fields.to_vec();
+        fields[f.feedetail] = Value::List(after.into());
+        record = Record::new(fields);
     }
     let required_text = |index: usize, name: &str| -> Result<SmolStr, InputError> {
         match &record.fields[index] {
@@ -453,7 +455,7 @@ fn finish_visit(s: &SchemaInner, line: u64, mut record: Record) -> Result<Visit,
     let mdtrt_id = required_text(f.mdtrt_id, MDTRT_ID)?;
     let psn_no = required_text(f.psn_no, PSN_NO)?;
     Ok(Visit {
-        record: Arc::new(record),
+        record,
         line,
         mdtrt_id,
         psn_no,

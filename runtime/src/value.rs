@@ -24,7 +24,7 @@ pub enum Value {
     DateTime(NaiveDateTime),
     /// Variant index of an enum.
     Enum(u32),
-    Record(Arc<Record>),
+    Record(Record),
     /// A row of a table: table index, row index.
     Row(u32, u32),
     List(Arc<[Value]>),
@@ -58,10 +58,30 @@ impl ValueMap {
     }
 }
 
-/// One record (a visit, a fee line, a diagnosis …): field values in declaration order.
+/// One record (a visit, a fee line, a diagnosis …): field values in declaration
+/// order, shared: a clone is the same record, and the record and its fields are
+/// one allocation (a fee line read is one, not a record and a vector of fields).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Record {
-    pub fields: Vec<Value>,
+    pub fields: Arc<[Value]>,
+}
+
+impl Record {
+    pub fn new(fields: Vec<Value>) -> Record {
+        Record {
+            fields: fields.into(),
+        }
+    }
+
+    /// Whether `self` and `other` are the same record (not only equal ones).
+    pub fn same(&self, other: &Record) -> bool {
+        Arc::ptr_eq(&self.fields, &other.fields)
+    }
+
+    /// The record's identity while it lives: the address of its fields.
+    pub fn identity(&self) -> usize {
+        self.fields.as_ptr() as usize
+    }
 }
 
 impl Value {
@@ -88,7 +108,7 @@ impl Value {
         }
     }
 
-    pub fn as_record(&self) -> Option<&Arc<Record>> {
+    pub fn as_record(&self) -> Option<&Record> {
         match self {
             Value::Record(r) => Some(r),
             _ => None,

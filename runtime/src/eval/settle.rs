@@ -23,7 +23,6 @@ use heng_compiler::ir::{
     BinOp, Expr, ExprKind, SETTLED_LINES_LOCAL, SettleStep, Settlement, VISIT_LOCAL,
 };
 use rust_decimal::Decimal;
-use std::sync::Arc;
 
 /// The batch totals during a settlement pass.
 pub enum Totals<'t> {
@@ -99,7 +98,7 @@ impl Evaluator<'_> {
             let mut fields = Vec::with_capacity(1 + outputs.len());
             fields.push(line.clone());
             fields.extend(outputs.iter().cloned());
-            settled.push(Value::Record(Arc::new(Record { fields })));
+            settled.push(Value::Record(Record::new(fields)));
             per_line = outputs.len();
             line_outputs.extend(outputs);
         }

@@ -273,24 +273,20 @@ fn date(y: i32, m: u32, day: u32) -> NaiveDate {
 }
 
 fn fee(sn: &str, code: &str, amount: &str, prd_days: Option<i64>) -> Value {
-    Value::Record(Arc::new(Record {
-        fields: vec![
-            Value::text(sn),
-            Value::text(code),
-            Value::Decimal(d(amount)),
-            prd_days.map_or(Value::Absent, Value::Int),
-        ],
-    }))
+    Value::Record(Record::new(vec![
+        Value::text(sn),
+        Value::text(code),
+        Value::Decimal(d(amount)),
+        prd_days.map_or(Value::Absent, Value::Int),
+    ]))
 }
 
 fn visit_of(lines: Vec<Value>) -> Value {
-    Value::Record(Arc::new(Record {
-        fields: vec![
-            Value::text("V001"),
-            Value::Date(date(2010, 5, 10)),
-            Value::List(lines.into()),
-        ],
-    }))
+    Value::Record(Record::new(vec![
+        Value::text("V001"),
+        Value::Date(date(2010, 5, 10)),
+        Value::List(lines.into()),
+    ]))
 }
 
 fn item_limits() -> Table {

@@ -213,7 +213,9 @@ impl<'t> Parser<'t, '_> {
             return None;
         }
         let n = reader.fields.len();
-        let mut fields: Vec<Value> = (0..n).map(|_| Value::Absent).collect();
+        // the record's one allocation, its fields written in place
+        let mut record: Arc<[Value]> = (0..n).map(|_| Value::Absent).collect();
+        let fields = Arc::get_mut(&mut record)?;
         // keys seen, to defer on a repeated key (the reference keeps the last),
         // and fields given a value
         let (mut seen, mut given) = (0u64, 0u64);
@@ -295,7 +297,19 @@ impl<'t> Parser<'t, '_> {
             fields[lists.trailing_zeros() as usize] = Value::List(Arc::from([]));
             lists &= lists - 1;
         }
-        Some(Record { fields })
+        Some(Record { fields: record })
+    }
+
+    /// The scratch room of the current nesting depth, emptied (see
+    /// [`Scratch::lists`]); given back when the list is read.
+    fn room(&mut self) -> Vec<Value> {
+        let depth = self.depth as usize;
+        if self.scratch.lists.len() <= depth {
+            self.scratch.lists.resize_with(depth + 1, Vec::new);
+        }
+        let mut room = std::mem::take(&mut self.scratch.lists[depth]);
+        room.clear();
+        room
     }
 
     /// One value of `kind` (not null).
@@ -373,16 +387,12 @@ impl<'t> Parser<'t, '_> {
                 self.literal(b"false")?;
                 Value::Bool(false)
             }
-            (b'{', Kind::Record(r)) => Value::Record(Arc::new(self.record(s, *r)?)),
+            (b'{', Kind::Record(r)) => Value::Record(self.record(s, *r)?),
             (b'[', Kind::List(element)) => {
                 self.enter()?;
                 self.at += 1;
                 let depth = self.depth as usize;
-                if self.scratch.lists.len() <= depth {
-                    self.scratch.lists.resize_with(depth + 1, Vec::new);
-                }
-                let mut items = std::mem::take(&mut self.scratch.lists[depth]);
-                items.clear();
+                let mut items = self.room();
                 self.ws();
                 if self.peek()? == b']' {
                     self.at += 1;

@@ -51,7 +51,7 @@ fn read_record(
         };
         fields.push(value.map_err(|e| e.in_field(&field.name))?);
     }
-    Ok(Record { fields })
+    Ok(Record::new(fields))
 }
 
 /// The value of a missing or null field.
@@ -107,9 +107,7 @@ fn read_value(
         (Kind::DateTime, Json::String(t)) => scalar::datetime(t.trim())
             .map(Value::DateTime)
             .map_err(|e| date_error(e, t.trim(), true)),
-        (Kind::Record(r), Json::Object(object)) => {
-            read_record(s, *r, object).map(|r| Value::Record(Arc::new(r)))
-        }
+        (Kind::Record(r), Json::Object(object)) => read_record(s, *r, object).map(Value::Record),
         (Kind::List(element), Json::Array(items)) => {
             let mut values = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {

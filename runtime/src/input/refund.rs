@@ -12,7 +12,6 @@ use heng_compiler::text;
 use rust_decimal::Decimal;
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::collections::hash_map::Entry;
-use std::sync::Arc;
 
 /// Checks that serial numbers are unique and applies the refunds among `lines`
 /// (the fee line records of one visit, in input order). `None` when nothing changes.
@@ -39,7 +38,7 @@ pub(super) fn apply(f: &NationalFields, lines: &[Value]) -> Result<Option<Vec<Va
     if !lines.iter().any(refund) {
         return Ok(None);
     }
-    let records: Vec<&Arc<Record>> = lines.iter().filter_map(Value::as_record).collect();
+    let records: Vec<&Record> = lines.iter().filter_map(Value::as_record).collect();
     debug_assert_eq!(records.len(), lines.len());
 
     // Quantity and amount still standing on each line reversed so far.
@@ -110,13 +109,13 @@ pub(super) fn apply(f: &NationalFields, lines: &[Value]) -> Result<Option<Vec<Va
             continue;
         }
         match remaining.get(&i) {
-            None => out.push(Value::Record(Arc::clone(line))),
+            None => out.push(Value::Record(Record::clone(line))),
             Some((cnt, amount)) if cnt.is_zero() && amount.is_zero() => {}
             Some(&(cnt, amount)) => {
-                let mut rest = Record::clone(line);
-                rest.fields[f.cnt] = Value::Decimal(cnt);
-                rest.fields[f.det_item_fee_sumamt] = Value::Decimal(amount);
-                out.push(Value::Record(Arc::new(rest)));
+                let mut rest = line.fields.to_vec();
+                rest[f.cnt] = Value::Decimal(cnt);
+                rest[f.det_item_fee_sumamt] = Value::Decimal(amount);
+                out.push(Value::Record(Record::new(rest)));
             }
         }
     }

@@ -187,7 +187,7 @@ fn datetime(s: &str) -> Value {
     Value::DateTime(NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").unwrap())
 }
 
-fn lines(visit: &Visit) -> Vec<Arc<Record>> {
+fn lines(visit: &Visit) -> Vec<Record> {
     visit.record.fields[v::FEEDETAIL]
         .as_list()
         .iter()
@@ -248,8 +248,8 @@ fn reads_the_example_record() {
     assert_eq!(diagnoses.len(), 1);
     let diagnosis = diagnoses[0].as_record().unwrap();
     assert_eq!(
-        diagnosis.fields,
-        vec![
+        diagnosis.fields[..],
+        [
             Value::text("J18.900"),
             Value::text("肺炎"),
             Value::text("1")

@@ -1,6 +1,7 @@
 //! Rules over a visit and its lines: hits, amounts, errors per line, aggregates, filters.
 
 use super::*;
+use std::sync::Arc;
 
 #[test]
 fn line_amount_over_100_hits_each_such_line() {

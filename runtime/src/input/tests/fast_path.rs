@@ -126,7 +126,7 @@ fn a_schema_keeping_some_fields_reads_as_strictly() {
                 for (i, (f, (kept, all))) in decl
                     .fields
                     .iter()
-                    .zip(y.record.fields.iter().zip(&x.record.fields))
+                    .zip(y.record.fields.iter().zip(x.record.fields.iter()))
                     .enumerate()
                 {
                     match f.name.as_str() {
