@@ -231,12 +231,13 @@ impl<'t> Parser<'t, '_> {
                 // compared as bytes, else the next ones (optional fields left out);
                 // any other spelling (an unknown key, an escape, a space before the
                 // colon) is read as a string and looked up
-                let is_key = |p: &Self, i: usize| p.looking_at(&reader.fields[i].key);
-                let found = match next < n && is_key(self, next) {
+                // (`looking_at` written out at each use: a closure around it
+                // was left a call per field)
+                let found = match next < n && self.looking_at(&reader.fields[next].key) {
                     true => Some(next),
                     false => (next + 1..n)
                         .chain(0..next.min(n))
-                        .find(|&i| is_key(self, i)),
+                        .find(|&i| self.looking_at(&reader.fields[i].key)),
                 };
                 let at = match found {
                     Some(i) => {
