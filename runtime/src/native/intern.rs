@@ -233,29 +233,36 @@ impl<'t> Interner<'t> {
 const RECENT_SLOTS: usize = 4096;
 
 /// Where [`RECENT`] keeps `s`: by the address of a shared string, by the bytes
-/// of one held inline (at most 23: its first and last eight, or four, read
-/// where they are, with its length, mixed).
+/// of one held inline (at most 23: its first, middle and last eight, or four,
+/// read where they are, with its length, mixed; catalogue codes of 20 to 23
+/// bytes often differ only in the middle).
 fn recent_slot(s: &SmolStr) -> usize {
     let b = s.as_bytes();
+    let word = |at: usize| {
+        b.get(at..)
+            .and_then(|w| w.first_chunk::<8>())
+            .map_or(0, |w| u64::from_le_bytes(*w))
+    };
     let mixed = match (s.is_heap_allocated(), b.len()) {
         (true, _) => {
             let addr = b.as_ptr() as u64;
             (addr >> 4) ^ (addr >> 16)
         }
         (false, n) => {
-            let (first, last) = match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
-                (Some(f), Some(l)) => (u64::from_le_bytes(*f), u64::from_le_bytes(*l)),
+            let (first, middle, last) = match n {
+                8.. => (word(0), word((n - 8) / 2), word(n - 8)),
                 _ => match (b.first_chunk::<4>(), b.last_chunk::<4>()) {
                     (Some(f), Some(l)) => (
                         u64::from(u32::from_le_bytes(*f)),
+                        0,
                         u64::from(u32::from_le_bytes(*l)),
                     ),
                     _ => b
                         .iter()
-                        .fold((0, 0), |(f, _), &c| (f << 8 | u64::from(c), 0)),
+                        .fold((0, 0, 0), |(f, ..), &c| (f << 8 | u64::from(c), 0, 0)),
                 },
             };
-            let folded = first ^ last.rotate_left(29) ^ n as u64;
+            let folded = first ^ middle.rotate_left(19) ^ last.rotate_left(41) ^ n as u64;
             folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40
         }
     };
@@ -424,5 +431,19 @@ mod tests {
             ga = None;
             assert_eq!(a.read().texts[id as usize], t);
         }
+    }
+
+    #[test]
+    fn catalogue_codes_differing_only_in_the_middle_are_remembered_apart() {
+        let codes = [
+            "XB01ACA000A001010100001",
+            "XB01ACA035F001010100001",
+            "XB01ACA000A002010100001",
+        ];
+        let slots: std::collections::HashSet<usize> = codes
+            .iter()
+            .map(|c| super::recent_slot(&SmolStr::new(c)))
+            .collect();
+        assert_eq!(slots.len(), codes.len(), "{slots:?}");
     }
 }
