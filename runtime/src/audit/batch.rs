@@ -274,9 +274,8 @@ pub fn run_source(
             if let Some((part, mut worked)) = waiting.remove(&written)
                 && !stopped
             {
-                // a visit repeating one of an earlier part is rejected; the part
-                // is evaluated again without it, so that it moves no accumulator
-                // and is in no patient's history (rare: the ids of bad data)
+                // the visit-id map sized once, for the visits the input's size
+                // and the first part's visits per byte promise
                 if written == 0
                     && let (Some(total), Part::Block(first)) = (reader.bytes_expected(), &part)
                 {
@@ -284,6 +283,9 @@ pub fn run_source(
                     let visits = usize::try_from(visits.min(1 << 28)).unwrap_or(0);
                     ids.expect(visits);
                 }
+                // a visit repeating one of an earlier part is rejected; the part
+                // is evaluated again without it, so that it moves no accumulator
+                // and is in no patient's history (rare: the ids of bad data)
                 let repeats = claim(&mut ids, &worked.done);
                 if !repeats.is_empty() {
                     worked = task.work(&part, &repeats);

@@ -301,18 +301,6 @@ impl<'t> Parser<'t, '_> {
         Some(Record { fields: record })
     }
 
-    /// The scratch room of the current nesting depth, emptied (see
-    /// [`Scratch::lists`]); given back when the list is read.
-    fn room(&mut self) -> Vec<Value> {
-        let depth = self.depth as usize;
-        if self.scratch.lists.len() <= depth {
-            self.scratch.lists.resize_with(depth + 1, Vec::new);
-        }
-        let mut room = std::mem::take(&mut self.scratch.lists[depth]);
-        room.clear();
-        room
-    }
-
     /// One value of `kind` (not null).
     fn value(&mut self, s: &SchemaInner, kind: &Kind, optional: bool) -> Option<Value> {
         let mut v = Value::Absent;
@@ -393,7 +381,11 @@ impl<'t> Parser<'t, '_> {
                 self.enter()?;
                 self.at += 1;
                 let depth = self.depth as usize;
-                let mut items = self.room();
+                if self.scratch.lists.len() <= depth {
+                    self.scratch.lists.resize_with(depth + 1, Vec::new);
+                }
+                let mut items = std::mem::take(&mut self.scratch.lists[depth]);
+                items.clear();
                 self.ws();
                 if self.peek()? == b']' {
                     self.at += 1;
