@@ -95,25 +95,57 @@ impl<R: Read> NdjsonReader<R> {
 /// seen earlier rejects the later visit.
 #[derive(Default)]
 pub struct VisitIds {
-    /// Ids of up to 23 bytes are held in the key itself (no allocation per visit).
-    seen: HashMap<SmolStr, u64, foldhash::fast::RandomState>,
+    /// Ids of up to 15 bytes (the usual), packed with their length in one
+    /// 128-bit key: a third less memory than a text key, and no text to hash.
+    short: HashMap<u128, u64, foldhash::fast::RandomState>,
+    /// Longer ids.
+    long: HashMap<SmolStr, u64, foldhash::fast::RandomState>,
 }
 
 impl VisitIds {
     /// Room for `visits` more ids.
     pub fn expect(&mut self, visits: usize) {
-        self.seen.reserve(visits);
+        self.short.reserve(visits);
     }
 
     pub fn accept(&mut self, line: u64, mdtrt_id: &SmolStr) -> Result<(), InputError> {
-        match self.seen.entry(mdtrt_id.clone()) {
-            Entry::Occupied(first) => Err(repeated(line, mdtrt_id, *first.get())),
-            Entry::Vacant(at) => {
-                at.insert(line);
-                Ok(())
-            }
+        let first = match packed(mdtrt_id) {
+            Some(key) => first_line(&mut self.short, key, line),
+            None => first_line(&mut self.long, mdtrt_id.clone(), line),
+        };
+        match first {
+            Some(first) => Err(repeated(line, mdtrt_id, first)),
+            None => Ok(()),
         }
     }
+}
+
+/// The line `key` was first seen on, else `None` with `line` noted as its first.
+fn first_line<K: std::hash::Hash + Eq>(
+    seen: &mut HashMap<K, u64, foldhash::fast::RandomState>,
+    key: K,
+    line: u64,
+) -> Option<u64> {
+    match seen.entry(key) {
+        Entry::Occupied(first) => Some(*first.get()),
+        Entry::Vacant(at) => {
+            at.insert(line);
+            None
+        }
+    }
+}
+
+/// An id of at most 15 bytes as its bytes (little-endian) and its length in
+/// the top byte: ids that differ, even by trailing NULs, differ here.
+fn packed(id: &str) -> Option<u128> {
+    let b = id.as_bytes();
+    let mut bytes = [0u8; 16];
+    bytes
+        .get_mut(..b.len())
+        .filter(|_| b.len() < 16)?
+        .copy_from_slice(b);
+    bytes[15] = b.len() as u8;
+    Some(u128::from_le_bytes(bytes))
 }
 
 /// The error of the visit on `line` whose id the visit on line `first` had.

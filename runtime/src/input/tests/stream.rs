@@ -58,6 +58,38 @@ fn duplicate_mdtrt_id_rejects_the_second() {
 }
 
 #[test]
+fn ids_short_and_long_repeat_only_when_equal() {
+    // ids around the 15 bytes packed in one key, and ids that differ only by
+    // their length or a last byte
+    let ids = [
+        "",
+        "A",
+        "A ",
+        "MD0000000101",
+        "MD000000010100",
+        "MD0000000101000",
+        "MD00000001010000",
+        "MD00000001010001",
+        "就诊甲乙丙",
+        "就诊甲乙丙丁",
+    ];
+    let mut seen = crate::input::VisitIds::default();
+    for (i, id) in ids.iter().enumerate() {
+        let id = crate::value::SmolStr::new(id);
+        assert!(seen.accept(i as u64 + 1, &id).is_ok(), "{id:?} new");
+    }
+    for (i, id) in ids.iter().enumerate() {
+        let id = crate::value::SmolStr::new(id);
+        let e = seen.accept(100, &id).unwrap_err();
+        assert!(
+            e.reason.en.contains(&format!("first on line {}", i + 1)),
+            "{id:?}: {}",
+            e.reason.en
+        );
+    }
+}
+
+#[test]
 fn a_rejected_visit_does_not_reserve_its_id() {
     let mut bad = example();
     bad["mdtrt_id"] = "A".into();
