@@ -11,7 +11,6 @@ use crate::value::{Record, Value};
 use heng_compiler::text;
 use rust_decimal::Decimal;
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
-use std::collections::hash_map::Entry;
 
 /// Checks that serial numbers are unique and applies the refunds among `lines`
 /// (the fee line records of one visit, in input order). `None` when nothing changes.
@@ -131,13 +130,7 @@ fn first_repeat<'a>(n: usize, sn: &dyn Fn(usize) -> &'a str) -> Option<(usize, u
         return (0..n).find_map(|i| (0..i).find(|&j| sn(j) == sn(i)).map(|j| (i, j)));
     }
     let mut by_sn: HashMap<&str, usize> = HashMap::with_capacity_and_hasher(n, Default::default());
-    (0..n).find_map(|i| match by_sn.entry(sn(i)) {
-        Entry::Occupied(first) => Some((i, *first.get())),
-        Entry::Vacant(slot) => {
-            slot.insert(i);
-            None
-        }
-    })
+    (0..n).find_map(|i| super::stream::first_seen(&mut by_sn, sn(i), i).map(|first| (i, first)))
 }
 
 /// The serial number a refund line reverses; `None` for an ordinary line (an empty

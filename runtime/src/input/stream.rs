@@ -110,8 +110,8 @@ impl VisitIds {
 
     pub fn accept(&mut self, line: u64, mdtrt_id: &SmolStr) -> Result<(), InputError> {
         let first = match packed(mdtrt_id) {
-            Some(key) => first_line(&mut self.short, key, line),
-            None => first_line(&mut self.long, mdtrt_id.clone(), line),
+            Some(key) => first_seen(&mut self.short, key, line),
+            None => first_seen(&mut self.long, mdtrt_id.clone(), line),
         };
         match first {
             Some(first) => Err(repeated(line, mdtrt_id, first)),
@@ -120,16 +120,17 @@ impl VisitIds {
     }
 }
 
-/// The line `key` was first seen on, else `None` with `line` noted as its first.
-fn first_line<K: std::hash::Hash + Eq>(
-    seen: &mut HashMap<K, u64, foldhash::fast::RandomState>,
+/// Where `key` was first seen (a line, an index), else `None` with `at` noted
+/// as its first place.
+pub(super) fn first_seen<K: std::hash::Hash + Eq, V: Copy>(
+    seen: &mut HashMap<K, V, foldhash::fast::RandomState>,
     key: K,
-    line: u64,
-) -> Option<u64> {
+    at: V,
+) -> Option<V> {
     match seen.entry(key) {
         Entry::Occupied(first) => Some(*first.get()),
-        Entry::Vacant(at) => {
-            at.insert(line);
+        Entry::Vacant(slot) => {
+            slot.insert(at);
             None
         }
     }

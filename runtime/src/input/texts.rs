@@ -59,8 +59,8 @@ impl Texts {
         let mask = (1u128 << (8 * t.len())) - 1;
         let key = (u128::from_le_bytes(*bytes) & mask) | ((t.len() as u128) << 120);
         if self.tiny.is_empty() {
-            // no text's key is 0 with the length byte of an empty text's: the
-            // empty text's key is 0 and so is its slot's
+            // a fresh slot holds key 0 and the empty text: the empty text's own
+            // key and value, and every other text's key differs from 0
             self.tiny = vec![(0, SmolStr::default()); 1 << Self::TINY_BITS];
         }
         // Fibonacci hashing: the top bits of the product pick the slot

@@ -164,8 +164,8 @@ pub fn rule_signature(module: &JITModule) -> Signature {
 /// of the line's code or the visit's class, is computed once per line or once per
 /// call). With `define`, the function is defined in the module (and its Cranelift
 /// IR, with `Env::clif`, is as optimized); without, it is only built, to learn
-/// whether the rules compile (and for their Cranelift IR as built). On an unsupported construct nothing is defined: the caller runs
-/// the rule interpreted.
+/// whether the rules compile (and for their Cranelift IR as built). On an
+/// unsupported construct nothing is defined: the caller runs the rule interpreted.
 pub fn compile(
     module: &mut JITModule,
     fctx: &mut FunctionBuilderContext,
