@@ -77,7 +77,9 @@ pub struct Args {
     /// Memory held before spilling to disk, e.g. 512M or 2G: for grouping an
     /// input not grouped by patient when rules read history or the run settles,
     /// and for results held until the run has seen the input is grouped (half
-    /// for settlement lines, a quarter each for findings and errors). Default: a
+    /// for settlement lines, a quarter each for findings and errors, and at
+    /// most 64M each: held results are read back once, in order, and the
+    /// scratch file serves them as well). Default: a
     /// quarter of the memory available, between 256M and 4G (1G where that
     /// cannot be read).
     #[arg(long, value_parser = super::group::parse_size)]
