@@ -9,6 +9,7 @@
 pub mod blocks;
 mod csv_files;
 mod fast;
+mod mapped;
 mod reference;
 mod refund;
 mod scalar;

@@ -74,6 +74,7 @@ pub fn run_file(
         let file = File::open(path)?;
         let bytes = file.metadata().ok().map(|m| m.len());
         Ok(BlockReader::new(file)
+            .mapped()
             .with_expected_bytes(bytes)
             .with_block_bytes(opts.block_bytes)
             .with_patient_boundaries())

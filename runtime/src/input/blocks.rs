@@ -11,8 +11,11 @@
 //! [`NdjsonReader`]: super::NdjsonReader
 
 use super::InputError;
+use super::mapped::Mapped;
+use bytes::Bytes;
 use heng_compiler::text;
 use std::io::{self, Read};
+use std::ops::Deref;
 
 /// Bytes read per block (a block grows past it only to finish its last line).
 pub const BLOCK_BYTES: usize = 512 << 10;
@@ -22,8 +25,9 @@ pub const BLOCK_BYTES: usize = 512 << 10;
 pub struct Block {
     /// 1-based number of the block's first line.
     pub first_line: u64,
-    /// The lines, each ending in `\n` except perhaps the input's last.
-    pub text: Vec<u8>,
+    /// The lines, each ending in `\n` except perhaps the input's last: read
+    /// into memory, or a slice of a mapped file.
+    pub text: Bytes,
     /// Lines longer than this are rejected.
     pub max_line_bytes: usize,
 }
@@ -39,8 +43,10 @@ pub enum Chunk {
 /// Reads an input as [`Chunk`]s.
 pub struct BlockReader<R> {
     reader: R,
+    /// The file mapped, when it is read that way ([`BlockReader::mapped`]).
+    map: Option<(Mapped, Bytes)>,
     /// The start of a line read past the end of the last block.
-    carry: Vec<u8>,
+    carry: Buf,
     /// Number of the next line to hand on.
     next_line: u64,
     bytes: u64,
@@ -60,7 +66,8 @@ impl<R: Read> BlockReader<R> {
     pub fn new(reader: R) -> Self {
         BlockReader {
             reader,
-            carry: Vec::new(),
+            map: None,
+            carry: Buf::Owned(Vec::new()),
             next_line: 1,
             bytes: 0,
             block_bytes: BLOCK_BYTES,
@@ -118,15 +125,30 @@ impl<R: Read> BlockReader<R> {
 
     /// Reads up to `want` more bytes onto `buf`; false at the end of the input or
     /// on an error (kept, and reported in place of the line it interrupted).
-    fn fill(&mut self, buf: &mut Vec<u8>, want: usize) -> bool {
+    fn fill(&mut self, buf: &mut Buf, want: usize) -> bool {
         if self.ended() {
             return false;
         }
         let before = buf.len();
-        match (&mut self.reader).take(want as u64).read_to_end(buf) {
-            Ok(0) => self.eof = true,
-            Ok(_) => {}
-            Err(e) => self.io_error = Some(e),
+        match buf {
+            Buf::Owned(buf) => match (&mut self.reader).take(want as u64).read_to_end(buf) {
+                Ok(0) => self.eof = true,
+                Ok(_) => {}
+                Err(e) => self.io_error = Some(e),
+            },
+            Buf::Mapped(view) => match &mut self.map {
+                Some((map, all)) => {
+                    // `view` ends where the reader is: it grows over the mapping
+                    let at = self.bytes as usize;
+                    let start = at - view.len();
+                    let end = at.saturating_add(want).min(all.len());
+                    *view = all.slice(start..end);
+                    map.release_before(start);
+                    // as a read: the end is known when nothing more comes
+                    self.eof = end == at;
+                }
+                None => self.eof = true,
+            },
         }
         self.bytes += (buf.len() - before) as u64;
         buf.len() > before
@@ -138,7 +160,7 @@ impl<R: Read> BlockReader<R> {
 
     /// The next chunk, `None` at the end (after an I/O error's chunk, too).
     pub fn next_chunk(&mut self) -> Option<Chunk> {
-        let mut buf = std::mem::take(&mut self.carry);
+        let mut buf = self.carry.take();
         buf.reserve(self.block_bytes);
         // bytes of `buf` known to hold no line break, and the end of its whole lines
         let mut scanned = 0;
@@ -176,7 +198,8 @@ impl<R: Read> BlockReader<R> {
                     let reason = text!("读取输入失败:{}", "cannot read the input: {}", e);
                     return Some(Chunk::Error(self.error(self.next_line, reason)));
                 }
-                return (!buf.is_empty() && self.io_error.is_none()).then(|| self.block(buf));
+                return (!buf.is_empty() && self.io_error.is_none())
+                    .then(|| self.block(buf.into_bytes()));
             }
             if buf.len() - whole > self.max_line_bytes.saturating_add(1) {
                 if whole > 0 {
@@ -191,21 +214,21 @@ impl<R: Read> BlockReader<R> {
     }
 
     /// `buf[..at]` as a block; the rest is read again next time.
-    fn cut(&mut self, mut buf: Vec<u8>, at: usize) -> Chunk {
-        self.carry = buf[at..].to_vec();
-        buf.truncate(at);
-        self.block(buf)
+    fn cut(&mut self, buf: Buf, at: usize) -> Chunk {
+        let (block, rest) = buf.split(at);
+        self.carry = rest;
+        self.block(block)
     }
 
     /// A line longer than the limit: counted to its end, not kept.
-    fn skip_long_line(&mut self, mut buf: Vec<u8>) -> Chunk {
+    fn skip_long_line(&mut self, mut buf: Buf) -> Chunk {
         let mut len = 0;
         let mut last = 0;
         loop {
             if let Some(end) = memchr::memchr(b'\n', &buf) {
                 len += end as u64;
                 last = if end > 0 { buf[end - 1] } else { last };
-                self.carry = buf[end + 1..].to_vec();
+                self.carry = buf.split(end + 1).1;
                 break;
             }
             len += buf.len() as u64;
@@ -222,7 +245,7 @@ impl<R: Read> BlockReader<R> {
         Chunk::Error(too_long(line, len, self.max_line_bytes))
     }
 
-    fn block(&mut self, text: Vec<u8>) -> Chunk {
+    fn block(&mut self, text: Bytes) -> Chunk {
         let first_line = self.next_line;
         let breaks = memchr::memchr_iter(b'\n', &text).count() as u64;
         self.next_line += breaks + u64::from(text.last() != Some(&b'\n'));
@@ -239,6 +262,87 @@ impl<R: Read> BlockReader<R> {
             mdtrt_id: None,
             field: String::new(),
             reason,
+        }
+    }
+}
+
+impl BlockReader<std::fs::File> {
+    /// Reads the file mapped into memory, its blocks slices of the mapping,
+    /// where it can be mapped ([`Mapped::new`]); else as it is read. The reader
+    /// must not have read anything yet.
+    pub fn mapped(mut self) -> Self {
+        if self.bytes == 0
+            && let Some(m) = Mapped::new(&self.reader)
+        {
+            let bytes = m.bytes();
+            self.carry = Buf::Mapped(Bytes::new());
+            self.map = Some((m, bytes));
+        }
+        self
+    }
+}
+
+/// Bytes being cut into blocks: read into memory, or a view of a mapped file
+/// that grows over it as it is "read".
+enum Buf {
+    Owned(Vec<u8>),
+    Mapped(Bytes),
+}
+
+impl Buf {
+    /// What the buffer holds, leaving an empty buffer of the same kind.
+    fn take(&mut self) -> Buf {
+        let empty = match self {
+            Buf::Owned(_) => Buf::Owned(Vec::new()),
+            Buf::Mapped(_) => Buf::Mapped(Bytes::new()),
+        };
+        std::mem::replace(self, empty)
+    }
+
+    fn reserve(&mut self, bytes: usize) {
+        if let Buf::Owned(v) = self {
+            v.reserve(bytes);
+        }
+    }
+
+    fn clear(&mut self) {
+        match self {
+            Buf::Owned(v) => v.clear(),
+            Buf::Mapped(b) => b.clear(),
+        }
+    }
+
+    /// The first `at` bytes, and the rest as a buffer of the same kind (a
+    /// mapped view is sliced; read bytes past `at` are copied).
+    fn split(self, at: usize) -> (Bytes, Buf) {
+        match self {
+            Buf::Owned(mut v) => {
+                let rest = v[at..].to_vec();
+                v.truncate(at);
+                (Bytes::from(v), Buf::Owned(rest))
+            }
+            Buf::Mapped(mut b) => {
+                let rest = b.split_off(at);
+                (b, Buf::Mapped(rest))
+            }
+        }
+    }
+
+    fn into_bytes(self) -> Bytes {
+        match self {
+            Buf::Owned(v) => Bytes::from(v),
+            Buf::Mapped(b) => b,
+        }
+    }
+}
+
+impl Deref for Buf {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Buf::Owned(v) => v,
+            Buf::Mapped(b) => b,
         }
     }
 }

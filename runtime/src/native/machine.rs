@@ -1,4 +1,5 @@
-//! The one module of Heng with `unsafe` code: turning generated machine code into
+//! One of Heng's two modules with `unsafe` code (the other maps input files,
+//! `input/mapped.rs`): turning generated machine code into
 //! callable functions, calling them, and the `extern "C"` helpers that compiled
 //! rules call for decimal arithmetic and text operations.
 //!

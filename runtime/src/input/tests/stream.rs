@@ -252,6 +252,88 @@ fn a_byte_order_mark_does_not_split_the_first_patient() {
     assert!(reader.next_chunk().is_none());
 }
 
+/// A file read mapped into memory is cut into the same blocks, with the same
+/// line numbers and errors, as the same file read: at every block size, with
+/// and without patient boundaries, through long lines, blank lines, CRLF, a
+/// byte order mark and a last line without a break.
+#[test]
+fn a_mapped_file_is_cut_as_the_same_file_read() {
+    let mut input = String::from("\u{feff}");
+    for (p, visits) in [3, 1, 7, 2].iter().enumerate() {
+        for v in 0..*visits {
+            let mut json = example();
+            json["mdtrt_id"] = format!("V{p}-{v}").into();
+            json["psn_no"] = format!("P{p}").into();
+            input.push_str(&line_of(&json));
+            input.push_str(if v % 2 == 0 { "\n" } else { "\r\n" });
+        }
+        input.push_str(&"x".repeat(1200 * p));
+        input.push_str("\n\n  \n");
+    }
+    input.push_str(&visit_line("last"));
+    let dir = std::env::temp_dir().join(format!("heng-mapped-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("input.ndjson");
+    std::fs::write(&path, &input).unwrap();
+    let chunks = |r: &mut dyn FnMut() -> Option<Chunk>| {
+        std::iter::from_fn(r)
+            .map(|c| match c {
+                Chunk::Block(b) => {
+                    let lines: Vec<_> = b
+                        .lines()
+                        .map(|l| l.map(|(n, t)| (n, t.to_string())).map_err(|e| e.line))
+                        .collect();
+                    let text = String::from_utf8_lossy(&b.text).into_owned();
+                    Ok((b.first_line, text, lines))
+                }
+                Chunk::Error(e) => Err(format!("{e:?}")),
+            })
+            .collect::<Vec<_>>()
+    };
+    let visit_len = input.lines().nth(1).unwrap().len();
+    let limits = [1000, visit_len + 100];
+    for (block_bytes, max) in [1, 100, visit_len, 2 * visit_len + 5, 1 << 20]
+        .into_iter()
+        .flat_map(|b| limits.map(|m| (b, m)))
+    {
+        for patients in [false, true] {
+            let open = |mapped: bool| {
+                let file = std::fs::File::open(&path).unwrap();
+                let r = BlockReader::new(file)
+                    .with_block_bytes(block_bytes)
+                    .with_max_line_bytes(max);
+                let r = if mapped { r.mapped() } else { r };
+                if patients {
+                    r.with_patient_boundaries()
+                } else {
+                    r
+                }
+            };
+            let (mut read, mut mapped) = (open(false), open(true));
+            let want = chunks(&mut || read.next_chunk());
+            let too_long = |c: &Result<(u64, String, Vec<Result<_, u64>>), _>| match c {
+                Ok((_, _, lines)) => lines.iter().any(|l| l.is_err()),
+                Err(_) => true,
+            };
+            assert!(want.iter().any(too_long), "a line too long");
+            let got = chunks(&mut || mapped.next_chunk());
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    g == w,
+                    "chunk {i}, blocks of {block_bytes}, limit {max}, patients {patients}:\n{g:?}\n{w:?}"
+                );
+            }
+            assert_eq!(
+                got.len(),
+                want.len(),
+                "blocks of {block_bytes}, patients {patients}"
+            );
+            assert_eq!(mapped.bytes_read(), input.len() as u64);
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// A reader that fails after its first line.
 struct Failing(Cursor<Vec<u8>>);
 
