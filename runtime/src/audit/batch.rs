@@ -108,6 +108,22 @@ pub enum Part {
 }
 
 impl Part {
+    /// Lines the part stands for (see [`Source::numbers_lines`]).
+    fn line_count(&self) -> u64 {
+        match self {
+            Part::Block(block) => block.line_count(),
+            Part::Unread(_) => 1,
+        }
+    }
+
+    /// Numbers the part's lines from `first`.
+    fn number_from(&mut self, first: u64) {
+        match self {
+            Part::Block(block) => block.first_line = first,
+            Part::Unread(e) => e.line = first,
+        }
+    }
+
     /// Every visit's text with its line number, or why a line has none.
     fn lines(&self) -> Box<dyn Iterator<Item = Result<(u64, &str), InputError>> + '_> {
         match self {
@@ -131,6 +147,46 @@ pub trait Source {
     }
     /// The I/O error that ended the input, if one did.
     fn io_error(&self) -> Option<&std::io::Error>;
+    /// Whether parts come with their line numbers; else each is numbered by the
+    /// worker that takes it, from the parts before it ([`Numbering`]).
+    fn numbers_lines(&self) -> bool {
+        true
+    }
+}
+
+/// Line numbers handed from part to part in input order, when the source leaves
+/// numbering to the workers: each counts its part's lines, waits for the parts
+/// before it to be counted, and hands on where the next begins. A worker
+/// counting lines reads the bytes it is about to parse; the reading thread
+/// counting them would be the first to read them from memory, a twentieth of a
+/// month's time on that thread.
+struct Numbering {
+    /// The next part to number and its first line.
+    next: Mutex<(u64, u64)>,
+    turn: std::sync::Condvar,
+}
+
+impl Numbering {
+    fn new() -> Numbering {
+        Numbering {
+            next: Mutex::new((0, 1)),
+            turn: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Numbers part `seq` once every part before it is numbered. Parts are taken
+    /// in order and each is numbered before anything else is done with it, so
+    /// the parts before are always being numbered by someone.
+    fn number(&self, seq: u64, part: &mut Part) {
+        let lines = part.line_count();
+        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+        while next.0 != seq {
+            next = self.turn.wait(next).unwrap_or_else(|e| e.into_inner());
+        }
+        part.number_from(next.1);
+        *next = (seq + 1, next.1 + lines);
+        self.turn.notify_all();
+    }
 }
 
 impl<R: Read> Source for BlockReader<R> {
@@ -149,6 +205,9 @@ impl<R: Read> Source for BlockReader<R> {
     fn io_error(&self) -> Option<&std::io::Error> {
         BlockReader::io_error(self)
     }
+    fn numbers_lines(&self) -> bool {
+        BlockReader::numbers_lines(self)
+    }
 }
 
 /// Runs the pack over an NDJSON input. Output order does not depend on `threads`.
@@ -161,7 +220,9 @@ pub fn run_batch<R: Read>(
     threads: usize,
     sinks: &mut Sinks,
 ) -> std::io::Result<Summary> {
-    let mut blocks = BlockReader::new(input).with_patient_boundaries();
+    let mut blocks = BlockReader::new(input)
+        .with_patient_boundaries()
+        .numbered_later();
     let mut run = |sinks: &mut Sinks| {
         run_source(
             pack,
@@ -230,6 +291,8 @@ pub fn run_source(
         renumber: order.renumber,
         settler: sinks.settlement.as_ref().map(|s| s.settler),
     };
+    let numbering = (!reader.numbers_lines()).then(Numbering::new);
+    let numbering = numbering.as_ref();
     std::thread::scope(|s| -> std::io::Result<()> {
         for _ in 0..threads {
             let (job_rx, done_tx, task) = (&job_rx, done_tx.clone(), &task);
@@ -239,7 +302,10 @@ pub fn run_source(
                         Ok(rx) => rx.recv(),
                         Err(_) => return,
                     };
-                    let Ok((seq, part)) = job else { return };
+                    let Ok((seq, mut part)) = job else { return };
+                    if let Some(numbering) = numbering {
+                        numbering.number(seq, &mut part);
+                    }
                     let worked = task.work(&part, &Repeats::default());
                     if done_tx.send((seq, part, worked)).is_err() {
                         return;
@@ -464,4 +530,76 @@ fn write_part(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Parts numbered by workers, taken in order by several threads that number
+    /// them out of step, get the numbers the reader gives them: blocks, blank
+    /// lines, a last line without a break, and lines too long to keep.
+    #[test]
+    fn workers_number_parts_as_the_reader_would() {
+        let mut input = String::new();
+        for i in 0..300 {
+            match i % 37 {
+                5 => input.push_str(&"x".repeat(300)),
+                9 => input.push_str("  "),
+                _ => input.push_str(&format!(r#"{{"psn_no":"P{}","mdtrt_id":"V{i}"}}"#, i / 3)),
+            }
+            input.push_str(if i % 2 == 0 { "\n" } else { "\r\n" });
+        }
+        input.push_str("{\"last\":1}");
+        let reader = |later: bool| {
+            let r = BlockReader::new(input.as_bytes())
+                .with_block_bytes(100)
+                .with_max_line_bytes(200)
+                .with_patient_boundaries();
+            if later { r.numbered_later() } else { r }
+        };
+        let numbers = |part: &Part| match part {
+            Part::Block(b) => (b.first_line, b.text.len()),
+            Part::Unread(e) => (e.line, 0),
+        };
+        let mut want = Vec::new();
+        let mut by_reader = reader(false);
+        while let Some(part) = by_reader.next_part() {
+            want.push(numbers(&part));
+        }
+        assert!(want.iter().any(|&(_, len)| len == 0), "a line too long");
+
+        let mut later = reader(true);
+        assert!(!later.numbers_lines());
+        let numbering = Numbering::new();
+        let (tx, rx) = mpsc::channel::<(u64, Part)>();
+        let rx = Mutex::new(rx);
+        let got = Mutex::new(Vec::new());
+        std::thread::scope(|s| {
+            for t in 0..3u64 {
+                let (rx, got, numbering) = (&rx, &got, &numbering);
+                s.spawn(move || {
+                    loop {
+                        let job = rx.lock().unwrap().recv();
+                        let Ok((seq, mut part)) = job else { return };
+                        // out of step: some threads take longer than others
+                        std::thread::sleep(std::time::Duration::from_micros((seq * 7 + t) % 5));
+                        numbering.number(seq, &mut part);
+                        got.lock().unwrap().push((seq, numbers(&part)));
+                    }
+                });
+            }
+            let mut seq = 0;
+            while let Some(part) = later.next_part() {
+                tx.send((seq, part)).unwrap();
+                seq += 1;
+            }
+            drop(tx);
+        });
+        let mut got = got.into_inner().unwrap();
+        got.sort();
+        let got: Vec<_> = got.into_iter().map(|(_, n)| n).collect();
+        assert_eq!(got, want);
+    }
 }

@@ -75,6 +75,7 @@ pub fn run_file(
         let bytes = file.metadata().ok().map(|m| m.len());
         Ok(BlockReader::new(file)
             .mapped()
+            .numbered_later()
             .with_expected_bytes(bytes)
             .with_block_bytes(opts.block_bytes)
             .with_patient_boundaries())

@@ -23,7 +23,8 @@ pub const BLOCK_BYTES: usize = 512 << 10;
 /// Whole lines of the input, with the number of the first.
 #[derive(Debug, Default)]
 pub struct Block {
-    /// 1-based number of the block's first line.
+    /// 1-based number of the block's first line (0 until the consumer numbers
+    /// it, from a reader that leaves that to it: [`BlockReader::numbered_later`]).
     pub first_line: u64,
     /// The lines, each ending in `\n` except perhaps the input's last: read
     /// into memory, or a slice of a mapped file.
@@ -49,6 +50,9 @@ pub struct BlockReader<R> {
     carry: Buf,
     /// Number of the next line to hand on.
     next_line: u64,
+    /// Whether blocks are numbered here (else their `first_line` is 0 and the
+    /// consumer numbers them, see [`BlockReader::numbered_later`]).
+    numbers: bool,
     bytes: u64,
     block_bytes: usize,
     max_line_bytes: usize,
@@ -69,6 +73,7 @@ impl<R: Read> BlockReader<R> {
             map: None,
             carry: Buf::Owned(Vec::new()),
             next_line: 1,
+            numbers: true,
             bytes: 0,
             block_bytes: BLOCK_BYTES,
             max_line_bytes: super::DEFAULT_MAX_LINE_BYTES,
@@ -196,7 +201,8 @@ impl<R: Read> BlockReader<R> {
                     // the line the error interrupted is lost: say so in its place
                     self.reported = true;
                     let reason = text!("读取输入失败:{}", "cannot read the input: {}", e);
-                    return Some(Chunk::Error(self.error(self.next_line, reason)));
+                    let line = self.next_line * u64::from(self.numbers);
+                    return Some(Chunk::Error(self.error(line, reason)));
                 }
                 return (!buf.is_empty() && self.io_error.is_none())
                     .then(|| self.block(buf.into_bytes()));
@@ -240,20 +246,22 @@ impl<R: Read> BlockReader<R> {
         }
         // a `\r` before the line break is not part of the line
         len -= u64::from(last == b'\r');
-        let line = self.next_line;
+        let line = self.next_line * u64::from(self.numbers);
         self.next_line += 1;
         Chunk::Error(too_long(line, len, self.max_line_bytes))
     }
 
     fn block(&mut self, text: Bytes) -> Chunk {
-        let first_line = self.next_line;
-        let breaks = memchr::memchr_iter(b'\n', &text).count() as u64;
-        self.next_line += breaks + u64::from(text.last() != Some(&b'\n'));
-        Chunk::Block(Block {
-            first_line,
+        let mut block = Block {
+            first_line: 0,
             text,
             max_line_bytes: self.max_line_bytes,
-        })
+        };
+        if self.numbers {
+            block.first_line = self.next_line;
+            self.next_line += block.line_count();
+        }
+        Chunk::Block(block)
     }
 
     fn error(&self, line: u64, reason: heng_compiler::diagnostic::Text) -> InputError {
@@ -263,6 +271,23 @@ impl<R: Read> BlockReader<R> {
             field: String::new(),
             reason,
         }
+    }
+}
+
+impl<R> BlockReader<R> {
+    /// Leaves numbering lines to the consumer: blocks come with `first_line` 0
+    /// and errors with line 0; a block stands for [`Block::line_count`] lines and
+    /// an error for one.
+    /// The reader then never reads a block's bytes but where it cuts them: a
+    /// worker counting its block's lines reads them while it parses them anyway.
+    pub fn numbered_later(mut self) -> Self {
+        self.numbers = false;
+        self
+    }
+
+    /// Whether blocks and errors come numbered.
+    pub fn numbers_lines(&self) -> bool {
+        self.numbers
     }
 }
 
@@ -402,6 +427,12 @@ pub struct Cursor {
 }
 
 impl Block {
+    /// Lines the block holds (its last may have no line break).
+    pub fn line_count(&self) -> u64 {
+        let breaks = memchr::memchr_iter(b'\n', &self.text).count() as u64;
+        breaks + u64::from(self.text.last() != Some(&b'\n'))
+    }
+
     pub fn start(&self) -> Cursor {
         Cursor {
             at: 0,
