@@ -37,7 +37,7 @@ pub fn push_decimal(out: &mut String, d: Decimal) {
             push_whole(out, m / unit);
             if scale > 0 {
                 out.push('.');
-                out.push_str(&GROUPS[(m % unit) as usize][4 - scale..]);
+                out.push_str(group((m % unit) as usize, scale));
             }
         }
         _ => push_digits(out, d.mantissa().unsigned_abs(), scale),
@@ -46,14 +46,10 @@ pub fn push_decimal(out: &mut String, d: Decimal) {
 
 const UNITS: [u64; 5] = [1, 10, 100, 1000, 10_000];
 
-/// "0000" to "9999": numbers are written as these groups, with no conversion
-/// of bytes to text per number.
-static GROUPS: [&str; 10_000] = groups(false);
-
-/// "0" to "9999": a number's leading group.
-static LEADS: [&str; 10_000] = groups(true);
-
-const fn groups(lead: bool) -> [&'static str; 10_000] {
+/// "0000" to "9999" back to back: numbers are written as four-digit groups cut
+/// from here, with no conversion of bytes to text per number. One 40 KB table
+/// (a table of a `&str` per group was 160 KB, and its loads missed the cache).
+static DIGITS: &str = {
     static BYTES: [u8; 40_000] = {
         let mut b = [0u8; 40_000];
         let mut n = 0;
@@ -66,25 +62,15 @@ const fn groups(lead: bool) -> [&'static str; 10_000] {
         }
         b
     };
-    let mut out = [""; 10_000];
-    let mut n = 0;
-    while n < 10_000 {
-        let width = match n {
-            _ if !lead => 4,
-            0..10 => 1,
-            10..100 => 2,
-            100..1000 => 3,
-            _ => 4,
-        };
-        let (_, from) = BYTES.split_at(4 * n + 4 - width);
-        let (group, _) = from.split_at(width);
-        out[n] = match std::str::from_utf8(group) {
-            Ok(text) => text,
-            Err(_) => panic!("digits are ASCII"),
-        };
-        n += 1;
+    match std::str::from_utf8(&BYTES) {
+        Ok(text) => text,
+        Err(_) => panic!("digits are ASCII"),
     }
-    out
+};
+
+/// The last `width` digits of the four-digit group `n` (below 10,000).
+fn group(n: usize, width: usize) -> &'static str {
+    DIGITS.get(4 * n + 4 - width..4 * n + 4).unwrap_or_default()
 }
 
 /// Appends `n` in decimal, without leading zeros ("0" for zero).
@@ -97,9 +83,10 @@ fn push_whole(out: &mut String, mut n: u64) {
         n /= 10_000;
         k += 1;
     }
-    out.push_str(LEADS[n as usize]);
+    let width = 1 + usize::from(n >= 10) + usize::from(n >= 100) + usize::from(n >= 1000);
+    out.push_str(group(n as usize, width));
     for &g in groups[..k].iter().rev() {
-        out.push_str(GROUPS[g]);
+        out.push_str(group(g, 4));
     }
 }
 
