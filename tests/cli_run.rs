@@ -592,3 +592,58 @@ fn ungrouped_input_is_grouped_first_and_written_in_input_order() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// Input from a pipe is read once, into the scratch folder: the sample batch
+/// (not grouped by patient, so read twice) gives through a pipe exactly what it
+/// gives as a file, findings and settlement alike.
+#[test]
+fn piped_input_gives_what_the_file_gives() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let dir = out_dir("piped");
+    let sample = root().join("examples/sample-batch.ndjson");
+    let run = |input: &str, name: &str, stdin: Stdio| {
+        let (f, s) = (
+            dir.join(format!("{name}.ndjson")),
+            dir.join(format!("{name}.settled.ndjson")),
+        );
+        let child = Command::new(env!("CARGO_BIN_EXE_heng"))
+            .current_dir(root())
+            .env("HENG_LANG", "en")
+            .args(["run", "stdlib-rules", "--input", input, "--findings"])
+            .arg(&f)
+            .arg("--settlement")
+            .arg(&s)
+            .arg("--scratch")
+            .arg(&dir)
+            .stdin(stdin)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        (child, f, s)
+    };
+    let (file_run, f1, s1) = run(sample.to_str().unwrap(), "file", Stdio::null());
+    assert!(file_run.wait_with_output().unwrap().status.success());
+    let (mut pipe_run, f2, s2) = run("/dev/stdin", "pipe", Stdio::piped());
+    let mut stdin = pipe_run.stdin.take().unwrap();
+    stdin.write_all(&std::fs::read(&sample).unwrap()).unwrap();
+    drop(stdin);
+    let out = pipe_run.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let findings = std::fs::read(&f1).unwrap();
+    assert_eq!(findings.iter().filter(|&&b| b == b'\n').count(), 48);
+    assert_eq!(std::fs::read(&f2).unwrap(), findings);
+    assert_eq!(std::fs::read(&s2).unwrap(), std::fs::read(&s1).unwrap());
+    // the copy went with the run
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("heng-run-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -10,7 +10,7 @@ mod held;
 
 pub use batch::{Order, Part, Settling, Sinks, Source, run_batch, run_source, write_reordered};
 pub use csv::CsvAsNdjson;
-pub use file::{FileRun, run_file};
+pub use file::{FileRun, Spooled, run_file};
 pub use groups::Groups;
 
 use crate::engine::Engine;

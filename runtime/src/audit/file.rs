@@ -58,6 +58,36 @@ impl Drop for Scratch {
     }
 }
 
+/// An input that can be read only once (a pipe, a FIFO, standard input) copied
+/// to a scratch file, removed when dropped: a run may read its input twice (a
+/// settlement's first pass for the batch totals; a file found not grouped by
+/// patient, read again to group it), and a pipe read twice is empty the second
+/// time.
+pub struct Spooled {
+    _scratch: Scratch,
+    /// The copy to run.
+    pub path: PathBuf,
+}
+
+impl Spooled {
+    /// `None` when `path` is a regular file, which is read where it is; else a
+    /// copy of all it gives, in a folder of its own under `scratch`.
+    pub fn if_needed(path: &Path, scratch: &Path) -> io::Result<Option<Spooled>> {
+        if std::fs::metadata(path)?.is_file() {
+            return Ok(None);
+        }
+        let scratch = Scratch::new(scratch)?;
+        let copy = scratch.0.join("input.ndjson");
+        let mut out = BufWriter::with_capacity(1 << 20, File::create(&copy)?);
+        io::copy(&mut File::open(path)?, &mut out)?;
+        out.flush()?;
+        Ok(Some(Spooled {
+            _scratch: scratch,
+            path: copy,
+        }))
+    }
+}
+
 /// Runs the pack over the NDJSON file at `path`; see the module documentation.
 #[allow(clippy::too_many_arguments)]
 pub fn run_file(

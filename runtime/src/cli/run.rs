@@ -15,7 +15,8 @@ pub struct Args {
     /// The pack folder (holding heng.toml).
     pack: PathBuf,
     /// Visits, one JSON object per line (records.md); or a CSV file of visits,
-    /// with --fee-lines.
+    /// with --fee-lines. A pipe (`/dev/stdin`, `<(…)`) is first copied to the
+    /// scratch folder, as a run may read its input twice.
     #[arg(long)]
     input: PathBuf,
     /// CSV input: the fee lines, joined on mdtrt_id, grouped by visit in the
@@ -155,6 +156,12 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
             .input
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let unreadable = |e: std::io::Error| {
+        fail(match lang {
+            Lang::Zh => format!("无法读取输入 {}:{e}", args.input.display()),
+            Lang::En => format!("cannot read input {}: {e}", args.input.display()),
+        })
+    };
     let mut csv = None;
     if csv_input {
         let Some(fee_lines) = &args.fee_lines else {
@@ -178,10 +185,7 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
             Err(e) => return fail(e),
         }
     } else if let Err(e) = File::open(&args.input) {
-        return fail(match lang {
-            Lang::Zh => format!("无法读取输入 {}:{e}", args.input.display()),
-            Lang::En => format!("cannot read input {}: {e}", args.input.display()),
-        });
+        return unreadable(e);
     }
     let history = match &args.history {
         None => HistoryFile::default(),
@@ -239,7 +243,19 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         Some(Err(e)) => return fail(e.to_string()),
         None => None,
     };
-    let input: &Path = converted.as_ref().map_or(&args.input, |c| &c.visits);
+    // a pipe is read once, into the scratch folder, as a run may read it twice
+    let spooled = match converted.is_none() {
+        true => match heng_runtime::audit::Spooled::if_needed(&args.input, &scratch) {
+            Ok(s) => s,
+            Err(e) => return unreadable(e),
+        },
+        false => None,
+    };
+    let input: &Path = match (&converted, &spooled) {
+        (Some(c), _) => &c.visits,
+        (None, Some(s)) => &s.path,
+        (None, None) => &args.input,
+    };
     let total_bytes = std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
     let mut findings: Box<dyn Write> = match &args.findings {
         Some(p) => match create(p, lang) {
