@@ -23,7 +23,7 @@
 )]
 
 use bytes::Bytes;
-use memmap2::{Advice, Mmap, UncheckedAdvice};
+use memmap2::Mmap;
 use std::fs::File;
 use std::sync::Arc;
 
@@ -50,7 +50,8 @@ impl Mapped {
         // SAFETY: see the module's notes: a regular file, only read.
         let map = unsafe { Mmap::map(file) }.ok()?;
         // read once, front to back: the kernel reads ahead and drops behind
-        let _ = map.advise(Advice::Sequential);
+        #[cfg(unix)]
+        let _ = map.advise(memmap2::Advice::Sequential);
         Some(Mapped {
             map: Arc::new(map),
             released: 0,
@@ -70,11 +71,12 @@ impl Mapped {
         if end < self.released + KEEP_BEHIND {
             return;
         }
+        #[cfg(unix)]
         // SAFETY: a private read-only file mapping: a page let go is read again
         // from the file if touched (see the module's notes); none is written.
         let _ = unsafe {
             self.map.unchecked_advise_range(
-                UncheckedAdvice::DontNeed,
+                memmap2::UncheckedAdvice::DontNeed,
                 self.released,
                 end - self.released,
             )
