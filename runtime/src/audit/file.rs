@@ -70,16 +70,19 @@ pub struct Spooled {
 }
 
 impl Spooled {
-    /// `None` when `path` is a regular file, which is read where it is; else a
-    /// copy of all it gives, in a folder of its own under `scratch`.
+    /// `None` when `path` is a regular file it can open, which is read where it
+    /// is; else a copy of all it gives, in a folder of its own under `scratch`.
+    /// It is opened once: a named pipe closed unread would lose what its writer
+    /// had written.
     pub fn if_needed(path: &Path, scratch: &Path) -> io::Result<Option<Spooled>> {
-        if std::fs::metadata(path)?.is_file() {
+        let mut input = File::open(path)?;
+        if input.metadata()?.is_file() {
             return Ok(None);
         }
         let scratch = Scratch::new(scratch)?;
         let copy = scratch.0.join("input.ndjson");
         let mut out = BufWriter::with_capacity(1 << 20, File::create(&copy)?);
-        io::copy(&mut File::open(path)?, &mut out)?;
+        io::copy(&mut input, &mut out)?;
         out.flush()?;
         Ok(Some(Spooled {
             _scratch: scratch,

@@ -156,13 +156,8 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
             .input
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    let unreadable = |e: std::io::Error| {
-        fail(match lang {
-            Lang::Zh => format!("无法读取输入 {}:{e}", args.input.display()),
-            Lang::En => format!("cannot read input {}: {e}", args.input.display()),
-        })
-    };
-    let mut csv = None;
+    let scratch = args.scratch.clone().unwrap_or_else(std::env::temp_dir);
+    let (mut csv, mut spooled) = (None, None);
     if csv_input {
         let Some(fee_lines) = &args.fee_lines else {
             return fail(format!(
@@ -184,72 +179,71 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
             Ok(c) => csv = Some(c),
             Err(e) => return fail(e),
         }
-    } else if let Err(e) = File::open(&args.input) {
-        return unreadable(e);
+    } else {
+        // a pipe is read once, into the scratch folder, as a run may read it twice
+        match heng_runtime::audit::Spooled::if_needed(&args.input, &scratch) {
+            Ok(s) => spooled = s,
+            Err(e) => {
+                return fail(match lang {
+                    Lang::Zh => format!("无法读取输入 {}:{e}", args.input.display()),
+                    Lang::En => format!("cannot read input {}: {e}", args.input.display()),
+                });
+            }
+        }
     }
     let history = match &args.history {
         None => HistoryFile::default(),
-        Some(path) => match File::open(path).and_then(|f| {
-            let scratch = args.scratch.clone().unwrap_or_else(std::env::temp_dir);
-            HistoryFile::read_in(&schema, f, &scratch)
-        }) {
-            Ok(h) => {
-                for e in h.rejected.iter().take(10) {
+        Some(path) => {
+            match File::open(path).and_then(|f| HistoryFile::read_in(&schema, f, &scratch)) {
+                Ok(h) => {
+                    for e in h.rejected.iter().take(10) {
+                        match lang {
+                            Lang::Zh => eprintln!(
+                                "警告:历史文件 {} 第 {} 行未读入({}):{}",
+                                path.display(),
+                                e.line,
+                                e.field,
+                                e.reason.zh
+                            ),
+                            Lang::En => eprintln!(
+                                "warning: history file {} line {} not read ({}): {}",
+                                path.display(),
+                                e.line,
+                                e.field,
+                                e.reason.en
+                            ),
+                        }
+                    }
                     match lang {
                         Lang::Zh => eprintln!(
-                            "警告:历史文件 {} 第 {} 行未读入({}):{}",
+                            "历史文件 {}:读入 {} 次就诊,未读入 {} 行",
                             path.display(),
-                            e.line,
-                            e.field,
-                            e.reason.zh
+                            h.read,
+                            h.rejected_count
                         ),
                         Lang::En => eprintln!(
-                            "warning: history file {} line {} not read ({}): {}",
+                            "history file {}: {} visits read, {} lines not read",
                             path.display(),
-                            e.line,
-                            e.field,
-                            e.reason.en
+                            h.read,
+                            h.rejected_count
                         ),
                     }
+                    h
                 }
-                match lang {
-                    Lang::Zh => eprintln!(
-                        "历史文件 {}:读入 {} 次就诊,未读入 {} 行",
-                        path.display(),
-                        h.read,
-                        h.rejected_count
-                    ),
-                    Lang::En => eprintln!(
-                        "history file {}: {} visits read, {} lines not read",
-                        path.display(),
-                        h.read,
-                        h.rejected_count
-                    ),
+                Err(e) => {
+                    return fail(match lang {
+                        Lang::Zh => format!("无法读取历史文件 {}:{e}", path.display()),
+                        Lang::En => format!("cannot read history file {}: {e}", path.display()),
+                    });
                 }
-                h
             }
-            Err(e) => {
-                return fail(match lang {
-                    Lang::Zh => format!("无法读取历史文件 {}:{e}", path.display()),
-                    Lang::En => format!("cannot read history file {}: {e}", path.display()),
-                });
-            }
-        },
+        }
     };
     // CSV input runs as the NDJSON its visits make (see `CsvAsNdjson`)
-    let scratch = args.scratch.clone().unwrap_or_else(std::env::temp_dir);
     let converted = match csv.as_mut().map(|c| CsvAsNdjson::write(c, &scratch, lang)) {
         Some(Ok(c)) => Some(c),
         Some(Err(e)) => return fail(e.to_string()),
         None => None,
-    };
-    // a pipe is read once, into the scratch folder, as a run may read it twice
-    let spooled = match converted.is_none() {
-        true => match heng_runtime::audit::Spooled::if_needed(&args.input, &scratch) {
-            Ok(s) => s,
-            Err(e) => return unreadable(e),
-        },
-        false => None,
     };
     let input: &Path = match (&converted, &spooled) {
         (Some(c), _) => &c.visits,

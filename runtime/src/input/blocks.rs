@@ -45,7 +45,7 @@ pub enum Chunk {
 pub struct BlockReader<R> {
     reader: R,
     /// The file mapped, when it is read that way ([`BlockReader::mapped`]).
-    map: Option<(Mapped, Bytes)>,
+    map: Option<Mapped>,
     /// The start of a line read past the end of the last block.
     carry: Buf,
     /// Number of the next line to hand on.
@@ -142,12 +142,12 @@ impl<R: Read> BlockReader<R> {
                 Err(e) => self.io_error = Some(e),
             },
             Buf::Mapped(view) => match &mut self.map {
-                Some((map, all)) => {
+                Some(map) => {
                     // `view` ends where the reader is: it grows over the mapping
                     let at = self.bytes as usize;
                     let start = at - view.len();
-                    let end = at.saturating_add(want).min(all.len());
-                    *view = all.slice(start..end);
+                    let end = at.saturating_add(want).min(map.bytes().len());
+                    *view = map.bytes().slice(start..end);
                     map.release_before(start);
                     // as a read: the end is known when nothing more comes
                     self.eof = end == at;
@@ -201,8 +201,7 @@ impl<R: Read> BlockReader<R> {
                     // the line the error interrupted is lost: say so in its place
                     self.reported = true;
                     let reason = text!("读取输入失败:{}", "cannot read the input: {}", e);
-                    let line = self.next_line * u64::from(self.numbers);
-                    return Some(Chunk::Error(self.error(line, reason)));
+                    return Some(Chunk::Error(self.error(self.numbered(), reason)));
                 }
                 return (!buf.is_empty() && self.io_error.is_none())
                     .then(|| self.block(buf.into_bytes()));
@@ -246,22 +245,26 @@ impl<R: Read> BlockReader<R> {
         }
         // a `\r` before the line break is not part of the line
         len -= u64::from(last == b'\r');
-        let line = self.next_line * u64::from(self.numbers);
+        let line = self.numbered();
         self.next_line += 1;
         Chunk::Error(too_long(line, len, self.max_line_bytes))
     }
 
     fn block(&mut self, text: Bytes) -> Chunk {
-        let mut block = Block {
-            first_line: 0,
+        let block = Block {
+            first_line: self.numbered(),
             text,
             max_line_bytes: self.max_line_bytes,
         };
         if self.numbers {
-            block.first_line = self.next_line;
             self.next_line += block.line_count();
         }
         Chunk::Block(block)
+    }
+
+    /// The next line's number, or 0 when the consumer numbers lines.
+    fn numbered(&self) -> u64 {
+        if self.numbers { self.next_line } else { 0 }
     }
 
     fn error(&self, line: u64, reason: heng_compiler::diagnostic::Text) -> InputError {
@@ -299,9 +302,8 @@ impl BlockReader<std::fs::File> {
         if self.bytes == 0
             && let Some(m) = Mapped::new(&self.reader)
         {
-            let bytes = m.bytes();
             self.carry = Buf::Mapped(Bytes::new());
-            self.map = Some((m, bytes));
+            self.map = Some(m);
         }
         self
     }

@@ -28,9 +28,10 @@ use std::fs::File;
 use std::sync::Arc;
 
 /// A whole file mapped read-only.
-#[derive(Clone)]
 pub struct Mapped {
     map: Arc<Mmap>,
+    /// The mapped bytes, shared: slices of it keep the mapping alive.
+    all: Bytes,
     /// Where the pages not yet let go begin.
     released: usize,
 }
@@ -52,15 +53,17 @@ impl Mapped {
         // read once, front to back: the kernel reads ahead and drops behind
         #[cfg(unix)]
         let _ = map.advise(memmap2::Advice::Sequential);
+        let map = Arc::new(map);
         Some(Mapped {
-            map: Arc::new(map),
+            all: Bytes::from_owner(Owner(Arc::clone(&map))),
+            map,
             released: 0,
         })
     }
 
     /// The mapped bytes, shared: slices of it keep the mapping alive.
-    pub fn bytes(&self) -> Bytes {
-        Bytes::from_owner(Owner(Arc::clone(&self.map)))
+    pub fn bytes(&self) -> &Bytes {
+        &self.all
     }
 
     /// Lets go of the pages more than [`KEEP_BEHIND`] bytes before `at` (the
