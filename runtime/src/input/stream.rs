@@ -96,21 +96,51 @@ impl<R: Read> NdjsonReader<R> {
 #[derive(Default)]
 pub struct VisitIds {
     /// Ids of up to 15 bytes (the usual), packed with their length in one
-    /// 128-bit key: a third less memory than a text key, and no text to hash.
-    short: HashMap<u128, u64, foldhash::fast::RandomState>,
+    /// 128-bit key (as two words: 24 bytes a slot, not 32 at a `u128`'s
+    /// alignment): a third less memory than a text key, and no text to hash.
+    short: ShortIds,
     /// Longer ids.
     long: HashMap<SmolStr, u64, foldhash::fast::RandomState>,
+    /// A larger map for the short ids being made ready on another thread.
+    coming: Option<std::thread::JoinHandle<ShortIds>>,
 }
 
+type ShortIds = HashMap<(u64, u64), u64, foldhash::fast::RandomState>;
+
 impl VisitIds {
-    /// Room for `visits` more ids.
+    /// Room for `visits` more ids, made ready on another thread while this one
+    /// goes on with the map it has. A hash map's slots are touched in no order,
+    /// so a month's map (tens of MB) had every page of it faulted in, and
+    /// zeroed by the kernel, within its first thousands of ids: a quarter of a
+    /// second in which the thread reading the batch fed no worker.
     pub fn expect(&mut self, visits: usize) {
-        self.short.reserve(visits);
+        let hasher = self.short.hasher().clone();
+        let ready = move || {
+            let mut short = ShortIds::with_capacity_and_hasher(visits, hasher);
+            // every slot's page touched now (as many keys as there will be
+            // ids, spread as they will be), then emptied: the pages stay
+            short.extend((0..visits as u64).map(|i| ((i, !i), 0)));
+            short.clear();
+            short
+        };
+        match std::thread::Builder::new()
+            .name("heng-ids".into())
+            .spawn(ready)
+        {
+            Ok(thread) => self.coming = Some(thread),
+            Err(_) => self.short.reserve(visits),
+        }
     }
 
     pub fn accept(&mut self, line: u64, mdtrt_id: &SmolStr) -> Result<(), InputError> {
+        if self.coming.as_ref().is_some_and(|t| t.is_finished())
+            && let Some(Ok(mut short)) = self.coming.take().map(|t| t.join())
+        {
+            short.extend(self.short.drain());
+            self.short = short;
+        }
         let first = match packed(mdtrt_id) {
-            Some(key) => first_seen(&mut self.short, key, line),
+            Some(key) => first_seen(&mut self.short, (key as u64, (key >> 64) as u64), line),
             None => first_seen(&mut self.long, mdtrt_id.clone(), line),
         };
         match first {
@@ -194,6 +224,34 @@ impl<R: Read> Iterator for NdjsonReader<R> {
 
 #[cfg(test)]
 mod tests {
+    /// Ids accepted before the larger map is ready are still known after it
+    /// takes over, with the line that first had them, as are ids accepted
+    /// after; long ids are kept apart throughout.
+    #[test]
+    fn a_map_made_ready_on_another_thread_takes_over_the_ids_seen_so_far() {
+        use crate::value::SmolStr;
+        let mut ids = super::VisitIds::default();
+        let id = |i: u64| SmolStr::new(format!("V{i:08}"));
+        let long = SmolStr::new("A-VISIT-ID-LONGER-THAN-FIFTEEN-BYTES");
+        for i in 0..100 {
+            assert!(ids.accept(i + 1, &id(i)).is_ok());
+        }
+        assert!(ids.accept(101, &long).is_ok());
+        ids.expect(10_000);
+        let mut line = 102;
+        while ids.coming.is_some() {
+            assert!(ids.accept(line, &id(line)).is_ok());
+            line += 1;
+        }
+        let after = line;
+        assert!(ids.accept(after, &id(u64::MAX)).is_ok());
+        line += 1;
+        for (repeat, first) in [(id(7), 8), (long, 101), (id(u64::MAX), after)] {
+            let e = ids.accept(line, &repeat).expect_err("a repeated id");
+            assert_eq!(e, super::repeated(line, &repeat, first));
+        }
+    }
+
     /// The key is the id's bytes little-endian with its length in the top
     /// byte, for every length a key holds and none longer.
     #[test]
