@@ -129,6 +129,8 @@ fn bench_runs_w1_on_a_batch() {
                 "examples/sample-batch.ndjson",
                 "--threads",
                 "2",
+                "--batch-rounds",
+                "3",
             ],
             TINY,
         ]
@@ -155,6 +157,14 @@ fn bench_runs_w1_on_a_batch() {
     assert_eq!(w2["identities_failed"], 0, "{w2}");
     assert_eq!(w2["audit_seconds"], w1["seconds"], "{w2}");
     assert_eq!(w2["totals"][0][0], "dip_scores", "{w2}");
+    // each timed three times: the best counts, the median is reported too,
+    // and every round settles from the start (the same totals as one run)
+    for w in [w1, w2] {
+        assert_eq!(w["rounds"], 3, "{w}");
+        let (best, median) = (w["seconds"].as_f64(), w["median_seconds"].as_f64());
+        assert!(best.unwrap() <= median.unwrap(), "{w}");
+    }
+    assert_eq!(w2["totals"][0][1], "3607.5793", "{w2}");
 }
 
 #[test]

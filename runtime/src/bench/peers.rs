@@ -269,6 +269,7 @@ mod tests {
             rounds: 1,
             table_rows: 0,
             w1_input: None,
+            batch_rounds: 1,
             threads: 1,
             w7_lines: 1000,
         };

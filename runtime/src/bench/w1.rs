@@ -21,7 +21,10 @@ pub struct W1 {
     pub fee_lines: u64,
     pub findings: u64,
     pub threads: usize,
+    /// The best of `rounds` runs on `threads` threads, and their median.
     pub seconds: f64,
+    pub rounds: usize,
+    pub median_seconds: f64,
     pub lines_per_sec: f64,
     /// The same run on one thread.
     pub single_thread_seconds: f64,
@@ -33,20 +36,27 @@ pub struct W1 {
     pub peak_rss_mib: Option<f64>,
 }
 
-/// Audits `input` with the native engine on `threads` threads and on one, writing
-/// findings and errors to `out`, and compares the bytes.
+/// Audits `input` with the native engine on `threads` threads (`rounds` times)
+/// and on one, writing findings and errors to `out`, and compares the bytes.
 pub fn w1(
     pack: &Pack,
     sources: &heng_compiler::source::SourceMap,
     input: &Path,
     threads: usize,
+    rounds: usize,
     out: &Path,
 ) -> Result<W1, String> {
     let engine = NativeEngine::new(pack);
+    let rounds = rounds.max(1);
+    let run = || audit_file(pack, sources, &engine, input, threads, &out.join("n"), None);
     reset_peak_rss();
-    let (summary, seconds, _) =
-        audit_file(pack, sources, &engine, input, threads, &out.join("n"), None)?;
+    let (summary, first, _) = run()?;
     let peak_rss_mib = peak_rss_mib();
+    let mut times = vec![first];
+    for _ in 1..rounds {
+        times.push(run()?.1);
+    }
+    let (seconds, median_seconds) = super::best_and_median(times);
     let (_, single, _) = audit_file(pack, sources, &engine, input, 1, &out.join("1"), None)?;
     let same = |name: &str| -> Result<bool, String> {
         let read = |dir: &str| {
@@ -61,6 +71,8 @@ pub fn w1(
         findings: summary.findings,
         threads,
         seconds,
+        rounds,
+        median_seconds,
         lines_per_sec: summary.fee_lines as f64 / seconds,
         single_thread_seconds: single,
         speedup: single / seconds,
