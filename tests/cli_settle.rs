@@ -276,7 +276,14 @@ fn dip_scores_stays_when_a_budget_is_given() {
 #[test]
 fn the_children_city_pack_localises_the_standard_settlement_by_parameters() {
     // its fixtures (scheme year from 1 September, tier shares, pharmacies,
-    // transfers, starting accumulators) pass as `heng test` runs them
+    // transfers, starting accumulators) pass as `heng test` runs them, with
+    // the command the README shows
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(
+        readme.contains("cargo run --release -- test examples/children-outpatient")
+            && readme.contains("cargo run --release -- run examples/children-outpatient"),
+        "the README shows how to run the city pack"
+    );
     let out = heng(&["test", "examples/children-outpatient", "--lang", "en"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
