@@ -168,16 +168,26 @@ fn decide_all(
         .sum()
 }
 
-/// The best and the median of run times (seconds); zeros for none.
-fn best_and_median(mut seconds: Vec<f64>) -> (f64, f64) {
+/// `run` (a result and its seconds) `rounds` times, at least once: the last
+/// result, and the best and the median of the times.
+fn timed_rounds<T>(
+    rounds: usize,
+    mut run: impl FnMut() -> Result<(T, f64), String>,
+) -> Result<(T, f64, f64), String> {
+    let mut seconds = Vec::with_capacity(rounds);
+    let mut last = run()?;
+    seconds.push(last.1);
+    for _ in 1..rounds {
+        last = run()?;
+        seconds.push(last.1);
+    }
     seconds.sort_by(f64::total_cmp);
-    let best = seconds.first().copied().unwrap_or_default();
-    let median = match seconds.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => seconds[n / 2],
-        n => (seconds[n / 2 - 1] + seconds[n / 2]) / 2.0,
+    let n = seconds.len();
+    let median = match n % 2 {
+        1 => seconds[n / 2],
+        _ => (seconds[n / 2 - 1] + seconds[n / 2]) / 2.0,
     };
-    (best, median)
+    Ok((last.0, seconds[0], median))
 }
 
 /// The best of `rounds` timings of `f`.

@@ -48,15 +48,12 @@ pub fn w1(
 ) -> Result<W1, String> {
     let engine = NativeEngine::new(pack);
     let rounds = rounds.max(1);
-    let run = || audit_file(pack, sources, &engine, input, threads, &out.join("n"), None);
     reset_peak_rss();
-    let (summary, first, _) = run()?;
+    let (summary, seconds, median_seconds) = super::timed_rounds(rounds, || {
+        audit_file(pack, sources, &engine, input, threads, &out.join("n"), None)
+            .map(|(summary, seconds, _)| (summary, seconds))
+    })?;
     let peak_rss_mib = peak_rss_mib();
-    let mut times = vec![first];
-    for _ in 1..rounds {
-        times.push(run()?.1);
-    }
-    let (seconds, median_seconds) = super::best_and_median(times);
     let (_, single, _) = audit_file(pack, sources, &engine, input, 1, &out.join("1"), None)?;
     let same = |name: &str| -> Result<bool, String> {
         let read = |dir: &str| {

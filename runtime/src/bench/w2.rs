@@ -56,13 +56,11 @@ pub fn w2(
         .only(|_| false);
     let engine = NativeEngine::with_settlement(pack);
     let rounds = rounds.max(1);
-    let mut times = Vec::with_capacity(rounds);
-    let mut last = None;
-    for _ in 0..rounds {
+    let ((summary, settler), seconds, median_seconds) = super::timed_rounds(rounds, || {
         // every round from the start values: a settler's accumulators move
         let settler =
             Settler::new(pack, StartValues::default())?.ok_or("W2: the pack has no settlement")?;
-        let (summary, seconds, settler) = audit_file(
+        audit_file(
             pack,
             &loaded.sources,
             &engine,
@@ -70,12 +68,9 @@ pub fn w2(
             threads,
             out,
             Some(settler),
-        )?;
-        times.push(seconds);
-        last = Some((summary, settler));
-    }
-    let (summary, settler) = last.ok_or("W2: no run")?;
-    let (seconds, median_seconds) = super::best_and_median(times);
+        )
+        .map(|(summary, seconds, settler)| ((summary, settler), seconds))
+    })?;
     let (settled, identities_failed) = check_identities(&out.join("settlement.ndjson"))?;
     let totals = settler
         .map(|s| {

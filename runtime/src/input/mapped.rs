@@ -82,7 +82,8 @@ impl Mapped {
     pub fn release_before(&mut self, at: usize) {
         let len = self.all.len();
         let ahead = at.saturating_add(FETCH_AHEAD).min(len);
-        if ahead >= self.fetched.saturating_add(GRAIN) || (ahead == len && self.fetched < len) {
+        // a grain at a time, and the file's last piece
+        if ahead > self.fetched && (ahead - self.fetched >= GRAIN || ahead == len) {
             #[cfg(unix)]
             let _ = self.map.advise_range(
                 memmap2::Advice::WillNeed,

@@ -96,8 +96,8 @@ impl<R: Read> NdjsonReader<R> {
 #[derive(Default)]
 pub struct VisitIds {
     /// Ids of up to 15 bytes (the usual), packed with their length in one
-    /// 128-bit key (as two words: 24 bytes a slot, not 32 at a `u128`'s
-    /// alignment): a third less memory than a text key, and no text to hash.
+    /// 16-byte key of two words (24 bytes a slot, not 32 as a `u128`'s alignment
+    /// makes it): a third less memory than a text key, and no text to hash.
     short: ShortIds,
     /// Longer ids.
     long: HashMap<SmolStr, u64, foldhash::fast::RandomState>,
@@ -142,7 +142,7 @@ impl VisitIds {
             self.short = short;
         }
         let first = match packed(mdtrt_id) {
-            Some(key) => first_seen(&mut self.short, (key as u64, (key >> 64) as u64), line),
+            Some(key) => first_seen(&mut self.short, key, line),
             None => first_seen(&mut self.long, mdtrt_id.clone(), line),
         };
         match first {
@@ -168,12 +168,12 @@ pub(super) fn first_seen<K: std::hash::Hash + Eq, V: Copy>(
     }
 }
 
-/// An id of at most 15 bytes as its bytes (little-endian) and its length in
-/// the top byte: ids that differ, even by trailing NULs, differ here. Built from
+/// An id of at most 15 bytes as its bytes (little-endian, in two words) and its
+/// length in the top byte: ids that differ, even by trailing NULs, differ here. Built from
 /// loads of the id's own bytes (overlapping where it is short), not by copying
 /// them into a buffer read back whole: the processor cannot forward those
 /// stores to the load, and stalled a third of the map's time on it.
-fn packed(id: &str) -> Option<u128> {
+fn packed(id: &str) -> Option<(u64, u64)> {
     let b = id.as_bytes();
     let n = b.len();
     // the little-endian value of `b[at..at + N]`
@@ -195,7 +195,7 @@ fn packed(id: &str) -> Option<u128> {
         9..=15 => (load::<8>(b, 0), short(&b[8..], n - 8)),
         _ => return None,
     };
-    Some(u128::from(lo) | u128::from(hi | (n as u64) << 56) << 64)
+    Some((lo, hi | (n as u64) << 56))
 }
 
 /// The error of the visit on `line` whose id the visit on line `first` had.
@@ -271,7 +271,9 @@ mod tests {
                     let mut key = [0u8; 16];
                     key[..b.len()].copy_from_slice(b);
                     key[15] = b.len() as u8;
-                    u128::from_le_bytes(key)
+                    let (lo, hi) = key.split_at(8);
+                    let word = |w: &[u8]| w.iter().rev().fold(0, |x, &b| x << 8 | u64::from(b));
+                    (word(lo), word(hi))
                 });
                 assert_eq!(super::packed(&id), want, "{n} bytes: {id:?}");
             }
