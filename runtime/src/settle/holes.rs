@@ -315,7 +315,13 @@ impl<'s, 'p> Filler<'s, 'p> {
         let bad = |what: &str| std::io::Error::other(format!("a settlement hole {what}"));
         let keys = &settler.held_keys;
         let to = &mut filled.out;
-        for line in piece.split_inclusive(|&b| b == b'\n') {
+        // lines found with the memchr crate: `split_inclusive` tests each byte
+        // in turn (1.6% of the instructions of settling 8,000 visits)
+        let mut rest = piece;
+        while !rest.is_empty() {
+            let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
+            let (line, after) = rest.split_at(end);
+            rest = after;
             let Some(open) = memchr::memchr(HOLE as u8, line) else {
                 expand(to, line, keys)?;
                 continue;
