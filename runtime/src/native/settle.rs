@@ -140,7 +140,10 @@ impl NativeEngine<'_> {
         }
         let mut out = vec![0u64; w.fixed + n * (1 + w.stride)];
         PREPARED.with_borrow_mut(|prepared| {
-            prepared.locals.again = true;
+            // a second arena of the visit only when the audit's encodes it too:
+            // settling alone, a code met in an earlier visit is worth a shared id
+            // (else each visit numbers its `med_type` afresh)
+            prepared.locals.again = !self.plan.is_empty();
             // encoding may intern new texts (the interner's write lock): before
             // the read guard is taken
             self.prepare_into(visit, prepared);
