@@ -264,7 +264,7 @@ impl<'t> Parser<'t, '_> {
                             self.literal(b"null")?;
                         } else if !f.keep && matches!(f.kind, Kind::Text | Kind::Code) {
                             // checked as `value` checks a text, not kept
-                            self.string()?;
+                            self.pass_string()?;
                             given |= 1 << i;
                         } else if f.keep {
                             self.value_into(s, &f.kind, f.optional, &mut fields[i])?;
@@ -425,12 +425,7 @@ impl<'t> Parser<'t, '_> {
     /// without escapes is a scan and a slice); escapes are decoded out of line.
     #[inline(always)]
     fn string(&mut self) -> Option<Cow<'t, str>> {
-        if self.peek()? != b'"' {
-            return None;
-        }
-        let start = self.at + 1;
-        let stop = string_stop(self.b.get(start..)?)?;
-        let i = start + stop;
+        let (start, i) = self.plain_run()?;
         match self.b[i] {
             b'"' => {
                 self.at = i + 1;
@@ -440,6 +435,33 @@ impl<'t> Parser<'t, '_> {
             b'\\' => self.escaped(start, i),
             _ => None,
         }
+    }
+
+    /// [`Parser::string`] checked and passed over: a string nobody keeps needs
+    /// no slice of the text (a call each, 1.5% of settling a batch).
+    #[inline(always)]
+    fn pass_string(&mut self) -> Option<()> {
+        let (start, i) = self.plain_run()?;
+        match self.b[i] {
+            b'"' => {
+                self.at = i + 1;
+                Some(())
+            }
+            b'\\' => self.escaped(start, i).map(drop),
+            _ => None,
+        }
+    }
+
+    /// The plain run of the string at `self.at` (the opening quote): where its
+    /// text starts, and where the closing quote, a backslash or a control
+    /// character stops it.
+    #[inline(always)]
+    fn plain_run(&self) -> Option<(usize, usize)> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let start = self.at + 1;
+        Some((start, start + string_stop(self.b.get(start..)?)?))
     }
 
     /// The rest of [`Parser::string`] from the first backslash at `i`.
@@ -550,7 +572,7 @@ impl<'t> Parser<'t, '_> {
     fn skip(&mut self) -> Option<()> {
         self.ws();
         match self.peek()? {
-            b'"' => self.string().map(drop),
+            b'"' => self.pass_string(),
             b'-' | b'0'..=b'9' => self.number().map(drop),
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
@@ -566,7 +588,7 @@ impl<'t> Parser<'t, '_> {
                     loop {
                         if open == b'{' {
                             self.ws();
-                            self.string()?;
+                            self.pass_string()?;
                             self.eat(b':')?;
                         }
                         self.skip()?;
