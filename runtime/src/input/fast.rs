@@ -311,7 +311,11 @@ impl<'t> Parser<'t, '_> {
     /// [`Parser::value`] written into `out` (absent until then): a record's
     /// field is written once, where it stays, rather than returned through the
     /// stack and copied (each copy a 24-byte load of what was just stored in
-    /// pieces, which the processor cannot forward).
+    /// pieces, which the processor cannot forward). Inlined where a record
+    /// reads its fields: nested values are read out of line
+    /// ([`Parser::nested_into`]), so a scalar costs no call of a function that
+    /// saves every register for the recursion.
+    #[inline(always)]
     fn value_into(
         &mut self,
         s: &SchemaInner,
@@ -376,6 +380,18 @@ impl<'t> Parser<'t, '_> {
                 self.literal(b"false")?;
                 Value::Bool(false)
             }
+            (b'{' | b'[', Kind::Record(_) | Kind::List(_)) => {
+                return self.nested_into(s, kind, out);
+            }
+            _ => return None,
+        };
+        Some(())
+    }
+
+    /// [`Parser::value_into`] for a record or a list.
+    #[inline(never)]
+    fn nested_into(&mut self, s: &SchemaInner, kind: &Kind, out: &mut Value) -> Option<()> {
+        *out = match (self.peek()?, kind) {
             (b'{', Kind::Record(r)) => Value::Record(self.record(s, *r)?),
             (b'[', Kind::List(element)) => {
                 self.enter()?;
