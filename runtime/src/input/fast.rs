@@ -130,6 +130,7 @@ struct Parser<'t, 'c> {
 /// The index of the first `"`, `\\` or control character in `b`: where the plain
 /// run of a JSON string stops. Eight bytes at a time (SWAR): in each word, the
 /// lowest flagged byte is exact (borrows only run upwards), so the first hit is.
+#[inline(always)]
 fn string_stop(b: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
