@@ -53,6 +53,18 @@ struct Scratch {
 /// (`None` for a key that is absent, null or not a string), or `None` when `text`
 /// is not a JSON object this scan can read. Other values are skipped unparsed.
 pub(super) fn top_level_strings(text: &str, keys: &[&str]) -> Option<Vec<Option<String>>> {
+    scan_top_level(text, keys, false)
+}
+
+/// [`top_level_strings`] read only as far as the first key of each of `keys`:
+/// the rest of the line is not looked at, so a line broken after them (which
+/// the reader rejects later) still gives them. For finding where a patient's
+/// lines end in a block, which otherwise parsed every line it looked at whole.
+pub(super) fn leading_strings(text: &str, keys: &[&str]) -> Option<Vec<Option<String>>> {
+    scan_top_level(text, keys, true)
+}
+
+fn scan_top_level(text: &str, keys: &[&str], leading: bool) -> Option<Vec<Option<String>>> {
     let mut scratch = Scratch::default();
     let mut p = Parser {
         b: text.as_bytes(),
@@ -62,6 +74,8 @@ pub(super) fn top_level_strings(text: &str, keys: &[&str]) -> Option<Vec<Option<
         scratch: &mut scratch,
     };
     let mut found = vec![None; keys.len()];
+    // the keys met so far (by `leading`'s first)
+    let mut met = vec![false; keys.len()];
     p.eat(b'{')?;
     p.ws();
     if p.peek()? == b'}' {
@@ -73,8 +87,18 @@ pub(super) fn top_level_strings(text: &str, keys: &[&str]) -> Option<Vec<Option<
         p.eat(b':')?;
         p.ws();
         match keys.iter().position(|k| *k == key) {
-            Some(i) if p.peek()? == b'"' => found[i] = Some(p.string()?.into_owned()),
-            _ => p.skip()?,
+            Some(i) if p.peek()? == b'"' => {
+                found[i] = Some(p.string()?.into_owned());
+                met[i] = true;
+            }
+            Some(i) => {
+                p.skip()?;
+                met[i] = true;
+            }
+            None => p.skip()?,
+        }
+        if leading && met.iter().all(|&m| m) {
+            return Some(found);
         }
         p.ws();
         match p.peek()? {
@@ -630,7 +654,29 @@ impl<'t> Parser<'t, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Key, Parser, Scratch, string_stop, top_level_strings};
+    use super::{Key, Parser, Scratch, leading_strings, string_stop, top_level_strings};
+
+    #[test]
+    fn leading_strings_read_no_further_than_the_keys() {
+        let broken_later = r#"{"mdtrt_id": "M1", "psn_no": "P1", "feedetail": [tru"#;
+        let keys = ["psn_no"];
+        assert_eq!(
+            leading_strings(broken_later, &keys),
+            Some(vec![Some("P1".to_string())])
+        );
+        assert_eq!(top_level_strings(broken_later, &keys), None);
+        // a key given as another type is met all the same; one broken before
+        // the key, or a key never given, reads as the whole scan does
+        assert_eq!(
+            leading_strings(r#"{"psn_no": 7, "x": tru"#, &keys),
+            Some(vec![None])
+        );
+        assert_eq!(
+            leading_strings(r#"{"x": tru, "psn_no": "P1"}"#, &keys),
+            None
+        );
+        assert_eq!(leading_strings(r#"{"x": 1}"#, &keys), Some(vec![None]));
+    }
 
     #[test]
     fn top_level_strings_reads_only_the_object_s_own_keys() {
