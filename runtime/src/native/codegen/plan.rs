@@ -2,25 +2,25 @@
 //! lookups the interner resolves, the steps it leaves to the interpreter, and the
 //! names (`let`s and what `when`s bind) whose values compiled code keeps for rendering.
 
-use super::repr;
 use heng_compiler::ir::{
     BinOp, Builtin, Expr, ExprKind, LocalId, LookupMode, Program, Rule, Settlement, Step,
 };
 use heng_compiler::types::Type;
 
 /// How many words a key or total of type `ty` takes in a compiled indicator's
-/// output (one per part of its [`repr`]); `None` for types it cannot hand back as
-/// values (records, lists, rows, prefix lists).
+/// output (one per part of its [`repr`](super::repr), counted without building
+/// it: native settlement asks for every absent output of every visit); `None`
+/// for types it cannot hand back as values (records, lists, rows, prefix lists).
 pub fn group_words(ty: &Type) -> Option<usize> {
     match ty {
+        Type::Decimal => Some(2),
         Type::Bool
         | Type::Int
-        | Type::Decimal
         | Type::Text
         | Type::Code
         | Type::Enum(_)
         | Type::Date
-        | Type::DateTime => Some(repr(ty).len()),
+        | Type::DateTime => Some(1),
         Type::Option(t) => group_words(t).map(|n| n + 1),
         _ => None,
     }
@@ -174,7 +174,28 @@ fn needs_interpreter(e: &Expr, program: &Program) -> bool {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    use super::super::repr;
     use super::*;
+
+    #[test]
+    fn a_value_handed_back_takes_a_word_per_part_of_its_repr() {
+        use heng_compiler::types::EnumId;
+        for ty in [
+            Type::Bool,
+            Type::Int,
+            Type::Decimal,
+            Type::Text,
+            Type::Code,
+            Type::Enum(EnumId(0)),
+            Type::Date,
+            Type::DateTime,
+        ] {
+            let optional = Type::Option(Box::new(ty.clone()));
+            assert_eq!(group_words(&ty), Some(repr(&ty).len()), "{ty:?}");
+            assert_eq!(group_words(&optional), Some(repr(&optional).len()));
+        }
+        assert_eq!(group_words(&Type::List(Box::new(Type::Int))), None);
+    }
 
     #[test]
     fn a_rule_keeps_its_lets_and_the_names_its_whens_bind_for_rendering() {
