@@ -108,7 +108,7 @@ pub const HISTORY_WORDS: usize = 4;
 
 impl Layout {
     /// The layout for the decisions of `rules`: the fields their steps and the
-    /// program's functions read, and the visit's fee lines (`feedetail`).
+    /// functions they call read, and the visit's fee lines (`feedetail`).
     /// With `settlement`, also the fields its steps read.
     pub fn new(
         program: &Program,
@@ -124,17 +124,11 @@ impl Layout {
         if let Some(v) = program.visit {
             mark(Of::Record(v), feedetail);
         }
-        let mut visit = |e: &Expr| {
-            if let ExprKind::Field { base, index } = &e.kind
-                && let Some(of) = Of::of_type(&base.ty)
-                && (*index as usize) < of.fields(program).len()
-            {
-                mark(of, *index as usize);
-            }
-        };
-        for f in &program.functions {
-            f.body.walk(&mut visit);
-        }
+        // what compiled code evaluates: the rules' steps, the settlement's, and
+        // the bodies of the functions they call (inlined where called), not every
+        // function of the pack (a visit's id, read by an audit function, was
+        // encoded, and looked up in every table, for each visit settled)
+        let mut todo: Vec<&Expr> = Vec::new();
         let mut history = false;
         for r in rules {
             let steps = r.steps.iter().flat_map(|s| s.exprs());
@@ -144,12 +138,29 @@ impl Layout {
                 .iter()
                 .flat_map(|g| g.keys.iter().chain(&g.totals).map(|(_, e)| e));
             for e in steps.chain(per_visit) {
-                e.walk(&mut visit);
+                todo.push(e);
                 history |= program.mentions(e, &|k| matches!(k, ExprKind::History { .. }));
             }
         }
-        for e in settlement.iter().flat_map(|s| s.exprs()) {
-            e.walk(&mut visit);
+        todo.extend(settlement.iter().flat_map(|s| s.exprs()));
+        let mut called = vec![false; program.functions.len()];
+        while let Some(e) = todo.pop() {
+            e.walk(&mut |x| match &x.kind {
+                ExprKind::Field { base, index } => {
+                    if let Some(of) = Of::of_type(&base.ty)
+                        && (*index as usize) < of.fields(program).len()
+                    {
+                        mark(of, *index as usize);
+                    }
+                }
+                ExprKind::Call { func, .. } => {
+                    if let Some(seen @ false) = called.get_mut(func.0 as usize) {
+                        *seen = true;
+                        todo.push(&program.functions[func.0 as usize].body);
+                    }
+                }
+                _ => {}
+            });
         }
         let line_record = program.fee_line_record();
         let hidden_in = |of: Of| {
