@@ -180,6 +180,16 @@ fn string_stop(b: &[u8]) -> Option<usize> {
         .map(|k| tail + k)
 }
 
+/// Writes `value` where the reader left [`Value::Absent`] for it, without
+/// dropping the absent value first (an assignment calls the drop glue, out of
+/// line, for every field read).
+#[inline(always)]
+fn put(out: &mut Value, value: Value) {
+    debug_assert!(matches!(out, Value::Absent));
+    // forgetting an absent value leaks nothing
+    std::mem::forget(std::mem::replace(out, value));
+}
+
 /// serde_json's own limit is 128; stay well inside it.
 const MAX_DEPTH: u32 = 100;
 
@@ -348,7 +358,7 @@ impl<'t> Parser<'t, '_> {
         optional: bool,
         out: &mut Value,
     ) -> Option<()> {
-        *out = match (self.peek()?, kind) {
+        let value = match (self.peek()?, kind) {
             (b'"', _) => {
                 let start = self.at + 1;
                 let t = self.string()?;
@@ -358,10 +368,10 @@ impl<'t> Parser<'t, '_> {
                         && short.len() <= 15
                         && let Some(bytes) = self.b.get(start..).and_then(|r| r.first_chunk())
                     {
-                        *out = Value::Text(self.scratch.texts.tiny_at(bytes, short));
+                        put(out, Value::Text(self.scratch.texts.tiny_at(bytes, short)));
                         return Some(());
                     }
-                    *out = self.scratch.texts.get(&t);
+                    put(out, self.scratch.texts.get(&t));
                     return Some(());
                 }
                 // trimmed only when it needs to be: `trim` walks chars
@@ -410,13 +420,14 @@ impl<'t> Parser<'t, '_> {
             }
             _ => return None,
         };
+        put(out, value);
         Some(())
     }
 
     /// [`Parser::value_into`] for a record or a list.
     #[inline(never)]
     fn nested_into(&mut self, s: &SchemaInner, kind: &Kind, out: &mut Value) -> Option<()> {
-        *out = match (self.peek()?, kind) {
+        let value = match (self.peek()?, kind) {
             (b'{', Kind::Record(r)) => Value::Record(self.record(s, *r)?),
             (b'[', Kind::List(element)) => {
                 self.enter()?;
@@ -458,6 +469,7 @@ impl<'t> Parser<'t, '_> {
             }
             _ => return None,
         };
+        put(out, value);
         Some(())
     }
 
