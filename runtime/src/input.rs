@@ -417,12 +417,6 @@ pub fn top_level_strings(text: &str, keys: &[&str]) -> Option<Vec<Option<String>
     fast::top_level_strings(text, keys)
 }
 
-/// [`top_level_strings`] read only as far as the keys (see
-/// `fast::leading_strings`).
-pub fn leading_strings(text: &str, keys: &[&str]) -> Option<Vec<Option<String>>> {
-    fast::leading_strings(text, keys)
-}
-
 /// A date-time of the input (records.md formats), or `None`.
 pub fn parse_datetime(text: &str) -> Option<chrono::NaiveDateTime> {
     scalar::datetime(text.trim()).ok()

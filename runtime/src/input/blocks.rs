@@ -382,7 +382,7 @@ fn patient_cut(text: &[u8]) -> usize {
         let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
         std::str::from_utf8(line)
             .ok()
-            .and_then(|t| super::leading_strings(t, &["psn_no"]))
+            .and_then(|t| super::fast::leading_strings(t, &["psn_no"]))
             .and_then(|mut keys| keys.pop().flatten())
     };
     // the trailing patient's psn_no, once a non-blank line has given it
