@@ -72,6 +72,28 @@ impl Program {
         found
     }
 
+    /// Visits every node of `exprs` and of the bodies of the functions they call
+    /// (transitively, each function once): what evaluating them can touch.
+    pub fn walk_with_calls<'e>(
+        &'e self,
+        exprs: impl IntoIterator<Item = &'e Expr>,
+        visit: &mut dyn FnMut(&Expr),
+    ) {
+        let mut todo: Vec<&Expr> = exprs.into_iter().collect();
+        let mut called = vec![false; self.functions.len()];
+        while let Some(e) = todo.pop() {
+            e.walk(&mut |x| {
+                visit(x);
+                if let ExprKind::Call { func, .. } = &x.kind
+                    && let Some(seen @ false) = called.get_mut(func.0 as usize)
+                {
+                    *seen = true;
+                    todo.push(&self.functions[func.0 as usize].body);
+                }
+            });
+        }
+    }
+
     /// The input fields (record type, field index) that `exprs`, or the functions
     /// they call, read.
     pub fn fields_read<'e>(
@@ -79,27 +101,17 @@ impl Program {
         exprs: impl IntoIterator<Item = &'e Expr>,
     ) -> std::collections::HashSet<(RecordId, usize)> {
         let mut fields = std::collections::HashSet::new();
-        let mut todo: Vec<&Expr> = exprs.into_iter().collect();
-        let mut called = std::collections::HashSet::new();
-        while let Some(e) = todo.pop() {
-            e.walk(&mut |x| match &x.kind {
-                ExprKind::Field { base, index } => {
-                    let ty = match &base.ty {
-                        Type::Option(t) => &**t,
-                        t => t,
-                    };
-                    if let Type::Record(r) = ty {
-                        fields.insert((*r, *index as usize));
-                    }
+        self.walk_with_calls(exprs, &mut |x| {
+            if let ExprKind::Field { base, index } = &x.kind {
+                let ty = match &base.ty {
+                    Type::Option(t) => &**t,
+                    t => t,
+                };
+                if let Type::Record(r) = ty {
+                    fields.insert((*r, *index as usize));
                 }
-                ExprKind::Call { func, .. } if called.insert(func.0) => {
-                    if let Some(f) = self.functions.get(func.0 as usize) {
-                        todo.push(&f.body);
-                    }
-                }
-                _ => {}
-            });
-        }
+            }
+        });
         fields
     }
 

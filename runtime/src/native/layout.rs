@@ -128,7 +128,7 @@ impl Layout {
         // the bodies of the functions they call (inlined where called), not every
         // function of the pack (a visit's id, read by an audit function, was
         // encoded, and looked up in every table, for each visit settled)
-        let mut todo: Vec<&Expr> = Vec::new();
+        let mut roots: Vec<&Expr> = Vec::new();
         let mut history = false;
         for r in rules {
             let steps = r.steps.iter().flat_map(|s| s.exprs());
@@ -138,30 +138,19 @@ impl Layout {
                 .iter()
                 .flat_map(|g| g.keys.iter().chain(&g.totals).map(|(_, e)| e));
             for e in steps.chain(per_visit) {
-                todo.push(e);
+                roots.push(e);
                 history |= program.mentions(e, &|k| matches!(k, ExprKind::History { .. }));
             }
         }
-        todo.extend(settlement.iter().flat_map(|s| s.exprs()));
-        let mut called = vec![false; program.functions.len()];
-        while let Some(e) = todo.pop() {
-            e.walk(&mut |x| match &x.kind {
-                ExprKind::Field { base, index } => {
-                    if let Some(of) = Of::of_type(&base.ty)
-                        && (*index as usize) < of.fields(program).len()
-                    {
-                        mark(of, *index as usize);
-                    }
-                }
-                ExprKind::Call { func, .. } => {
-                    if let Some(seen @ false) = called.get_mut(func.0 as usize) {
-                        *seen = true;
-                        todo.push(&program.functions[func.0 as usize].body);
-                    }
-                }
-                _ => {}
-            });
-        }
+        roots.extend(settlement.iter().flat_map(|s| s.exprs()));
+        program.walk_with_calls(roots, &mut |x| {
+            if let ExprKind::Field { base, index } = &x.kind
+                && let Some(of) = Of::of_type(&base.ty)
+                && (*index as usize) < of.fields(program).len()
+            {
+                mark(of, *index as usize);
+            }
+        });
         let line_record = program.fee_line_record();
         let hidden_in = |of: Of| {
             history
