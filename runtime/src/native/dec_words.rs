@@ -104,12 +104,19 @@ impl Small {
     }
 
     /// `round(self, step)` for a step that is a power of ten (0.01, 1) and a
-    /// number with 1 to 18 more decimals: half away from zero, as
-    /// `builtins::round` does.
+    /// number with 1 to 18 more decimals (half away from zero, as
+    /// `builtins::round` does) or fewer (the same number at the step's scale:
+    /// `round(5, 0.01)` is 5.00, a third of the standard settlement's calls).
     #[inline]
     pub(super) fn round_to(self, step: Small) -> Option<Dec> {
         if step.m.unsigned_abs() != 1 {
             return None;
+        }
+        if self.scale < step.scale && step.m == 1 {
+            let m = self
+                .m
+                .checked_mul(10i64.checked_pow(step.scale - self.scale)?)?;
+            return Some(Self::words(m, step.scale));
         }
         let k = self.scale.checked_sub(step.scale).filter(|k| *k <= 18)?;
         if k == 0 {
