@@ -4,8 +4,9 @@
 //! 3% less CPU time and a third of the system time (see docs/performance-log.md).
 //!
 //! # Safety
-//! This module, `native/machine.rs` and the command's allocator
-//! (`allocator.rs`) are Heng's only `unsafe` code. A mapping
+//! This module, `native/machine.rs`, the command's allocator (`allocator.rs`)
+//! and the call of SSE2 compares in `fast::stops16` are Heng's only `unsafe`
+//! code. A mapping
 //! is sound while the mapped bytes do not change under the reader; Heng only
 //! reads the file and keeps no pointer into it past the mapping's life (blocks
 //! hold the mapping by a shared count). Another process writing the file while
