@@ -38,28 +38,36 @@ fn plain(size: usize, align: usize) -> bool {
     align <= MIN_ALIGN && align <= size
 }
 
+/// A block for `layout` from mimalloc's `plain` function, or from its `aligned`
+/// one when the layout needs more alignment than a plain block has.
+///
+/// # Safety
+/// As the mimalloc functions given: none beyond their own contracts.
+unsafe fn either(
+    layout: Layout,
+    plain_fn: unsafe extern "C" fn(usize) -> *mut c_void,
+    aligned_fn: unsafe extern "C" fn(usize, usize) -> *mut c_void,
+) -> *mut u8 {
+    // SAFETY: mimalloc's allocation functions accept any size and alignment
+    unsafe {
+        match plain(layout.size(), layout.align()) {
+            true => plain_fn(layout.size()),
+            false => aligned_fn(layout.size(), layout.align()),
+        }
+    }
+    .cast()
+}
+
 // SAFETY: see the module's notes.
 unsafe impl GlobalAlloc for Mimalloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: mimalloc's allocation functions accept any size and alignment
-        unsafe {
-            match plain(layout.size(), layout.align()) {
-                true => mi::mi_malloc(layout.size()),
-                false => mi::mi_malloc_aligned(layout.size(), layout.align()),
-            }
-        }
-        .cast()
+        // SAFETY: see `either`
+        unsafe { either(layout, mi::mi_malloc, mi::mi_malloc_aligned) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: as `alloc`
-        unsafe {
-            match plain(layout.size(), layout.align()) {
-                true => mi::mi_zalloc(layout.size()),
-                false => mi::mi_zalloc_aligned(layout.size(), layout.align()),
-            }
-        }
-        .cast()
+        // SAFETY: see `either`
+        unsafe { either(layout, mi::mi_zalloc, mi::mi_zalloc_aligned) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {

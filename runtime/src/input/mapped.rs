@@ -5,9 +5,8 @@
 //!
 //! # Safety
 //! This module, `native/machine.rs`, the command's allocator (`allocator.rs`)
-//! and the call of SSE2 compares in `fast::stops16` are Heng's only `unsafe`
-//! code. A mapping
-//! is sound while the mapped bytes do not change under the reader; Heng only
+//! and the call of SSE2 compares in `input/fast/string_stop.rs` are Heng's only
+//! `unsafe` code. A mapping is sound while the mapped bytes do not change under the reader; Heng only
 //! reads the file and keeps no pointer into it past the mapping's life (blocks
 //! hold the mapping by a shared count). Another process writing the file while
 //! Heng reads it is outside what Heng promises for any input (a file changed
